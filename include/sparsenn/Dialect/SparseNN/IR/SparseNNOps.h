@@ -1,0 +1,28 @@
+//===- SparseNNOps.h - sparsenn operations ----------------------*- C++ -*-===//
+
+#ifndef SPARSENN_DIALECT_SPARSENN_IR_SPARSENNOPS_H
+#define SPARSENN_DIALECT_SPARSENN_IR_SPARSENNOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "sparsenn/Dialect/SparseNN/IR/SparseNNDialect.h"
+
+#define GET_OP_CLASSES
+#include "sparsenn/Dialect/SparseNN/IR/SparseNNOps.h.inc"
+
+namespace mlir {
+namespace sparsenn {
+
+/// Logical shape of a layer's weight operand (float tensor or SPGC8 type).
+llvm::ArrayRef<int64_t> getWeightShape(Type weightType);
+
+/// Normalised sparsity s^phi for a raw parameter (seed 003 [0200]).
+double normalizeSparsity(Normalization normalization, double raw);
+
+} // namespace sparsenn
+} // namespace mlir
+
+#endif // SPARSENN_DIALECT_SPARSENN_IR_SPARSENNOPS_H

@@ -1,0 +1,32 @@
+//===- InitAll.h - one registration point for every tool --------*- C++ -*-===//
+//
+// Every sparsenn tool (sparse-opt, sparse-run, downstream compilers) calls
+// these so that they all see the same dialects, passes and pipelines.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SPARSENN_INITALL_H
+#define SPARSENN_INITALL_H
+
+namespace mlir {
+class DialectRegistry;
+namespace sparsenn {
+
+/// Registers the sparsenn dialect only (for hosts that bring their own).
+void registerSparseNNDialect(DialectRegistry &registry);
+
+/// Registers sparsenn plus the upstream dialects and interface extensions a
+/// sparse-model pipeline uses (func, arith, math, tensor, linalg, tosa, scf,
+/// cf, affine, memref, bufferization, vector, llvm, gpu, nvvm, ...).
+void registerAllDialects(DialectRegistry &registry);
+
+/// Registers the sparsenn passes and pipelines (global pass registry).
+void registerSparseNNPassesAndPipelines();
+
+/// Registers the sparsenn passes plus every upstream pass.
+void registerAllPasses();
+
+} // namespace sparsenn
+} // namespace mlir
+
+#endif // SPARSENN_INITALL_H
