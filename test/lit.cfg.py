@@ -25,3 +25,8 @@ tools = [
     ToolSubst("%python", config.python_executable, unresolved="ignore"),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# FileCheck, not, count and split-file come from Debian's LLVM tools.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.sparsenn_tools_dir,
+                             append_path=True)

@@ -22,4 +22,75 @@ def SparseNNPrintSummaryPass
   ];
 }
 
+def SparseNNPruneWeightsPass
+    : Pass<"sparsenn-prune-weights", "::mlir::ModuleOp"> {
+  let summary = "Apply the pruner logic to constant layer weights";
+  let description = [{
+    Prunes the constant weights of `sparsenn.linear` and `sparsenn.conv2d`
+    with the pruner semantics of `sparsenn.prune` (seed 003 FIG. 7a-7d,
+    eq. 1-10) and replaces them with pruned constants; the layer's
+    `sparsity` attribute is updated with the measured density (and the fan-in
+    when every output unit has the same number of non-zeros).
+
+    The target sparsity s^φ of a layer is its discardable attribute
+    `sparsenn.target_sparsity` (a float in [0, 1]) if present, else the
+    `sparsity` option; layers with neither are left alone. `spgc8-aligned`
+    selects the preset of seed 003 [0135]-[0175]: quantile pruning of 1×16
+    groups along the input-channel axis (max reduction), exactly the SPGC8
+    codec's traversal, so every pruned group becomes two all-zero subsets.
+
+    `sparsenn.prune` ops whose weights and sparsity parameter are constants
+    are evaluated too (with their own method, granularity and
+    normalisation) and replaced by the pruned weights and mask constants.
+  }];
+  let options = [
+    Option<"sparsity", "sparsity", "double", /*default=*/"-1.0",
+           "Target sparsity s^phi in [0, 1] for layers without "
+           "sparsenn.target_sparsity (negative: only annotated layers)">,
+    Option<"method", "method", "std::string", /*default=*/"\"quantile\"",
+           "Pruner: quantile, gaussian or gumbel">,
+    Option<"granularity", "granularity", "std::string",
+           /*default=*/"\"element\"",
+           "element, group, input_channel or output_filter">,
+    ListOption<"groupShape", "group-shape", "int64_t",
+               "Group shape for granularity=group (one entry per weight "
+               "dimension; a shorter shape is padded with 1s, so 1,16 on "
+               "conv weights is 1x16x1x1)">,
+    Option<"reduction", "reduction", "std::string", /*default=*/"\"max\"",
+           "Group saliency reduction: max or mean">,
+    Option<"spgc8Aligned", "spgc8-aligned", "bool", /*default=*/"false",
+           "Preset: quantile pruning of SPGC8-aligned 1x16 input-channel "
+           "groups">,
+    Option<"verbose", "verbose", "bool", /*default=*/"false",
+           "Emit a remark per pruned layer (weights zeroed, new density)">,
+  ];
+}
+
+def SparseNNCompressWeightsPass
+    : Pass<"sparsenn-compress-weights", "::mlir::ModuleOp"> {
+  let summary = "Quantise and SPGC8-encode constant layer weights";
+  let description = [{
+    Replaces the constant float weights of `sparsenn.linear` and
+    `sparsenn.conv2d` by a `sparsenn.compressed_constant`: symmetric
+    per-output-channel quantisation to D = 8 (default) or 16 bits, then the
+    SPGC8 raw stream of the brief §5 traversal (seed 003 [0100]-[0109]).
+    Layers consume the compressed weights directly, or through a
+    `sparsenn.decompress` with `decompress=true` (which `-canonicalize` folds
+    back to the dequantised dense constant, so numerics can be checked).
+
+    `report` writes one line per layer: fp32 bytes, raw int8/16 bytes,
+    SPGC8 bytes and the ratio against raw integers.
+  }];
+  let options = [
+    Option<"bits", "bits", "unsigned", /*default=*/"8",
+           "Coefficient bit depth D: 8 or 16">,
+    Option<"interleave", "interleave", "bool", /*default=*/"false",
+           "Interleaved groups (even then odd positions) instead of adjacent">,
+    Option<"decompress", "decompress", "bool", /*default=*/"false",
+           "Feed layers through sparsenn.decompress instead of directly">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Write a per-layer size report to this file ('-' for stdout)">,
+  ];
+}
+
 #endif // SPARSENN_DIALECT_SPARSENN_TRANSFORMS_PASSES_TD

@@ -1,0 +1,42 @@
+// RUN: sparse-opt %s -split-input-file -verify-diagnostics --sparsenn-prune-weights="sparsity=0.5 verbose"
+// RUN: not sparse-opt %s --sparsenn-prune-weights="method=median" 2>&1 | FileCheck %s --check-prefix=METHOD
+// RUN: not sparse-opt %s --sparsenn-prune-weights="granularity=row" 2>&1 | FileCheck %s --check-prefix=GRAN
+// RUN: not sparse-opt %s --sparsenn-prune-weights="reduction=min" 2>&1 | FileCheck %s --check-prefix=RED
+// RUN: not sparse-opt %s --sparsenn-prune-weights="sparsity=1.5" 2>&1 | FileCheck %s --check-prefix=RANGE
+// RUN: not sparse-opt %s --sparsenn-prune-weights="granularity=group" 2>&1 | FileCheck %s --check-prefix=NOSHAPE
+// RUN: not sparse-opt %s --sparsenn-prune-weights="method=gaussian granularity=input_channel" 2>&1 | FileCheck %s --check-prefix=GAUSS
+// RUN: not sparse-opt %s --sparsenn-prune-weights="granularity=group group-shape=0,2" 2>&1 | FileCheck %s --check-prefix=POS
+// RUN: not sparse-opt %s -split-input-file --sparsenn-prune-weights="sparsity=0.5 granularity=group group-shape=1,1,2" 2>&1 | FileCheck %s --check-prefix=RANK
+
+// METHOD: unknown method 'median' (expected quantile, gaussian or gumbel)
+// GRAN: unknown granularity 'row' (expected element, group, input_channel or output_filter)
+// RED: unknown reduction 'min' (expected max or mean)
+// RANGE: sparsity must be in [0, 1], got 1.5
+// NOSHAPE: granularity=group needs group-shape (or spgc8-aligned)
+// GAUSS: the gaussian pruner (FIG. 7c) works on elements only
+// POS: group-shape entries must be positive
+// RANK: group-shape has 3 entries, the weights have rank 2
+
+func.func @not_constant(%x: tensor<1x2xf32>, %w: tensor<1x2xf32>) -> tensor<1x1xf32> {
+  // expected-remark @+1 {{weights are not a float constant: not pruned}}
+  %y = sparsenn.linear %x, %w : tensor<1x2xf32>, tensor<1x2xf32> -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @bad_target(%x: tensor<1x2xf32>) -> tensor<1x1xf32> {
+  %w = arith.constant dense<[[1.0, 2.0]]> : tensor<1x2xf32>
+  // expected-error @+1 {{sparsenn.target_sparsity must be in [0, 1], got 2}}
+  %y = sparsenn.linear %x, %w {sparsenn.target_sparsity = 2.0 : f64} : tensor<1x2xf32>, tensor<1x2xf32> -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @remark(%x: tensor<1x2xf32>) -> tensor<1x1xf32> {
+  %w = arith.constant dense<[[1.0, 2.0]]> : tensor<1x2xf32>
+  // expected-remark @+1 {{pruned 1 non-zero weights; density now 5.000000e-01}}
+  %y = sparsenn.linear %x, %w : tensor<1x2xf32>, tensor<1x2xf32> -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
