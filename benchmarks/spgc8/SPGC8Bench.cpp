@@ -27,7 +27,7 @@ const char *kNames[] = {"dense_gaussian", "unstructured_90", "group16_90"};
 
 struct Data {
   std::vector<int8_t> values;
-  std::vector<uint8_t> stream;    // tensor stream (raw stream of padded rows)
+  std::vector<uint8_t> stream; // tensor stream (raw stream of padded rows)
   size_t containerBytes = 0;
   bool interleave = false;
 };
@@ -60,16 +60,16 @@ Data make(Dataset which, bool interleave) {
   d.values.assign(q.begin(), q.end());
   d.stream.resize(spgc8_tensor_stream_max_size(shape, 2, 8, interleave));
   size_t size = 0;
-  if (spgc8_encode_tensor_stream_i8(d.values.data(), shape, 2, 8, interleave,
-                                    0, d.stream.data(), d.stream.size(),
+  if (spgc8_encode_tensor_stream_i8(d.values.data(), shape, 2, 8, interleave, 0,
+                                    d.stream.data(), d.stream.size(),
                                     &size) != SPGC8_OK)
     std::abort();
   d.stream.resize(size);
   std::vector<uint8_t> box(
       spgc8_container_max_size(shape, 2, 8, interleave, 1));
-  if (spgc8_container_encode(q.data(), SPGC8_DTYPE_I16, shape, 2, 8,
-                             interleave, 0, scales.data(), box.data(),
-                             box.size(), &d.containerBytes) != SPGC8_OK)
+  if (spgc8_container_encode(q.data(), SPGC8_DTYPE_I16, shape, 2, 8, interleave,
+                             0, scales.data(), box.data(), box.size(),
+                             &d.containerBytes) != SPGC8_OK)
     std::abort();
   return d;
 }
@@ -119,9 +119,9 @@ void BM_Decode(benchmark::State &state) {
   std::vector<int8_t> out(d.values.size());
   for (auto _ : state) {
     size_t consumed = 0;
-    spgc8_status st = spgc8_decode_raw_i8_impl(
-        d.stream.data(), d.stream.size(), d.values.size(), 8, d.interleave, 0,
-        out.data(), &consumed, impl);
+    spgc8_status st = spgc8_decode_raw_i8_impl(d.stream.data(), d.stream.size(),
+                                               d.values.size(), 8, d.interleave,
+                                               0, out.data(), &consumed, impl);
     if (st != SPGC8_OK) {
       state.SkipWithError("decode failed");
       break;

@@ -228,10 +228,11 @@ bool parseDescr(const std::string &d, DType &t, std::string &error) {
   static const struct {
     const char *s;
     DType t;
-  } table[] = {{"|i1", DType::I8},  {"<i1", DType::I8},  {"i1", DType::I8},
-               {"|u1", DType::U8},  {"<u1", DType::U8},  {"u1", DType::U8},
-               {"|b1", DType::Bool}, {"<i2", DType::I16}, {"<u2", DType::U16}, {"<i4", DType::I32},
-               {"<i8", DType::I64}, {"<f4", DType::F32}, {"<f8", DType::F64}};
+  } table[] = {{"|i1", DType::I8},   {"<i1", DType::I8},  {"i1", DType::I8},
+               {"|u1", DType::U8},   {"<u1", DType::U8},  {"u1", DType::U8},
+               {"|b1", DType::Bool}, {"<i2", DType::I16}, {"<u2", DType::U16},
+               {"<i4", DType::I32},  {"<i8", DType::I64}, {"<f4", DType::F32},
+               {"<f8", DType::F64}};
   for (const auto &e : table)
     if (d == e.s) {
       t = e.t;
@@ -315,8 +316,8 @@ bool sparsenn::npy::parse(const uint8_t *bytes, size_t size, Array &out,
   return true;
 }
 
-bool sparsenn::npy::readFile(const std::string &path,
-                             std::vector<uint8_t> &out, std::string &error) {
+bool sparsenn::npy::readFile(const std::string &path, std::vector<uint8_t> &out,
+                             std::string &error) {
   FILE *f = std::fopen(path.c_str(), "rb");
   if (!f) {
     error = "cannot open '" + path + "': " + std::strerror(errno);

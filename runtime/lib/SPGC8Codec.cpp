@@ -89,8 +89,7 @@ extern "C" int spgc8_subset_body_bits(const uint16_t folded[8], int bits) {
   return codeToB(neededToCode(needed, bits), bits);
 }
 
-extern "C" uint32_t spgc8_subset_cost_bits(const uint16_t folded[8],
-                                           int bits) {
+extern "C" uint32_t spgc8_subset_cost_bits(const uint16_t folded[8], int bits) {
   int b = spgc8_subset_body_bits(folded, bits);
   if (b < 0)
     return 0;
@@ -168,8 +167,7 @@ namespace {
 /// Folds (or reinterprets, in unsigned mode) one value; false if it does not
 /// fit D bits. Unsigned mode takes the storage bit pattern as unsigned, so an
 /// int8 always fits D = 8 and an int16 fits D = 8 only in [0, 255].
-template <typename T>
-inline bool toFolded(T v, const Params &p, uint32_t &u) {
+template <typename T> inline bool toFolded(T v, const Params &p, uint32_t &u) {
   using U = std::make_unsigned_t<T>;
   if (p.isUnsigned) {
     u = static_cast<U>(v);
@@ -296,9 +294,9 @@ inline uint64_t gatherEvenBytes(uint64_t x) {
 }
 
 /// D = 8 into int8: one transpose per subset plus SWAR unfolding.
-spgc8_status decodePortableI8(const Params &p, const uint8_t *in,
-                              size_t inSize, size_t hdrBytes, size_t s0,
-                              size_t count, size_t *pos, int8_t *out) {
+spgc8_status decodePortableI8(const Params &p, const uint8_t *in, size_t inSize,
+                              size_t hdrBytes, size_t s0, size_t count,
+                              size_t *pos, int8_t *out) {
   const uint8_t *body = in + hdrBytes;
   size_t bodySize = inSize - hdrBytes;
   size_t cur = *pos;
@@ -332,8 +330,7 @@ spgc8_status decodePortableI8(const Params &p, const uint8_t *in,
       }
       uint8_t *dst = reinterpret_cast<uint8_t *>(out) + 8 * k;
       store64(dst, spreadBytes(even) | (spreadBytes(odd) << 8));
-      store64(dst + 8,
-              spreadBytes(even >> 32) | (spreadBytes(odd >> 32) << 8));
+      store64(dst + 8, spreadBytes(even >> 32) | (spreadBytes(odd >> 32) << 8));
     }
   }
   *pos = cur;
@@ -348,7 +345,8 @@ spgc8_status decodePortable(const Params &p, const uint8_t *in, size_t inSize,
   const uint8_t *body = in + hdrBytes;
   size_t bodySize = inSize - hdrBytes;
   for (size_t k = 0; k < count; ++k) {
-    unsigned b = static_cast<unsigned>(codeToB(readCode(in, s0 + k, p.h), p.bits));
+    unsigned b =
+        static_cast<unsigned>(codeToB(readCode(in, s0 + k, p.h), p.bits));
     size_t avail = bodySize - *pos;
     if (b > avail)
       return SPGC8_ERR_TRUNCATED;
@@ -368,9 +366,9 @@ spgc8_status decodePortable(const Params &p, const uint8_t *in, size_t inSize,
 }
 
 /// D = 8 from int8: SWAR folding, one transpose per subset.
-spgc8_status encodePortableI8(const Params &p, const int8_t *values,
-                              size_t s0, size_t count, uint8_t *hdr,
-                              uint8_t *body, size_t *pos) {
+spgc8_status encodePortableI8(const Params &p, const int8_t *values, size_t s0,
+                              size_t count, uint8_t *hdr, uint8_t *body,
+                              size_t *pos) {
   const uint8_t *src = reinterpret_cast<const uint8_t *>(values);
   size_t cur = *pos;
   for (size_t k = 0; k < count; ++k) {
@@ -623,8 +621,8 @@ extern "C" spgc8_status spgc8_encode_raw_i16(const int16_t *values, size_t n,
                                              int is_unsigned, uint8_t *out,
                                              size_t out_capacity,
                                              size_t *out_size) {
-  return encodeRaw(values, n, bits, interleave, is_unsigned, out,
-                   out_capacity, out_size, SPGC8_IMPL_AUTO);
+  return encodeRaw(values, n, bits, interleave, is_unsigned, out, out_capacity,
+                   out_size, SPGC8_IMPL_AUTO);
 }
 
 extern "C" spgc8_status spgc8_encode_raw_i8(const int8_t *values, size_t n,
@@ -632,22 +630,19 @@ extern "C" spgc8_status spgc8_encode_raw_i8(const int8_t *values, size_t n,
                                             int is_unsigned, uint8_t *out,
                                             size_t out_capacity,
                                             size_t *out_size) {
-  return encodeRaw(values, n, bits, interleave, is_unsigned, out,
-                   out_capacity, out_size, SPGC8_IMPL_AUTO);
+  return encodeRaw(values, n, bits, interleave, is_unsigned, out, out_capacity,
+                   out_size, SPGC8_IMPL_AUTO);
 }
 
-extern "C" spgc8_status
-spgc8_encode_raw_i8_impl(const int8_t *values, size_t n, int bits,
-                         int interleave, int is_unsigned, uint8_t *out,
-                         size_t out_capacity, size_t *out_size,
-                         spgc8_impl impl) {
-  return encodeRaw(values, n, bits, interleave, is_unsigned, out,
-                   out_capacity, out_size, impl);
+extern "C" spgc8_status spgc8_encode_raw_i8_impl(
+    const int8_t *values, size_t n, int bits, int interleave, int is_unsigned,
+    uint8_t *out, size_t out_capacity, size_t *out_size, spgc8_impl impl) {
+  return encodeRaw(values, n, bits, interleave, is_unsigned, out, out_capacity,
+                   out_size, impl);
 }
 
-extern "C" spgc8_status spgc8_decode_raw_i16(const uint8_t *in,
-                                             size_t in_size, size_t n,
-                                             int bits, int interleave,
+extern "C" spgc8_status spgc8_decode_raw_i16(const uint8_t *in, size_t in_size,
+                                             size_t n, int bits, int interleave,
                                              int is_unsigned, int16_t *values,
                                              size_t *consumed) {
   return decodeRaw(in, in_size, n, bits, interleave, is_unsigned, values,
@@ -655,36 +650,36 @@ extern "C" spgc8_status spgc8_decode_raw_i16(const uint8_t *in,
 }
 
 extern "C" spgc8_status spgc8_decode_raw_i8(const uint8_t *in, size_t in_size,
-                                            size_t n, int bits,
-                                            int interleave, int is_unsigned,
-                                            int8_t *values, size_t *consumed) {
+                                            size_t n, int bits, int interleave,
+                                            int is_unsigned, int8_t *values,
+                                            size_t *consumed) {
   return decodeRaw(in, in_size, n, bits, interleave, is_unsigned, values,
                    consumed, SPGC8_IMPL_AUTO);
 }
 
 extern "C" spgc8_status
-spgc8_decode_raw_i8_impl(const uint8_t *in, size_t in_size, size_t n,
-                         int bits, int interleave, int is_unsigned,
-                         int8_t *values, size_t *consumed, spgc8_impl impl) {
+spgc8_decode_raw_i8_impl(const uint8_t *in, size_t in_size, size_t n, int bits,
+                         int interleave, int is_unsigned, int8_t *values,
+                         size_t *consumed, spgc8_impl impl) {
   return decodeRaw(in, in_size, n, bits, interleave, is_unsigned, values,
                    consumed, impl);
 }
 
 extern "C" spgc8_status
-spgc8_decode_raw_i16_impl(const uint8_t *in, size_t in_size, size_t n,
-                          int bits, int interleave, int is_unsigned,
-                          int16_t *values, size_t *consumed, spgc8_impl impl) {
+spgc8_decode_raw_i16_impl(const uint8_t *in, size_t in_size, size_t n, int bits,
+                          int interleave, int is_unsigned, int16_t *values,
+                          size_t *consumed, spgc8_impl impl) {
   return decodeRaw(in, in_size, n, bits, interleave, is_unsigned, values,
                    consumed, impl);
 }
 
-extern "C" spgc8_status spgc8_raw_stream_size(const uint8_t *in,
-                                              size_t in_size, size_t n,
-                                              int bits, int interleave,
+extern "C" spgc8_status spgc8_raw_stream_size(const uint8_t *in, size_t in_size,
+                                              size_t n, int bits,
+                                              int interleave,
                                               size_t *stream_size) {
   Params p;
-  if (!stream_size || !makeParams(bits, interleave, 0, p) ||
-      (!in && in_size) || n > kMaxValues)
+  if (!stream_size || !makeParams(bits, interleave, 0, p) || (!in && in_size) ||
+      n > kMaxValues)
     return SPGC8_ERR_ARGUMENT;
   size_t s = spgc8_num_subsets(n, p.interleave);
   size_t hb = headerBytes(s, p.h);

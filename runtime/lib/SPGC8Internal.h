@@ -19,8 +19,8 @@ namespace spgc8 {
 
 /// Codec parameters validated once per call.
 struct Params {
-  int bits = 8;    // D
-  int h = 3;       // header bits
+  int bits = 8; // D
+  int h = 3;    // header bits
   bool interleave = false;
   bool isUnsigned = false;
 };

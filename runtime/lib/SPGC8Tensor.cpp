@@ -120,10 +120,9 @@ bool scatterPadded(const Geometry &g, const T *src, size_t v0, size_t count,
 }
 
 template <typename T>
-spgc8_status encodeTensorStream(const T *values, const int64_t *shape,
-                                int rank, int bits, int interleave,
-                                int isUnsigned, uint8_t *out, size_t cap,
-                                size_t *outSize) {
+spgc8_status encodeTensorStream(const T *values, const int64_t *shape, int rank,
+                                int bits, int interleave, int isUnsigned,
+                                uint8_t *out, size_t cap, size_t *outSize) {
   Geometry g;
   spgc8_status st = geometry(shape, rank, g);
   if (st != SPGC8_OK)
@@ -134,18 +133,18 @@ spgc8_status encodeTensorStream(const T *values, const int64_t *shape,
   if (g.spatial == 1 && g.padded == g.length)
     return std::is_same_v<T, int8_t>
                ? spgc8_encode_raw_i8(reinterpret_cast<const int8_t *>(values),
-                                     g.total, bits, interleave, isUnsigned,
-                                     out, cap, outSize)
-               : spgc8_encode_raw_i16(
-                     reinterpret_cast<const int16_t *>(values), g.total, bits,
-                     interleave, isUnsigned, out, cap, outSize);
+                                     g.total, bits, interleave, isUnsigned, out,
+                                     cap, outSize)
+               : spgc8_encode_raw_i16(reinterpret_cast<const int16_t *>(values),
+                                      g.total, bits, interleave, isUnsigned,
+                                      out, cap, outSize);
   auto tmp = allocate<T>(g.total);
   if (!tmp)
     return SPGC8_ERR_NOMEM;
   gatherPadded(g, values, tmp.get());
   if constexpr (std::is_same_v<T, int8_t>)
-    return spgc8_encode_raw_i8(tmp.get(), g.total, bits, interleave,
-                               isUnsigned, out, cap, outSize);
+    return spgc8_encode_raw_i8(tmp.get(), g.total, bits, interleave, isUnsigned,
+                               out, cap, outSize);
   else
     return spgc8_encode_raw_i16(tmp.get(), g.total, bits, interleave,
                                 isUnsigned, out, cap, outSize);
@@ -175,13 +174,13 @@ spgc8_status decodeTensorStream(const uint8_t *in, size_t inSize,
   if (!values && g.numValues)
     return SPGC8_ERR_ARGUMENT;
   if (g.spatial == 1 && g.padded == g.length)
-    return decodeRawT(in, inSize, g.total, bits, interleave, isUnsigned,
-                      values, consumed);
+    return decodeRawT(in, inSize, g.total, bits, interleave, isUnsigned, values,
+                      consumed);
   auto tmp = allocate<T>(g.total);
   if (!tmp)
     return SPGC8_ERR_NOMEM;
-  st = decodeRawT(in, inSize, g.total, bits, interleave, isUnsigned,
-                  tmp.get(), consumed);
+  st = decodeRawT(in, inSize, g.total, bits, interleave, isUnsigned, tmp.get(),
+                  consumed);
   if (st != SPGC8_OK)
     return st;
   if (!scatterPadded(g, tmp.get(), 0, g.numVectors, values))
@@ -192,8 +191,9 @@ spgc8_status decodeTensorStream(const uint8_t *in, size_t inSize,
 } // namespace
 
 extern "C" spgc8_layout spgc8_layout_for_rank(int rank) {
-  return rank <= 1 ? SPGC8_LAYOUT_FLAT
-                   : rank == 2 ? SPGC8_LAYOUT_LINEAR : SPGC8_LAYOUT_CONV;
+  return rank <= 1   ? SPGC8_LAYOUT_FLAT
+         : rank == 2 ? SPGC8_LAYOUT_LINEAR
+                     : SPGC8_LAYOUT_CONV;
 }
 
 extern "C" spgc8_status spgc8_tensor_geometry(const int64_t *shape, int rank,
@@ -231,34 +231,34 @@ extern "C" size_t spgc8_num_channels(const int64_t *shape, int rank) {
   return geometry(shape, rank, g) == SPGC8_OK ? g.channels : 0;
 }
 
-extern "C" spgc8_status spgc8_encode_tensor_stream_i8(
-    const int8_t *values, const int64_t *shape, int rank, int bits,
-    int interleave, int is_unsigned, uint8_t *out, size_t out_capacity,
-    size_t *out_size) {
+extern "C" spgc8_status
+spgc8_encode_tensor_stream_i8(const int8_t *values, const int64_t *shape,
+                              int rank, int bits, int interleave,
+                              int is_unsigned, uint8_t *out,
+                              size_t out_capacity, size_t *out_size) {
   return encodeTensorStream(values, shape, rank, bits, interleave, is_unsigned,
                             out, out_capacity, out_size);
 }
 
-extern "C" spgc8_status spgc8_encode_tensor_stream_i16(
-    const int16_t *values, const int64_t *shape, int rank, int bits,
-    int interleave, int is_unsigned, uint8_t *out, size_t out_capacity,
-    size_t *out_size) {
+extern "C" spgc8_status
+spgc8_encode_tensor_stream_i16(const int16_t *values, const int64_t *shape,
+                               int rank, int bits, int interleave,
+                               int is_unsigned, uint8_t *out,
+                               size_t out_capacity, size_t *out_size) {
   return encodeTensorStream(values, shape, rank, bits, interleave, is_unsigned,
                             out, out_capacity, out_size);
 }
 
 extern "C" spgc8_status spgc8_decode_tensor_stream_i8(
-    const uint8_t *in, size_t in_size, const int64_t *shape, int rank,
-    int bits, int interleave, int is_unsigned, int8_t *values,
-    size_t *consumed) {
+    const uint8_t *in, size_t in_size, const int64_t *shape, int rank, int bits,
+    int interleave, int is_unsigned, int8_t *values, size_t *consumed) {
   return decodeTensorStream(in, in_size, shape, rank, bits, interleave,
                             is_unsigned, values, consumed);
 }
 
 extern "C" spgc8_status spgc8_decode_tensor_stream_i16(
-    const uint8_t *in, size_t in_size, const int64_t *shape, int rank,
-    int bits, int interleave, int is_unsigned, int16_t *values,
-    size_t *consumed) {
+    const uint8_t *in, size_t in_size, const int64_t *shape, int rank, int bits,
+    int interleave, int is_unsigned, int16_t *values, size_t *consumed) {
   return decodeTensorStream(in, in_size, shape, rank, bits, interleave,
                             is_unsigned, values, consumed);
 }
@@ -267,9 +267,8 @@ extern "C" spgc8_status spgc8_decode_tensor_stream_i16(
 // Quantisation
 //===----------------------------------------------------------------------===//
 
-extern "C" spgc8_status spgc8_quantize_f32(const float *w,
-                                           const int64_t *shape, int rank,
-                                           int bits, int16_t *q,
+extern "C" spgc8_status spgc8_quantize_f32(const float *w, const int64_t *shape,
+                                           int rank, int bits, int16_t *q,
                                            float *scales) {
   Geometry g;
   spgc8_status st = geometry(shape, rank, g);
@@ -464,7 +463,8 @@ spgc8_status parse(const uint8_t *in, size_t inSize, Parsed &out) {
   uint64_t subsets = spgc8_num_subsets(g.total, info.interleave);
   out.hdrBytes = headerBytes(subsets, out.p.h);
   if (info.payload_size < out.hdrBytes ||
-      info.payload_size > spgc8_raw_max_size(g.total, info.bits, info.interleave))
+      info.payload_size >
+          spgc8_raw_max_size(g.total, info.bits, info.interleave))
     return SPGC8_ERR_CORRUPT;
   out.scalesOffset = off;
   uint64_t total = off;
@@ -506,15 +506,34 @@ spgc8_status checkCrc(const uint8_t *in, const Parsed &ps) {
              : SPGC8_ERR_CHECKSUM;
 }
 
+/// Checks every index entry against the body widths named by the header
+/// codes, so that a full decode vouches for later per-row decodes.
+spgc8_status checkIndex(const uint8_t *in, const Parsed &ps) {
+  const spgc8_info &info = ps.info;
+  const uint8_t *payload = in + info.payload_offset;
+  uint64_t perRow = info.row_values / 8;
+  uint64_t acc = 0, s = 0;
+  for (uint64_t r = 0; r < info.num_rows; ++r) {
+    if (ps.index(in, r) != acc)
+      return SPGC8_ERR_CORRUPT;
+    for (uint64_t e = s + perRow; s < e; ++s)
+      acc += static_cast<uint64_t>(codeToB(
+          readCode(payload, static_cast<size_t>(s), ps.p.h), info.bits));
+  }
+  return ps.index(in, info.num_rows) == acc ? SPGC8_OK : SPGC8_ERR_CORRUPT;
+}
+
 template <typename T>
 spgc8_status decodeAll(const uint8_t *in, const Parsed &ps, T *values) {
   const spgc8_info &info = ps.info;
   const uint8_t *payload = in + info.payload_offset;
+  spgc8_status st = checkIndex(in, ps);
+  if (st != SPGC8_OK)
+    return st;
   size_t consumed = 0;
-  spgc8_status st =
-      decodeTensorStream(payload, static_cast<size_t>(info.payload_size),
-                         info.shape, info.rank, info.bits, info.interleave,
-                         info.is_unsigned, values, &consumed);
+  st = decodeTensorStream(payload, static_cast<size_t>(info.payload_size),
+                          info.shape, info.rank, info.bits, info.interleave,
+                          info.is_unsigned, values, &consumed);
   if (st != SPGC8_OK)
     return st;
   if (consumed != info.payload_size)
@@ -533,10 +552,11 @@ spgc8_status decodeRow(const uint8_t *in, const Parsed &ps, uint64_t row,
   if (!tmp)
     return SPGC8_ERR_NOMEM;
   size_t pos = static_cast<size_t>(ps.index(in, row));
-  spgc8_status st = decodeSubsets(
-      ps.p, payload, static_cast<size_t>(info.payload_size),
-      static_cast<size_t>(ps.hdrBytes), static_cast<size_t>(row) * subsetsPerRow,
-      subsetsPerRow, &pos, tmp.get(), SPGC8_IMPL_AUTO);
+  spgc8_status st =
+      decodeSubsets(ps.p, payload, static_cast<size_t>(info.payload_size),
+                    static_cast<size_t>(ps.hdrBytes),
+                    static_cast<size_t>(row) * subsetsPerRow, subsetsPerRow,
+                    &pos, tmp.get(), SPGC8_IMPL_AUTO);
   if (st != SPGC8_OK)
     return st;
   if (pos != ps.index(in, row + 1))
@@ -565,9 +585,9 @@ extern "C" size_t spgc8_container_max_size(const int64_t *shape, int rank,
 
 extern "C" spgc8_status
 spgc8_container_encode(const void *values, spgc8_dtype dtype,
-                       const int64_t *shape, int rank, int bits,
-                       int interleave, int is_unsigned, const float *scales,
-                       uint8_t *out, size_t out_capacity, size_t *out_size) {
+                       const int64_t *shape, int rank, int bits, int interleave,
+                       int is_unsigned, const float *scales, uint8_t *out,
+                       size_t out_capacity, size_t *out_size) {
   Geometry g;
   spgc8_status st = geometry(shape, rank, g);
   if (st != SPGC8_OK)
@@ -593,20 +613,19 @@ spgc8_container_encode(const void *values, spgc8_dtype dtype,
       return SPGC8_ERR_NOMEM;
     const int8_t *src = static_cast<const int8_t *>(values);
     for (size_t i = 0; i < g.numValues; ++i)
-      widened[i] = is_unsigned ? static_cast<int16_t>(static_cast<uint8_t>(src[i]))
-                               : src[i];
+      widened[i] = is_unsigned
+                       ? static_cast<int16_t>(static_cast<uint8_t>(src[i]))
+                       : src[i];
     values = widened.get();
     dtype = SPGC8_DTYPE_I16;
   }
   st = dtype == SPGC8_DTYPE_I8
-           ? spgc8_encode_tensor_stream_i8(static_cast<const int8_t *>(values),
-                                           shape, rank, bits, interleave,
-                                           is_unsigned, stream.get(),
-                                           maxStream, &streamSize)
+           ? spgc8_encode_tensor_stream_i8(
+                 static_cast<const int8_t *>(values), shape, rank, bits,
+                 interleave, is_unsigned, stream.get(), maxStream, &streamSize)
            : spgc8_encode_tensor_stream_i16(
                  static_cast<const int16_t *>(values), shape, rank, bits,
-                 interleave, is_unsigned, stream.get(), maxStream,
-                 &streamSize);
+                 interleave, is_unsigned, stream.get(), maxStream, &streamSize);
   if (st != SPGC8_OK)
     return st;
   size_t rows = rank <= 1 ? 1 : g.channels;
@@ -661,8 +680,8 @@ spgc8_container_encode(const void *values, spgc8_dtype dtype,
     if (r == rows)
       break;
     for (size_t e = s + subsetsPerRow; s < e; ++s)
-      acc += static_cast<uint64_t>(
-          codeToB(readCode(stream.get(), s, p.h), bits));
+      acc +=
+          static_cast<uint64_t>(codeToB(readCode(stream.get(), s, p.h), bits));
   }
   std::memcpy(o + off, stream.get(), streamSize);
   off += streamSize;
@@ -670,8 +689,7 @@ spgc8_container_encode(const void *values, spgc8_dtype dtype,
   return SPGC8_OK;
 }
 
-extern "C" spgc8_status spgc8_container_info(const uint8_t *in,
-                                             size_t in_size,
+extern "C" spgc8_status spgc8_container_info(const uint8_t *in, size_t in_size,
                                              spgc8_info *info) {
   if (!info)
     return SPGC8_ERR_ARGUMENT;
@@ -692,12 +710,10 @@ extern "C" spgc8_status spgc8_container_verify(const uint8_t *in,
   return checkCrc(in, ps);
 }
 
-extern "C" spgc8_status spgc8_container_decode(const uint8_t *in,
-                                               size_t in_size, void *values,
-                                               spgc8_dtype out_dtype,
-                                               size_t values_capacity,
-                                               float *scales,
-                                               size_t scales_capacity) {
+extern "C" spgc8_status
+spgc8_container_decode(const uint8_t *in, size_t in_size, void *values,
+                       spgc8_dtype out_dtype, size_t values_capacity,
+                       float *scales, size_t scales_capacity) {
   Parsed ps;
   spgc8_status st = parse(in, in_size, ps);
   if (st != SPGC8_OK)
@@ -737,8 +753,7 @@ extern "C" spgc8_status spgc8_container_decode_f32(const uint8_t *in,
   if (!q)
     return SPGC8_ERR_NOMEM;
   st = spgc8_container_decode(in, in_size, q.get(), SPGC8_DTYPE_I16,
-                              static_cast<size_t>(info.num_values), nullptr,
-                              0);
+                              static_cast<size_t>(info.num_values), nullptr, 0);
   if (st != SPGC8_OK)
     return st;
   size_t n = static_cast<size_t>(info.num_values);
@@ -756,8 +771,8 @@ extern "C" spgc8_status spgc8_container_decode_f32(const uint8_t *in,
 }
 
 extern "C" spgc8_status spgc8_container_decode_row(const uint8_t *in,
-                                                   size_t in_size,
-                                                   uint64_t row, void *values,
+                                                   size_t in_size, uint64_t row,
+                                                   void *values,
                                                    spgc8_dtype out_dtype,
                                                    size_t values_capacity) {
   Parsed ps;

@@ -58,9 +58,9 @@ size_t decodeI8BlocksAvx512(const uint8_t *hdr, const uint8_t *body,
   const __m512i kSelect = _mm512_set1_epi64(0x8040201008040201LL);
   // Row 7 - i of these matrices gives output bit i from the bit-reversed r:
   // unsigned: bit i = r7-i; signed: bit i = r6-i ^ r7 (i < 7), bit 7 = r7.
-  const __m512i kPost =
-      _mm512_set1_epi64(isUnsigned ? static_cast<long long>(0x8040201008040201ULL)
-                                   : static_cast<long long>(0xC0A0908884828180ULL));
+  const __m512i kPost = _mm512_set1_epi64(
+      isUnsigned ? static_cast<long long>(0x8040201008040201ULL)
+                 : static_cast<long long>(0xC0A0908884828180ULL));
   // Byte k of every quadword = k.
   const __m512i kLane = _mm512_set1_epi64(0x0706050403020100LL);
   // Byte j of quadword s = s: broadcasts byte s of a word to quadword s.
@@ -86,8 +86,8 @@ size_t decodeI8BlocksAvx512(const uint8_t *hdr, const uint8_t *body,
     uint64_t exclusive = inclusive << 8;
     __m512i data = _mm512_loadu_si512(body + pos);
     __m512i off = _mm512_permutexvar_epi8(
-        kBroadcast, _mm512_castsi128_si512(_mm_cvtsi64_si128(
-                        static_cast<long long>(exclusive))));
+        kBroadcast, _mm512_castsi128_si512(
+                        _mm_cvtsi64_si128(static_cast<long long>(exclusive))));
     __m512i wid = _mm512_permutexvar_epi8(
         kBroadcast, _mm512_castsi128_si512(
                         _mm_cvtsi64_si128(static_cast<long long>(widths))));

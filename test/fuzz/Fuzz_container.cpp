@@ -40,9 +40,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   spgc8_status verify = spgc8_container_verify(p, in.size());
   std::vector<int16_t> v16(n + 1);
   std::vector<float> scales(static_cast<size_t>(info.num_channels) + 1);
-  spgc8_status st = spgc8_container_decode(p, in.size(), v16.data(),
-                                           SPGC8_DTYPE_I16, n, scales.data(),
-                                           scales.size());
+  spgc8_status st =
+      spgc8_container_decode(p, in.size(), v16.data(), SPGC8_DTYPE_I16, n,
+                             scales.data(), scales.size());
   if (verify != SPGC8_OK && st == SPGC8_OK)
     std::abort();
   if (info.bits == 8) {
@@ -59,14 +59,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint64_t rowElems = info.num_rows ? info.num_values / info.num_rows : 0;
   std::vector<int16_t> row(static_cast<size_t>(rowElems) + 1);
   for (uint64_t r = 0; r < info.num_rows && r < 64; ++r) {
-    spgc8_status rs = spgc8_container_decode_row(
-        p, in.size(), r, row.data(), SPGC8_DTYPE_I16,
-        static_cast<size_t>(rowElems));
+    spgc8_status rs =
+        spgc8_container_decode_row(p, in.size(), r, row.data(), SPGC8_DTYPE_I16,
+                                   static_cast<size_t>(rowElems));
     // A valid container decodes row by row to the same values.
     if (st == SPGC8_OK &&
-        (rs != SPGC8_OK ||
-         std::memcmp(row.data(), v16.data() + r * rowElems,
-                     2 * static_cast<size_t>(rowElems)) != 0))
+        (rs != SPGC8_OK || std::memcmp(row.data(), v16.data() + r * rowElems,
+                                       2 * static_cast<size_t>(rowElems)) != 0))
       std::abort();
   }
   return 0;

@@ -34,8 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   spgc8_status refSt =
       spgc8_decode_raw_i16_impl(p, in.size(), n, bits, il, us, ref.data(),
                                 &refConsumed, SPGC8_IMPL_REFERENCE);
-  if (refSt == SPGC8_OK &&
-      (sizeSt != SPGC8_OK || streamSize != refConsumed))
+  if (refSt == SPGC8_OK && (sizeSt != SPGC8_OK || streamSize != refConsumed))
     std::abort();
   for (spgc8_impl impl :
        {SPGC8_IMPL_PORTABLE, SPGC8_IMPL_AVX512, SPGC8_IMPL_AUTO}) {
@@ -43,7 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t consumed = 0;
     spgc8_status st = spgc8_decode_raw_i16_impl(p, in.size(), n, bits, il, us,
                                                 got.data(), &consumed, impl);
-    if (st != refSt || (st == SPGC8_OK && (got != ref || consumed != refConsumed)))
+    if (st != refSt ||
+        (st == SPGC8_OK && (got != ref || consumed != refConsumed)))
       std::abort();
     if (bits == 8) {
       std::vector<int8_t> g8(n);
@@ -63,8 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // decodes to the same values.
   std::vector<uint8_t> out(spgc8_raw_max_size(n, bits, il) + 1);
   size_t outSize = 0;
-  if (spgc8_encode_raw_i16(ref.data(), n, bits, il, us, out.data(),
-                           out.size(), &outSize) != SPGC8_OK ||
+  if (spgc8_encode_raw_i16(ref.data(), n, bits, il, us, out.data(), out.size(),
+                           &outSize) != SPGC8_OK ||
       outSize > refConsumed)
     std::abort();
   std::vector<int16_t> again(n);

@@ -185,8 +185,8 @@ IntData toIntData(const npy::Array &a, const std::string &path, int bits,
          "-bit coefficients" + (bits == 8 ? " (try --bits 16)" : ""));
   };
   int64_t lo = isUnsigned ? 0 : -(int64_t(1) << (bits - 1));
-  int64_t hi = isUnsigned ? (int64_t(1) << bits) - 1
-                          : (int64_t(1) << (bits - 1)) - 1;
+  int64_t hi =
+      isUnsigned ? (int64_t(1) << bits) - 1 : (int64_t(1) << (bits - 1)) - 1;
   auto check = [&](int64_t v) {
     if (v < lo || v > hi)
       rangeFail(v);
@@ -205,7 +205,8 @@ IntData toIntData(const npy::Array &a, const std::string &path, int bits,
     if (bits == 8) {
       d.isI8 = true; // same bit pattern
       d.i8.resize(n);
-      std::memcpy(d.i8.data(), a.data.data(), n);
+      std::copy(a.data.begin(), a.data.end(),
+                reinterpret_cast<uint8_t *>(d.i8.data()));
     } else {
       d.i16.assign(a.as<uint8_t>(), a.as<uint8_t>() + n);
     }
@@ -263,17 +264,17 @@ int cmdEncode(const Options &o) {
     IntData d = toIntData(a, in, bits, o.isUnsigned);
     size_t n = a.numElements();
     buf.resize(spgc8_raw_max_size(n, bits, o.interleave));
-    st = d.isI8 ? spgc8_encode_raw_i8(d.i8.data(), n, bits, o.interleave,
-                                      o.isUnsigned, buf.data(), buf.size(),
-                                      &size)
-                : spgc8_encode_raw_i16(d.i16.data(), n, bits, o.interleave,
-                                       o.isUnsigned, buf.data(), buf.size(),
-                                       &size);
+    st =
+        d.isI8
+            ? spgc8_encode_raw_i8(d.i8.data(), n, bits, o.interleave,
+                                  o.isUnsigned, buf.data(), buf.size(), &size)
+            : spgc8_encode_raw_i16(d.i16.data(), n, bits, o.interleave,
+                                   o.isUnsigned, buf.data(), buf.size(), &size);
   } else {
     std::vector<int64_t> shape = shapeOf(a, in);
     int rank = static_cast<int>(shape.size());
-    size_t cap = spgc8_container_max_size(shape.data(), rank, bits,
-                                          o.interleave, 1);
+    size_t cap =
+        spgc8_container_max_size(shape.data(), rank, bits, o.interleave, 1);
     if (cap == 0)
       fail("'" + in + "': tensor too large");
     buf.resize(cap);
@@ -284,15 +285,14 @@ int cmdEncode(const Options &o) {
       size_t n = a.numElements();
       std::vector<int16_t> q(n);
       std::vector<float> scales(spgc8_num_channels(shape.data(), rank));
-      st = spgc8_quantize_f32(a.as<float>(), shape.data(), rank, bits,
-                              q.data(), scales.data());
+      st = spgc8_quantize_f32(a.as<float>(), shape.data(), rank, bits, q.data(),
+                              scales.data());
       if (st == SPGC8_ERR_RANGE)
         fail("'" + in + "': non-finite value (NaN or infinity)");
       if (st == SPGC8_OK)
         st = spgc8_container_encode(q.data(), SPGC8_DTYPE_I16, shape.data(),
-                                    rank, bits, o.interleave, 0,
-                                    scales.data(), buf.data(), buf.size(),
-                                    &size);
+                                    rank, bits, o.interleave, 0, scales.data(),
+                                    buf.data(), buf.size(), &size);
     } else {
       IntData d = toIntData(a, in, bits, o.isUnsigned);
       st = d.isI8 ? spgc8_container_encode(d.i8.data(), SPGC8_DTYPE_I8,
@@ -323,8 +323,8 @@ int cmdDecode(const Options &o) {
     // A stream of n values has at least its headers; checking this first
     // bounds the allocation below by the file size.
     size_t streamSize = 0;
-    spgc8_status st = spgc8_raw_stream_size(bytes.data(), bytes.size(), n,
-                                            bits, o.interleave, &streamSize);
+    spgc8_status st = spgc8_raw_stream_size(bytes.data(), bytes.size(), n, bits,
+                                            o.interleave, &streamSize);
     if (st != SPGC8_OK)
       fail("cannot decode '" + in + "': " + statusMessage(st) +
            " (for --count " + std::to_string(n) + ")");
@@ -339,21 +339,21 @@ int cmdDecode(const Options &o) {
       a.dtype = bits == 8 ? npy::DType::U8
                           : (o.isUnsigned ? npy::DType::U16 : npy::DType::I16);
       std::vector<int16_t> v(n);
-      st = spgc8_decode_raw_i16(bytes.data(), bytes.size(), n, bits,
-                                o.interleave, o.isUnsigned, v.data(),
-                                &consumed);
+      st =
+          spgc8_decode_raw_i16(bytes.data(), bytes.size(), n, bits,
+                               o.interleave, o.isUnsigned, v.data(), &consumed);
       a.data.resize(n * npy::elementSize(a.dtype));
       if (bits == 8)
         for (size_t i = 0; i < n; ++i)
           a.data[i] = static_cast<uint8_t>(v[i]);
       else
-        std::memcpy(a.data.data(), v.data(), 2 * n);
+        std::copy(v.begin(), v.end(), a.as<int16_t>());
     }
     if (st != SPGC8_OK)
       fail("cannot decode '" + in + "': " + statusMessage(st));
     if (consumed != bytes.size())
-      fail("cannot decode '" + in + "': " +
-           std::to_string(bytes.size() - consumed) +
+      fail("cannot decode '" + in +
+           "': " + std::to_string(bytes.size() - consumed) +
            " trailing bytes after a stream of " + std::to_string(n) +
            " values (wrong --count, --bits or --interleave?)");
     writeNpy(out, a);
@@ -363,8 +363,8 @@ int cmdDecode(const Options &o) {
   spgc8_info info;
   spgc8_status st = spgc8_container_info(bytes.data(), bytes.size(), &info);
   if (st == SPGC8_OK && info.container_size != bytes.size())
-    fail("cannot decode '" + in + "': " +
-         std::to_string(bytes.size() - info.container_size) +
+    fail("cannot decode '" + in +
+         "': " + std::to_string(bytes.size() - info.container_size) +
          " trailing bytes after the container");
   if (st == SPGC8_OK)
     st = spgc8_container_verify(bytes.data(), bytes.size());
@@ -375,8 +375,8 @@ int cmdDecode(const Options &o) {
   if (info.has_scales && !o.forceInt) {
     a.dtype = npy::DType::F32;
     a.data.resize(4 * n);
-    st = spgc8_container_decode_f32(bytes.data(), bytes.size(),
-                                    a.as<float>(), n);
+    st = spgc8_container_decode_f32(bytes.data(), bytes.size(), a.as<float>(),
+                                    n);
   } else if (info.bits == 8 && !info.is_unsigned &&
              (info.dtype == SPGC8_DTYPE_I8 || info.dtype == SPGC8_DTYPE_F32)) {
     a.dtype = npy::DType::I8;
@@ -461,9 +461,7 @@ int cmdStat(const Options &o) {
   std::printf("raw int%d bytes:  %.0f\n", info.bits, rawBytes);
   std::printf("payload bytes:   %" PRIu64 "\n", info.payload_size);
   std::printf("container bytes: %" PRIu64 "\n", info.container_size);
-  auto ratio = [&](double bytes) {
-    return bytes > 0 ? rawBytes / bytes : 0.0;
-  };
+  auto ratio = [&](double bytes) { return bytes > 0 ? rawBytes / bytes : 0.0; };
   std::printf("ratio vs raw:    %.3fx (payload), %.3fx (container)\n",
               ratio(static_cast<double>(info.payload_size)),
               ratio(static_cast<double>(info.container_size)));
@@ -492,9 +490,9 @@ int cmdStat(const Options &o) {
     uint64_t bodyBits = 0, zeros = 0;
     for (size_t k = 0; k < perRow; ++k) {
       int c = codes[r * perRow + k];
-      bodyBits += static_cast<uint64_t>(h) +
-                  8u * static_cast<uint64_t>(
-                           spgc8_code_to_body_bits(c, info.bits));
+      bodyBits +=
+          static_cast<uint64_t>(h) +
+          8u * static_cast<uint64_t>(spgc8_code_to_body_bits(c, info.bits));
       zeros += c == 0;
     }
     double b = static_cast<double>(bodyBits) / 8.0;

@@ -13,8 +13,8 @@ namespace {
 
 std::vector<uint8_t> image(const std::string &dict,
                            const std::vector<uint8_t> &data, int major = 1) {
-  std::vector<uint8_t> out = {0x93, 'N', 'U', 'M', 'P', 'Y',
-                              static_cast<uint8_t>(major), 0};
+  std::vector<uint8_t> out = {
+      0x93, 'N', 'U', 'M', 'P', 'Y', static_cast<uint8_t>(major), 0};
   size_t len = dict.size();
   out.push_back(static_cast<uint8_t>(len & 0xFF));
   out.push_back(static_cast<uint8_t>(len >> 8));
@@ -37,10 +37,9 @@ std::string parseError(const std::vector<uint8_t> &bytes) {
 }
 
 TEST(Npy, RoundTripAllTypes) {
-  for (npy::DType t :
-       {npy::DType::I8, npy::DType::U8, npy::DType::I16, npy::DType::U16,
-        npy::DType::I32, npy::DType::I64, npy::DType::F32, npy::DType::F64,
-        npy::DType::Bool}) {
+  for (npy::DType t : {npy::DType::I8, npy::DType::U8, npy::DType::I16,
+                       npy::DType::U16, npy::DType::I32, npy::DType::I64,
+                       npy::DType::F32, npy::DType::F64, npy::DType::Bool}) {
     for (std::vector<int64_t> shape :
          {std::vector<int64_t>{}, {0}, {5}, {2, 3}, {2, 1, 3, 2}}) {
       npy::Array a;
@@ -111,10 +110,10 @@ TEST(Npy, RejectsBadInput) {
   EXPECT_NE(parseError(image(ok, {0, 0, 0, 0, 0})).find("trailing"),
             std::string::npos);
   parseError(image("{'descr': '<i2', 'shape': (2,), }", d4));
-  parseError(image("{'descr': '<i2', 'fortran_order': False, 'shape': (2,",
-                   d4));
-  parseError(image("{'descr': '<i2', 'fortran_order': False, 'shape': (-2,)}",
-                   d4));
+  parseError(
+      image("{'descr': '<i2', 'fortran_order': False, 'shape': (2,", d4));
+  parseError(
+      image("{'descr': '<i2', 'fortran_order': False, 'shape': (-2,)}", d4));
   parseError(image("[1, 2]", d4));
   auto v9 = image(ok, d4);
   v9[6] = 9;

@@ -103,8 +103,8 @@ TEST(SPGC8Tensor, StreamIsTheRawStreamOfPaddedVectors) {
                     spgc8_tensor_padded_values(shape.data(), rank));
           Bytes expect(spgc8_raw_max_size(padded.size(), bits, il));
           size_t esize = 0;
-          ASSERT_EQ(spgc8_encode_raw_i16(padded.data(), padded.size(), bits,
-                                         il, 0, expect.data(), expect.size(),
+          ASSERT_EQ(spgc8_encode_raw_i16(padded.data(), padded.size(), bits, il,
+                                         0, expect.data(), expect.size(),
                                          &esize),
                     SPGC8_OK);
           expect.resize(esize);
@@ -119,9 +119,8 @@ TEST(SPGC8Tensor, StreamIsTheRawStreamOfPaddedVectors) {
           std::vector<int16_t> back(n, 77);
           size_t consumed = 0;
           ASSERT_EQ(spgc8_decode_tensor_stream_i16(got.data(), got.size(),
-                                                   shape.data(), rank, bits,
-                                                   il, 0, back.data(),
-                                                   &consumed),
+                                                   shape.data(), rank, bits, il,
+                                                   0, back.data(), &consumed),
                     SPGC8_OK);
           ASSERT_EQ(back, w);
           ASSERT_EQ(consumed, got.size());
@@ -151,9 +150,9 @@ TEST(SPGC8Quantize, SymmetricPerChannelRoundHalfAway) {
                           -2.0f,  1.0f,  0.5f,   -0.01f};
   std::vector<int16_t> q(12);
   std::vector<float> scales(3);
-  ASSERT_EQ(spgc8_quantize_f32(w.data(), shape.data(), 2, 8, q.data(),
-                               scales.data()),
-            SPGC8_OK);
+  ASSERT_EQ(
+      spgc8_quantize_f32(w.data(), shape.data(), 2, 8, q.data(), scales.data()),
+      SPGC8_OK);
   EXPECT_FLOAT_EQ(scales[0], 1.0f);
   EXPECT_EQ(q[0], 127);
   EXPECT_EQ(q[1], 64);
@@ -166,9 +165,9 @@ TEST(SPGC8Quantize, SymmetricPerChannelRoundHalfAway) {
   EXPECT_EQ(q[8], -127);
   EXPECT_EQ(q[9], static_cast<int16_t>(std::round(1.0f / (2.0f / 127.0f))));
   w[5] = NAN;
-  EXPECT_EQ(spgc8_quantize_f32(w.data(), shape.data(), 2, 8, q.data(),
-                               scales.data()),
-            SPGC8_ERR_RANGE);
+  EXPECT_EQ(
+      spgc8_quantize_f32(w.data(), shape.data(), 2, 8, q.data(), scales.data()),
+      SPGC8_ERR_RANGE);
   w[5] = INFINITY;
   EXPECT_EQ(spgc8_quantize_f32(w.data(), shape.data(), 2, 16, q.data(),
                                scales.data()),
@@ -201,9 +200,9 @@ TEST(SPGC8Container, RoundTripsRandomShapes) {
             std::vector<float> scales(nch + 1); // never empty: non-null
             for (size_t c = 0; c < nch; ++c)
               scales[c] = 0.01f * static_cast<float>(c + 1);
-            Bytes box = encodeContainer(w.data(), SPGC8_DTYPE_I16, shape, bits,
-                                        il, false,
-                                        withScales ? scales.data() : nullptr);
+            Bytes box =
+                encodeContainer(w.data(), SPGC8_DTYPE_I16, shape, bits, il,
+                                false, withScales ? scales.data() : nullptr);
             spgc8_info info;
             ASSERT_EQ(spgc8_container_info(box.data(), box.size(), &info),
                       SPGC8_OK);
@@ -218,22 +217,19 @@ TEST(SPGC8Container, RoundTripsRandomShapes) {
             ASSERT_EQ(info.layout, spgc8_layout_for_rank(rank));
             ASSERT_EQ(info.num_values, n);
             ASSERT_EQ(info.container_size, box.size());
-            ASSERT_EQ(spgc8_container_verify(box.data(), box.size()),
-                      SPGC8_OK);
+            ASSERT_EQ(spgc8_container_verify(box.data(), box.size()), SPGC8_OK);
             // The payload is exactly the tensor stream.
-            Bytes ts(spgc8_tensor_stream_max_size(shape.data(), rank, bits,
-                                                  il));
+            Bytes ts(
+                spgc8_tensor_stream_max_size(shape.data(), rank, bits, il));
             size_t tsize;
-            ASSERT_EQ(spgc8_encode_tensor_stream_i16(w.data(), shape.data(),
-                                                     rank, bits, il, 0,
-                                                     ts.data(), ts.size(),
-                                                     &tsize),
+            ASSERT_EQ(spgc8_encode_tensor_stream_i16(
+                          w.data(), shape.data(), rank, bits, il, 0, ts.data(),
+                          ts.size(), &tsize),
                       SPGC8_OK);
             ASSERT_EQ(info.payload_size, tsize);
-            ASSERT_TRUE(std::equal(ts.begin(),
-                                   ts.begin() + static_cast<long>(tsize),
-                                   box.begin() + static_cast<long>(
-                                                     info.payload_offset)));
+            ASSERT_TRUE(std::equal(
+                ts.begin(), ts.begin() + static_cast<long>(tsize),
+                box.begin() + static_cast<long>(info.payload_offset)));
 
             std::vector<int16_t> back(n, 99);
             std::vector<float> sback(nch + 1, -1.0f);
@@ -253,9 +249,9 @@ TEST(SPGC8Container, RoundTripsRandomShapes) {
               ASSERT_EQ(std::vector<int16_t>(b8.begin(), b8.end()), w);
             }
             std::vector<float> f(n);
-            ASSERT_EQ(spgc8_container_decode_f32(box.data(), box.size(),
-                                                 f.data(), n),
-                      SPGC8_OK);
+            ASSERT_EQ(
+                spgc8_container_decode_f32(box.data(), box.size(), f.data(), n),
+                SPGC8_OK);
             size_t per = nch ? n / nch : 0;
             for (size_t i = 0; i < n; ++i)
               ASSERT_EQ(f[i], static_cast<float>(w[i]) *
@@ -273,9 +269,9 @@ TEST(SPGC8Container, RoundTripsRandomShapes) {
               ASSERT_EQ(row[rowElems], 55); // nothing written past the row
             }
             std::vector<int16_t> row(rowElems + 1);
-            ASSERT_EQ(spgc8_container_decode_row(
-                          box.data(), box.size(), info.num_rows, row.data(),
-                          SPGC8_DTYPE_I16, rowElems),
+            ASSERT_EQ(spgc8_container_decode_row(box.data(), box.size(),
+                                                 info.num_rows, row.data(),
+                                                 SPGC8_DTYPE_I16, rowElems),
                       SPGC8_ERR_ARGUMENT);
           }
 }
@@ -287,8 +283,8 @@ TEST(SPGC8Container, Int8AndUnsigned) {
   for (auto &x : w)
     x = static_cast<int8_t>(rng());
   for (bool us : {false, true}) {
-    Bytes box = encodeContainer(w.data(), SPGC8_DTYPE_I8, shape, 8, true, us,
-                                nullptr);
+    Bytes box =
+        encodeContainer(w.data(), SPGC8_DTYPE_I8, shape, 8, true, us, nullptr);
     spgc8_info info;
     ASSERT_EQ(spgc8_container_info(box.data(), box.size(), &info), SPGC8_OK);
     EXPECT_EQ(info.dtype, SPGC8_DTYPE_I8);
@@ -358,9 +354,9 @@ TEST(SPGC8Container, BitFlipsAreDetected) {
     for (int bit = 0; bit < 8; ++bit) {
       Bytes bad = box;
       bad[byte] ^= static_cast<uint8_t>(1u << bit);
-      spgc8_status st = spgc8_container_decode(bad.data(), bad.size(),
-                                               back.data(), SPGC8_DTYPE_I16,
-                                               back.size(), nullptr, 0);
+      spgc8_status st =
+          spgc8_container_decode(bad.data(), bad.size(), back.data(),
+                                 SPGC8_DTYPE_I16, back.size(), nullptr, 0);
       ASSERT_NE(st, SPGC8_OK) << "byte " << byte << " bit " << bit;
       if (byte >= structural && byte < info.payload_offset) {
         ASSERT_TRUE(st == SPGC8_ERR_CHECKSUM || st == SPGC8_ERR_CORRUPT)
@@ -401,8 +397,7 @@ TEST(SPGC8Container, HeaderErrorsHaveDistinctStatuses) {
   bad = box;
   bad[box.size() - 10] ^= 0x01; // payload byte
   EXPECT_EQ(decode(bad), SPGC8_ERR_CHECKSUM);
-  EXPECT_EQ(spgc8_container_verify(bad.data(), bad.size()),
-            SPGC8_ERR_CHECKSUM);
+  EXPECT_EQ(spgc8_container_verify(bad.data(), bad.size()), SPGC8_ERR_CHECKSUM);
   Bytes longer = box;
   longer.push_back(0); // trailing bytes are allowed by the library
   EXPECT_EQ(decode(longer), SPGC8_OK);

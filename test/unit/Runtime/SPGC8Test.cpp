@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "SPGC8Internal.h"
 #include "sparsenn/Runtime/SPGC8.h"
+#include "SPGC8Internal.h"
 
 #include <gtest/gtest.h>
 
@@ -30,7 +30,7 @@ Bytes naiveEncode(const std::vector<int32_t> &v, int bits, bool interleave,
   size_t n = (v.size() + unit - 1) / unit * unit;
   std::vector<uint32_t> u(n, 0);
   for (size_t i = 0; i < v.size(); ++i)
-    u[i] = isUnsigned ? static_cast<uint32_t>(v[i])
+    u[i] = isUnsigned  ? static_cast<uint32_t>(v[i])
            : v[i] >= 0 ? 2u * static_cast<uint32_t>(v[i])
                        : static_cast<uint32_t>(-2 * v[i] - 1);
   size_t s = n / 8;
@@ -103,8 +103,8 @@ std::vector<int32_t> randomValues(std::mt19937 &rng, size_t n, int bits,
       }
       if (isUnsigned) {
         uint32_t hi = (w >= 32) ? 0xFFFFFFFFu : ((1u << w) - 1);
-        v[i] = static_cast<int32_t>(std::uniform_int_distribution<uint32_t>(
-            0, hi)(rng));
+        v[i] = static_cast<int32_t>(
+            std::uniform_int_distribution<uint32_t>(0, hi)(rng));
       } else {
         int32_t lim = 1 << (std::min(w, bits) - 1);
         v[i] = std::uniform_int_distribution<int32_t>(-lim, lim - 1)(rng);
@@ -203,8 +203,8 @@ TEST(SPGC8Subset, StatusStringsAreDistinct) {
 //===----------------------------------------------------------------------===//
 
 TEST(SPGC8Raw, SeedSubsetThenZerosD8) {
-  std::vector<int16_t> v = {-16, -2, -1, -3, -2, 2, -3, 3, 0, 0, 0, 0, 0, 0, 0,
-                            0};
+  std::vector<int16_t> v = {-16, -2, -1, -3, -2, 2, -3, 3,
+                            0,   0,  0,  0,  0,  0, 0,  0};
   // Header: code 5 then code 0 -> 0b000101; planes of (31,3,1,5,3,4,5,6).
   const Bytes expected = {0x05, 0x5F, 0x93, 0xE9, 0x01, 0x01};
   EXPECT_EQ(encodeI16(v, 8, false, false), expected);
@@ -251,9 +251,9 @@ TEST(SPGC8Raw, UnsignedModeHasNoFolding) {
   std::vector<int8_t> i8(v.begin(), v.end());
   Bytes out(64);
   size_t size;
-  ASSERT_EQ(spgc8_encode_raw_i8(i8.data(), 8, 8, 0, 1, out.data(), out.size(),
-                                &size),
-            SPGC8_OK);
+  ASSERT_EQ(
+      spgc8_encode_raw_i8(i8.data(), 8, 8, 0, 1, out.data(), out.size(), &size),
+      SPGC8_OK);
   out.resize(size);
   EXPECT_EQ(out, expected);
 }
@@ -281,25 +281,25 @@ TEST(SPGC8Raw, RangeAndArgumentErrors) {
   Bytes out(256);
   size_t size;
   std::vector<int16_t> v = {128};
-  EXPECT_EQ(spgc8_encode_raw_i16(v.data(), 1, 8, 0, 0, out.data(), out.size(),
-                                 &size),
-            SPGC8_ERR_RANGE);
+  EXPECT_EQ(
+      spgc8_encode_raw_i16(v.data(), 1, 8, 0, 0, out.data(), out.size(), &size),
+      SPGC8_ERR_RANGE);
   v = {-129};
-  EXPECT_EQ(spgc8_encode_raw_i16(v.data(), 1, 8, 0, 0, out.data(), out.size(),
-                                 &size),
-            SPGC8_ERR_RANGE);
+  EXPECT_EQ(
+      spgc8_encode_raw_i16(v.data(), 1, 8, 0, 0, out.data(), out.size(), &size),
+      SPGC8_ERR_RANGE);
   v = {-128};
-  EXPECT_EQ(spgc8_encode_raw_i16(v.data(), 1, 8, 0, 0, out.data(), out.size(),
-                                 &size),
-            SPGC8_OK);
+  EXPECT_EQ(
+      spgc8_encode_raw_i16(v.data(), 1, 8, 0, 0, out.data(), out.size(), &size),
+      SPGC8_OK);
   v = {256};
-  EXPECT_EQ(spgc8_encode_raw_i16(v.data(), 1, 8, 0, 1, out.data(), out.size(),
-                                 &size),
-            SPGC8_ERR_RANGE);
+  EXPECT_EQ(
+      spgc8_encode_raw_i16(v.data(), 1, 8, 0, 1, out.data(), out.size(), &size),
+      SPGC8_ERR_RANGE);
   v = {-1}; // unsigned D = 8 from int16 storage: 0xFFFF does not fit
-  EXPECT_EQ(spgc8_encode_raw_i16(v.data(), 1, 8, 0, 1, out.data(), out.size(),
-                                 &size),
-            SPGC8_ERR_RANGE);
+  EXPECT_EQ(
+      spgc8_encode_raw_i16(v.data(), 1, 8, 0, 1, out.data(), out.size(), &size),
+      SPGC8_ERR_RANGE);
   v = {-1}; // unsigned D = 16: the bit pattern 0xFFFF fits
   EXPECT_EQ(spgc8_encode_raw_i16(v.data(), 1, 16, 0, 1, out.data(), out.size(),
                                  &size),
@@ -309,22 +309,22 @@ TEST(SPGC8Raw, RangeAndArgumentErrors) {
   EXPECT_EQ(spgc8_encode_raw_i16(v.data(), 3, 8, 0, 0, nullptr, 0, &size),
             SPGC8_ERR_RANGE);
   std::vector<int8_t> i8 = {1, 2};
-  EXPECT_EQ(spgc8_encode_raw_i8(i8.data(), 2, 16, 0, 0, out.data(),
-                                out.size(), &size),
+  EXPECT_EQ(spgc8_encode_raw_i8(i8.data(), 2, 16, 0, 0, out.data(), out.size(),
+                                &size),
             SPGC8_ERR_ARGUMENT);
-  EXPECT_EQ(spgc8_encode_raw_i8(i8.data(), 2, 12, 0, 0, out.data(),
-                                out.size(), &size),
+  EXPECT_EQ(spgc8_encode_raw_i8(i8.data(), 2, 12, 0, 0, out.data(), out.size(),
+                                &size),
             SPGC8_ERR_ARGUMENT);
   EXPECT_EQ(spgc8_encode_raw_i8(i8.data(), 2, 8, 0, 0, out.data(), out.size(),
                                 nullptr),
             SPGC8_ERR_ARGUMENT);
-  EXPECT_EQ(spgc8_encode_raw_i8(nullptr, 2, 8, 0, 0, out.data(), out.size(),
-                                &size),
-            SPGC8_ERR_ARGUMENT);
+  EXPECT_EQ(
+      spgc8_encode_raw_i8(nullptr, 2, 8, 0, 0, out.data(), out.size(), &size),
+      SPGC8_ERR_ARGUMENT);
   int8_t dec[2];
-  EXPECT_EQ(spgc8_decode_raw_i8(out.data(), out.size(), 2, 16, 0, 0, dec,
-                                nullptr),
-            SPGC8_ERR_ARGUMENT);
+  EXPECT_EQ(
+      spgc8_decode_raw_i8(out.data(), out.size(), 2, 16, 0, 0, dec, nullptr),
+      SPGC8_ERR_ARGUMENT);
 }
 
 TEST(SPGC8Raw, CapacityReportsExactSize) {
@@ -332,16 +332,15 @@ TEST(SPGC8Raw, CapacityReportsExactSize) {
   std::vector<int32_t> v32 = randomValues(rng, 77, 8, false);
   std::vector<int8_t> v(v32.begin(), v32.end());
   size_t need = 0;
-  ASSERT_EQ(spgc8_encode_raw_i8(v.data(), v.size(), 8, 0, 0, nullptr, 0,
-                                &need),
+  ASSERT_EQ(spgc8_encode_raw_i8(v.data(), v.size(), 8, 0, 0, nullptr, 0, &need),
             SPGC8_ERR_CAPACITY);
   Bytes expected = naiveEncode(v32, 8, false, false);
   EXPECT_EQ(need, expected.size());
   Bytes out(need);
   size_t size = 0;
-  EXPECT_EQ(spgc8_encode_raw_i8(v.data(), v.size(), 8, 0, 0, out.data(),
-                                need, &size),
-            SPGC8_OK);
+  EXPECT_EQ(
+      spgc8_encode_raw_i8(v.data(), v.size(), 8, 0, 0, out.data(), need, &size),
+      SPGC8_OK);
   EXPECT_EQ(out, expected);
   EXPECT_EQ(spgc8_encode_raw_i8(v.data(), v.size(), 8, 0, 0, out.data(),
                                 need - 1, &size),
@@ -409,8 +408,8 @@ TEST(SPGC8Raw, RoundTripsEveryLengthUpTo100) {
         Bytes out(spgc8_raw_max_size(n, 8, c.interleave));
         size_t size = 0;
         ASSERT_EQ(spgc8_encode_raw_i8_impl(v8.data(), n, 8, c.interleave,
-                                           c.isUnsigned, out.data(),
-                                           out.size(), &size, impl),
+                                           c.isUnsigned, out.data(), out.size(),
+                                           &size, impl),
                   SPGC8_OK);
         out.resize(size);
         ASSERT_EQ(out, stream) << spgc8_impl_name(impl);
@@ -505,9 +504,9 @@ TEST(SPGC8Raw, ArbitraryStreamsDecodeIdenticallyEverywhere) {
     bool il = t & 1, us = (t >> 1) & 1;
     std::vector<int8_t> ref(n);
     size_t refConsumed = 0;
-    spgc8_status refSt = spgc8_decode_raw_i8_impl(
-        in.data(), in.size(), n, 8, il, us, ref.data(), &refConsumed,
-        SPGC8_IMPL_REFERENCE);
+    spgc8_status refSt =
+        spgc8_decode_raw_i8_impl(in.data(), in.size(), n, 8, il, us, ref.data(),
+                                 &refConsumed, SPGC8_IMPL_REFERENCE);
     for (spgc8_impl impl : decodeImpls()) {
       std::vector<int8_t> got(n);
       size_t consumed = 0;
@@ -549,8 +548,8 @@ TEST(SPGC8Raw, EveryTruncationIsAnError) {
                     SPGC8_ERR_TRUNCATED);
       }
       size_t ssize;
-      spgc8_status st = spgc8_raw_stream_size(cut.data(), cut.size(), n,
-                                              c.bits, c.interleave, &ssize);
+      spgc8_status st = spgc8_raw_stream_size(cut.data(), cut.size(), n, c.bits,
+                                              c.interleave, &ssize);
       if (st == SPGC8_OK)
         ASSERT_EQ(ssize, stream.size()); // headers complete: size known
       else
@@ -568,8 +567,8 @@ TEST(SPGC8Raw, NonZeroPaddingIsCorrupt) {
             SPGC8_ERR_CORRUPT);
   std::vector<int8_t> b8(5);
   for (spgc8_impl impl : decodeImpls())
-    EXPECT_EQ(spgc8_decode_raw_i8_impl(stream.data(), stream.size(), 5, 8, 0,
-                                       0, b8.data(), nullptr, impl),
+    EXPECT_EQ(spgc8_decode_raw_i8_impl(stream.data(), stream.size(), 5, 8, 0, 0,
+                                       b8.data(), nullptr, impl),
               SPGC8_ERR_CORRUPT);
   // With zero padding the prefix decodes fine.
   std::vector<int16_t> w = {1, 2, 3, 4, 5, 0, 0, 0};
@@ -581,8 +580,8 @@ TEST(SPGC8Raw, NonZeroPaddingIsCorrupt) {
 }
 
 TEST(SPGC8Raw, ReadCodes) {
-  std::vector<int16_t> v = {-16, -2, -1, -3, -2, 2, -3, 3, 0, 0, 0, 0, 0, 0, 0,
-                            0, 100};
+  std::vector<int16_t> v = {-16, -2, -1, -3, -2, 2, -3, 3,  0,
+                            0,   0,  0,  0,  0,  0, 0,  100};
   Bytes stream = encodeI16(v, 8, false, false);
   uint8_t codes[3];
   ASSERT_EQ(spgc8_raw_read_codes(stream.data(), stream.size(), 3, 8, codes),

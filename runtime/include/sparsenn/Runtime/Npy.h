@@ -1,4 +1,5 @@
-//===- Npy.h - Minimal .npy reader and writer --------------------*- C++ -*-===//
+//===- Npy.h - Minimal .npy reader and writer --------------------*- C++
+//-*-===//
 //
 // NumPy .npy files (format versions 1.0, 2.0 and 3.0), C order only, little-
 // endian numeric dtypes. Used by the spgc8 tool and by sparse-run. Errors are

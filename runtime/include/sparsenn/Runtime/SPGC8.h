@@ -75,9 +75,8 @@ size_t spgc8_raw_max_size(size_t num_values, int bits, int interleave);
 /* Encoders. On SPGC8_ERR_CAPACITY, *out_size holds the exact size needed
    (pass out = NULL, out_capacity = 0 to query it). */
 spgc8_status spgc8_encode_raw_i16(const int16_t *values, size_t n, int bits,
-                                  int interleave, int is_unsigned,
-                                  uint8_t *out, size_t out_capacity,
-                                  size_t *out_size);
+                                  int interleave, int is_unsigned, uint8_t *out,
+                                  size_t out_capacity, size_t *out_size);
 spgc8_status spgc8_encode_raw_i8(const int8_t *values, size_t n, int bits,
                                  int interleave, int is_unsigned, uint8_t *out,
                                  size_t out_capacity, size_t *out_size);
@@ -94,15 +93,14 @@ spgc8_status spgc8_decode_raw_i8(const uint8_t *in, size_t in_size, size_t n,
                                  int8_t *values, size_t *consumed);
 
 /* Size of the raw stream of n values, from its headers only. */
-spgc8_status spgc8_raw_stream_size(const uint8_t *in, size_t in_size,
-                                   size_t n, int bits, int interleave,
+spgc8_status spgc8_raw_stream_size(const uint8_t *in, size_t in_size, size_t n,
+                                   int bits, int interleave,
                                    size_t *stream_size);
 
 /* Reads the header codes of the first num_subsets subsets into codes[]
    (one byte each); TRUNCATED if in_size is too small for them. */
 spgc8_status spgc8_raw_read_codes(const uint8_t *in, size_t in_size,
-                                  size_t num_subsets, int bits,
-                                  uint8_t *codes);
+                                  size_t num_subsets, int bits, uint8_t *codes);
 
 /* Implementation selection (tests and benchmarks compare them). AUTO picks
    the fastest one the CPU supports (checked with __builtin_cpu_supports). */
@@ -205,11 +203,11 @@ typedef enum {
 
 typedef struct {
   uint32_t version;
-  int bits;           /* D: 8 or 16 */
-  int interleave;     /* 0 adjacent, 1 interleaved */
-  int is_unsigned;    /* 1: no sign folding */
-  int has_scales;     /* 1: per-channel float32 scales present */
-  spgc8_dtype dtype;  /* element type of the original tensor */
+  int bits;          /* D: 8 or 16 */
+  int interleave;    /* 0 adjacent, 1 interleaved */
+  int is_unsigned;   /* 1: no sign folding */
+  int has_scales;    /* 1: per-channel float32 scales present */
+  spgc8_dtype dtype; /* element type of the original tensor */
   spgc8_layout layout;
   int rank;
   int64_t shape[SPGC8_MAX_RANK];
