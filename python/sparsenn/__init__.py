@@ -25,8 +25,9 @@ _SUBMODULES = frozenset(__all__)
 # Public names re-exported lazily: name -> submodule.
 _LAZY = {
     **{name: "functional" for name in (
-        "kwinners", "kwinners_mask", "threshold", "duty_cycle_update", "normalize_sparsity",
-        "quantize_scales", "quantize", "dequantize", "resolve_k", "domain_size")},
+        "kwinners", "kwinners_mask", "threshold", "apply_mask", "duty_cycle_update",
+        "normalize_sparsity", "quantize_scales", "quantize", "dequantize", "resolve_k",
+        "domain_size")},
     **{name: "pruning" for name in (
         "prune", "prune_mask", "prune_ste", "soft_prune_mask", "group_reduce", "expand_groups",
         "gaussian_threshold", "gumbel_threshold", "fixed_fan_in_mask", "spgc8_aligned_groups")},

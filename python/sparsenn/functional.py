@@ -27,6 +27,7 @@ __all__ = [
     "kwinners_mask",
     "kwinners",
     "threshold",
+    "apply_mask",
     "duty_cycle_update",
     "normalize_sparsity",
     "quantize_scales",
@@ -212,6 +213,13 @@ def threshold(x, t):
     return torch.where(x > t, x, torch.zeros_like(x))
 
 
+def apply_mask(w, mask):
+    """``mask ? w : 0`` (``sparsenn.apply_mask``, seed 000 [0057]): keeps the
+    masked coefficients of fixed fan-in weights at zero."""
+    mask = torch.as_tensor(mask, dtype=torch.bool, device=w.device)
+    return torch.where(mask, w, torch.zeros_like(w))
+
+
 def duty_cycle_update(duty_cycles, y, alpha=None, *, period=None, seen=None):
     """Duty-cycle update (seed 000 [0062] eq. 1, [0077] eq. 3).
 
@@ -324,7 +332,8 @@ def quantize(w, scales, bits=8, axis=0):
     axis = axis % w.dim()
     scales = torch.as_tensor(scales, dtype=w.dtype)
     if tuple(scales.shape) != (w.shape[axis],):
-        raise ValueError(f"expects {w.shape[axis]} scales (dimension {axis}), got {tuple(scales.shape)}")
+        raise ValueError(f"expects {w.shape[axis]} scales (dimension {axis}), "
+                         f"got {tuple(scales.shape)}")
     s = _channel_view(scales, axis, w.dim())
     safe = torch.where(s > 0, s, torch.ones_like(s))
     r = _round_half_away(w.detach() / safe)
@@ -338,5 +347,6 @@ def dequantize(q, scales, axis=0, dtype=torch.float32):
     axis = axis % q.dim()
     scales = torch.as_tensor(scales, dtype=dtype)
     if tuple(scales.shape) != (q.shape[axis],):
-        raise ValueError(f"expects {q.shape[axis]} scales (dimension {axis}), got {tuple(scales.shape)}")
+        raise ValueError(f"expects {q.shape[axis]} scales (dimension {axis}), "
+                         f"got {tuple(scales.shape)}")
     return q.to(dtype) * _channel_view(scales, axis, q.dim())

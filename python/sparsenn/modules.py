@@ -81,7 +81,8 @@ class KWinnersBase(nn.Module):
         self.break_ties = bool(break_ties)
         self.relu = bool(relu)
         self.register_buffer("duty_cycle", torch.zeros(num_duty_cycles))
-        self.register_buffer("boost_strength", torch.tensor(float(boost_strength), dtype=torch.float64))
+        self.register_buffer("boost_strength",
+                             torch.tensor(float(boost_strength), dtype=torch.float64))
         self.register_buffer("learning_iterations", torch.zeros((), dtype=torch.int64))
 
     def update_boost_strength(self):
@@ -243,7 +244,7 @@ class SparseWeightsBase(nn.Module):
         self.fan_in = int(fan_in)
         self.register_buffer("mask", fixed_fan_in_mask(weight.shape, self.fan_in, generator))
         self.rezero_weights()
-        weight.register_hook(_MaskGradient(self))
+        self._ensure_gradient_hook()
 
     @property
     def weight(self):
@@ -262,7 +263,18 @@ class SparseWeightsBase(nn.Module):
         with torch.no_grad():
             self.module.weight.mul_(self.mask.to(self.module.weight.dtype))
 
+    def _ensure_gradient_hook(self):
+        # Tensor hooks do not survive copy.deepcopy (nor a replaced weight), so
+        # the forward pass re-registers the hook on the current weight if needed.
+        weight = self.module.weight
+        hooks = weight._backward_hooks or {}
+        if weight.requires_grad and not any(isinstance(h, _MaskGradient) and h.owner is self
+                                            for h in hooks.values()):
+            weight.register_hook(_MaskGradient(self))
+
     def forward(self, x):
+        if torch.is_grad_enabled():
+            self._ensure_gradient_hook()
         return self.module(x)
 
     def extra_repr(self):

@@ -348,7 +348,7 @@ def prune_ste(w, s, method="gaussian", granularity="element", group_shape=None,
         return w * hard, mask
     soft = soft_prune_mask(w, s, method, granularity, group_shape, reduction,
                            normalization, temperature)
-    return w * (hard + soft - soft.detach()), mask
+    return w * (hard + (soft - soft.detach())), mask
 
 
 # ---------------------------------------------------------------------------

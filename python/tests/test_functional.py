@@ -236,6 +236,14 @@ def test_threshold_keeps_values_strictly_above():
     assert_equal(F.threshold(x, -2.0), x)
 
 
+def test_apply_mask():
+    w = t([[1.5, -2.0], [3.0, 0.25]]).requires_grad_()
+    out = F.apply_mask(w, [[True, False], [False, True]])
+    assert_equal(out, [[1.5, 0.0], [0.0, 0.25]])
+    out.sum().backward()
+    assert_equal(w.grad, [[1.0, 0.0], [0.0, 1.0]])
+
+
 # ---------------------------------------------------------------------------
 # Duty cycles (eq. 1, eq. 3, period form)
 # ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 //===- PrunerMathTest.cpp - pruner logic against references ---------------===//
 
 #include "sparsenn/Dialect/SparseNN/Utils/PrunerMath.h"
+#include "sparsenn/Dialect/SparseNN/IR/SparseNNOps.h"
 
 #include <gtest/gtest.h>
 
@@ -92,9 +93,10 @@ TEST(PrunerMath, GumbelPrunesAboutFractionS) {
 
 TEST(PrunerMath, GroupShapes) {
   using mlir::sparsenn::PruneGranularity;
-  EXPECT_EQ(getGroupShape(PruneGranularity::input_channel, {8, 4, 3, 3}, {}),
-            (llvm::SmallVector<int64_t>{8, 1, 3, 3}));
-  EXPECT_EQ(getGroupShape(PruneGranularity::output_filter, {8, 4}, {}),
+  EXPECT_EQ(
+      getPruneGroupShape(PruneGranularity::input_channel, {8, 4, 3, 3}, {}),
+      (llvm::SmallVector<int64_t>{8, 1, 3, 3}));
+  EXPECT_EQ(getPruneGroupShape(PruneGranularity::output_filter, {8, 4}, {}),
             (llvm::SmallVector<int64_t>{1, 4}));
   EXPECT_EQ(getSPGC8AlignedGroupShape(4),
             (llvm::SmallVector<int64_t>{1, 16, 1, 1}));

@@ -356,15 +356,16 @@ LogicalResult DutyCycleUpdateOp::verify() {
 // PruneOp
 //===----------------------------------------------------------------------===//
 
-SmallVector<int64_t> PruneOp::getEffectiveGroupShape() {
-  ArrayRef<int64_t> shape = getWeights().getType().getShape();
+SmallVector<int64_t>
+mlir::sparsenn::getPruneGroupShape(PruneGranularity granularity,
+                                   ArrayRef<int64_t> shape,
+                                   ArrayRef<int64_t> groupShape) {
   SmallVector<int64_t> group(shape.size(), 1);
-  switch (getGranularity()) {
+  switch (granularity) {
   case PruneGranularity::element:
     break;
   case PruneGranularity::group:
-    if (getGroupShape())
-      group.assign(getGroupShape()->begin(), getGroupShape()->end());
+    group.assign(groupShape.begin(), groupShape.end());
     break;
   case PruneGranularity::input_channel:
     // One group per input channel: every dimension but dimension 1.
@@ -377,6 +378,11 @@ SmallVector<int64_t> PruneOp::getEffectiveGroupShape() {
     break;
   }
   return group;
+}
+
+SmallVector<int64_t> PruneOp::getEffectiveGroupShape() {
+  return getPruneGroupShape(getGranularity(), getWeights().getType().getShape(),
+                            getGroupShape().value_or(ArrayRef<int64_t>()));
 }
 
 LogicalResult PruneOp::verify() {

@@ -152,7 +152,7 @@ struct SparseNNPruneWeightsPass
         shape.size() < 2)
       return layer->emitError("channel and filter granularity need weights "
                               "of rank >= 2");
-    return getGroupShape(granularityValue, shape, group);
+    return getPruneGroupShape(granularityValue, shape, group);
   }
 
   LogicalResult pruneLayer(Operation *layer, OpOperand &weightOperand) {

@@ -44,29 +44,6 @@ double mlir::sparsenn::erfinv(double x) {
   return y;
 }
 
-SmallVector<int64_t>
-mlir::sparsenn::getGroupShape(PruneGranularity granularity,
-                              ArrayRef<int64_t> shape,
-                              ArrayRef<int64_t> groupShape) {
-  SmallVector<int64_t> group(shape.size(), 1);
-  switch (granularity) {
-  case PruneGranularity::element:
-    break;
-  case PruneGranularity::group:
-    group.assign(groupShape.begin(), groupShape.end());
-    break;
-  case PruneGranularity::input_channel:
-    group.assign(shape.begin(), shape.end());
-    group[1] = 1;
-    break;
-  case PruneGranularity::output_filter:
-    group.assign(shape.begin(), shape.end());
-    group[0] = 1;
-    break;
-  }
-  return group;
-}
-
 SmallVector<int64_t> mlir::sparsenn::getSPGC8AlignedGroupShape(int64_t rank) {
   SmallVector<int64_t> group(rank, 1);
   group[rank == 1 ? 0 : 1] = 16;

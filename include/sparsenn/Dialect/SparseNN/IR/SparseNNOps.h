@@ -19,6 +19,13 @@ namespace sparsenn {
 /// Logical shape of a layer's weight operand (float tensor or SPGC8 type).
 llvm::ArrayRef<int64_t> getWeightShape(Type weightType);
 
+/// Group shape of a pruning granularity for weights of `shape` (one entry
+/// per dimension): element → all ones; input_channel → every dimension but
+/// 1; output_filter → every dimension but 0; group → `groupShape`.
+llvm::SmallVector<int64_t>
+getPruneGroupShape(PruneGranularity granularity, llvm::ArrayRef<int64_t> shape,
+                   llvm::ArrayRef<int64_t> groupShape);
+
 /// Normalised sparsity s^phi for a raw parameter (seed 003 [0200]).
 double normalizeSparsity(Normalization normalization, double raw);
 

@@ -23,13 +23,6 @@ namespace sparsenn {
 /// Inverse error function, accurate to ~1e-15 on (-1, 1); ±inf at ±1.
 double erfinv(double x);
 
-/// Group shape of a granularity for weights of `shape` (one entry per
-/// dimension): element → all ones; input_channel → every dimension but 1;
-/// output_filter → every dimension but 0; group → `groupShape`.
-llvm::SmallVector<int64_t> getGroupShape(PruneGranularity granularity,
-                                         llvm::ArrayRef<int64_t> shape,
-                                         llvm::ArrayRef<int64_t> groupShape);
-
 /// The SPGC8-aligned group shape: 1x16 along the input-channel axis
 /// (`[1, 16]` for linear `[out, in]`, `[1, 16, 1, 1]` for conv weights).
 llvm::SmallVector<int64_t> getSPGC8AlignedGroupShape(int64_t rank);
