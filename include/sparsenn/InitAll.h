@@ -15,9 +15,9 @@ namespace sparsenn {
 /// Registers the sparsenn dialect only (for hosts that bring their own).
 void registerSparseNNDialect(DialectRegistry &registry);
 
-/// Registers sparsenn plus the upstream dialects and interface extensions a
-/// sparse-model pipeline uses (func, arith, math, tensor, linalg, tosa, scf,
-/// cf, affine, memref, bufferization, vector, llvm, gpu, nvvm, ...).
+/// Registers sparsenn plus the upstream dialects, their external interface
+/// models and extensions (func, arith, math, tensor, linalg, tosa, scf, cf,
+/// affine, memref, bufferization, vector, llvm, gpu, nvvm and the rest).
 void registerAllDialects(DialectRegistry &registry);
 
 /// Registers the sparsenn passes and pipelines (global pass registry).

@@ -590,27 +590,27 @@ LogicalResult DecompressOp::verify() {
   return success();
 }
 
-OpFoldResult DecompressOp::fold(FoldAdaptor) {
-  auto source = getInput().getDefiningOp<CompressedConstantOp>();
-  if (!source)
-    return {};
-  SPGC8Type type = getInput().getType();
+DenseElementsAttr
+mlir::sparsenn::decodeCompressedConstant(CompressedConstantOp source,
+                                         RankedTensorType result) {
+  SPGC8Type type = source.getOutput().getType();
   std::vector<uint8_t> bytes = getBytes(source.getData());
   std::vector<int16_t> stream(type.getNumStreamValues());
   size_t consumed = 0;
-  if (spgc8_decode_raw_i16(
-          bytes.data(), bytes.size(), stream.size(), type.getBits(),
-          type.getLayout() == GroupLayout::interleaved,
-          /*is_unsigned=*/0, stream.data(), &consumed) != SPGC8_OK)
+  if (spgc8_decode_raw_i16(bytes.data(), bytes.size(), stream.size(),
+                           type.getBits(),
+                           type.getLayout() == GroupLayout::interleaved,
+                           /*is_unsigned=*/0, stream.data(),
+                           &consumed) != SPGC8_OK)
     return {};
-  RankedTensorType result = getOutput().getType();
   int64_t numElements = type.getNumElements();
   int64_t perChannel = numElements / type.getNumOutputChannels();
   if (auto intType = dyn_cast<IntegerType>(result.getElementType())) {
     SmallVector<APInt> values;
     values.reserve(numElements);
     for (int64_t i = 0; i < numElements; ++i)
-      values.push_back(APInt(intType.getWidth(), stream[type.getStreamIndex(i)],
+      values.push_back(APInt(intType.getWidth(),
+                             stream[type.getStreamIndex(i)],
                              /*isSigned=*/true));
     return DenseElementsAttr::get(result, values);
   }
@@ -628,4 +628,11 @@ OpFoldResult DecompressOp::fold(FoldAdaptor) {
     values.push_back(v);
   }
   return DenseElementsAttr::get(result, values);
+}
+
+OpFoldResult DecompressOp::fold(FoldAdaptor) {
+  auto source = getInput().getDefiningOp<CompressedConstantOp>();
+  if (!source)
+    return {};
+  return decodeCompressedConstant(source, getOutput().getType());
 }

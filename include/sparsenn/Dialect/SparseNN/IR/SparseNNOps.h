@@ -26,6 +26,12 @@ llvm::SmallVector<int64_t>
 getPruneGroupShape(PruneGranularity granularity, llvm::ArrayRef<int64_t> shape,
                    llvm::ArrayRef<int64_t> groupShape);
 
+/// Decodes a compressed constant into a dense constant of `resultType`
+/// (dequantised for a float element type, raw coefficients for an integer
+/// one); null if the stream does not decode.
+DenseElementsAttr decodeCompressedConstant(CompressedConstantOp source,
+                                           RankedTensorType resultType);
+
 /// Normalised sparsity s^phi for a raw parameter (seed 003 [0200]).
 double normalizeSparsity(Normalization normalization, double raw);
 

@@ -93,4 +93,39 @@ def SparseNNCompressWeightsPass
   ];
 }
 
+def SparseNNPropagateChannelPruningPass
+    : Pass<"sparsenn-propagate-channel-pruning", "::mlir::ModuleOp"> {
+  let summary = "Remove unused data channels and the filters producing them";
+  let description = [{
+    Channel pruning of seed 003 [0176]-[0193] (FIG. 11a, 11b, 12): a data
+    channel is removed when no layer reads it (an all-zero input-coefficient
+    channel of every consuming `sparsenn.linear` / `sparsenn.conv2d`) or when
+    it is zero everywhere (an all-zero output filter with a zero bias). The
+    channel disappears from the producing layer (its filter and bias), from
+    every per-channel op in between (element-wise arith and linalg.generic
+    ops, per-channel affine constants, pooling, padding, k-winners, concat,
+    flatten) and from the consuming layers (their coefficient channels).
+
+    Channels are grouped across residual adds and concats into dependency
+    groups (a channel goes only if it goes on every branch), and across
+    grouped / depthwise convolutions (tied channels). A removed channel whose
+    value is a known non-zero constant is folded into the consumers' biases
+    when that is exact (linear layers, convolutions without padding); else it
+    is kept. The network's outputs never change.
+
+    The analysis stops at ops and function boundaries it does not model and
+    says so in a remark on the blocking op. `report` writes the channels
+    removed per layer and the parameters and MACs before and after.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::linalg::LinalgDialect"];
+  let options = [
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Write a per-layer report to this file ('-' for stdout)">,
+    Option<"verbose", "verbose", "bool", /*default=*/"false",
+           "Emit a remark per rewritten layer (channels removed)">,
+  ];
+}
+
 #endif // SPARSENN_DIALECT_SPARSENN_TRANSFORMS_PASSES_TD

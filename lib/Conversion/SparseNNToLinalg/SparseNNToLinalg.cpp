@@ -1,0 +1,615 @@
+//===- SparseNNToLinalg.cpp - sparsenn inference ops to linalg ------------===//
+//
+// Dense reference lowering of the inference ops: every op becomes linalg on
+// tensors, except k-winners, whose selection is a runtime kernel (seed 000
+// [0047]: a fixed number of winners per domain, found by selection).
+//
+//===----------------------------------------------------------------------===//
+
+#include "sparsenn/Conversion/Passes.h"
+#include "sparsenn/Dialect/SparseNN/IR/SparseNNOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace mlir {
+namespace sparsenn {
+#define GEN_PASS_DEF_CONVERTSPARSENNTOLINALGPASS
+#include "sparsenn/Conversion/Passes.h.inc"
+} // namespace sparsenn
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::sparsenn;
+
+namespace {
+
+using utils::IteratorType;
+
+SmallVector<IteratorType> iterators(int64_t parallel, int64_t reduction = 0) {
+  SmallVector<IteratorType> it(parallel, IteratorType::parallel);
+  it.append(reduction, IteratorType::reduction);
+  return it;
+}
+
+/// `init` of `type` holding `bias` broadcast along `channelDim`, or zeros.
+Value broadcastBias(OpBuilder &b, Location loc, RankedTensorType type,
+                    Value bias, int64_t channelDim) {
+  Value empty =
+      tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+  if (!bias) {
+    Value zero = arith::ConstantOp::create(
+        b, loc, b.getZeroAttr(type.getElementType()));
+    return linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{empty})
+        .getResult(0);
+  }
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = type.getRank();
+  AffineMap biasMap =
+      AffineMap::get(rank, 0, {getAffineDimExpr(channelDim, ctx)}, ctx);
+  AffineMap outMap = b.getMultiDimIdentityMap(rank);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{bias}, ValueRange{empty},
+             ArrayRef<AffineMap>{biasMap, outMap}, iterators(rank),
+             [](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(nb, nl, args[0]);
+             })
+      .getResult(0);
+}
+
+/// The dense float weights of a layer: the operand itself, or the decoded
+/// value of a compressed constant (decode at compile time).
+FailureOr<Value> getDenseWeights(PatternRewriter &rewriter, Operation *layer,
+                                 Value weight, Type elementType) {
+  auto compressed = dyn_cast<SPGC8Type>(weight.getType());
+  if (!compressed)
+    return weight;
+  auto source = weight.getDefiningOp<CompressedConstantOp>();
+  if (!source)
+    return rewriter.notifyMatchFailure(
+        layer, "compressed weights must come from a compressed_constant");
+  DenseElementsAttr dense = decodeCompressedConstant(
+      source, RankedTensorType::get(compressed.getShape(), elementType));
+  if (!dense)
+    return rewriter.notifyMatchFailure(layer, "corrupt SPGC8 stream");
+  return arith::ConstantOp::create(rewriter, layer->getLoc(), dense)
+      .getResult();
+}
+
+bool allStatic(TypeRange types) {
+  return llvm::all_of(types, [](Type t) {
+    auto shaped = dyn_cast<ShapedType>(t);
+    return !shaped || shaped.hasStaticShape();
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// linear: y[m, o] = bias[o] + Σ_i x[m, i] · w[o, i]
+//===----------------------------------------------------------------------===//
+
+struct LinearLowering : OpRewritePattern<LinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op->getOperandTypes()) || !allStatic(op->getResultTypes()))
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    Location loc = op.getLoc();
+    auto inType = op.getInput().getType();
+    auto outType = op.getOutput().getType();
+    Type elt = inType.getElementType();
+    FailureOr<Value> weight =
+        getDenseWeights(rewriter, op, op.getWeight(), elt);
+    if (failed(weight))
+      return failure();
+    int64_t in = inType.getShape().back(), out = outType.getShape().back();
+    int64_t rows = inType.getNumElements() / in;
+    // Collapse leading dimensions into one row dimension.
+    Value x = op.getInput();
+    SmallVector<ReassociationIndices> reassoc;
+    if (inType.getRank() != 2) {
+      ReassociationIndices lead;
+      for (int64_t d = 0; d + 1 < inType.getRank(); ++d)
+        lead.push_back(d);
+      reassoc.push_back(lead);
+      reassoc.push_back({inType.getRank() - 1});
+      x = tensor::CollapseShapeOp::create(
+          rewriter, loc, RankedTensorType::get({rows, in}, elt), x, reassoc);
+    }
+    auto flatType = RankedTensorType::get({rows, out}, elt);
+    Value init = broadcastBias(rewriter, loc, flatType, op.getBias(), 1);
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr m = getAffineDimExpr(0, ctx), o = getAffineDimExpr(1, ctx),
+               i = getAffineDimExpr(2, ctx);
+    SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {m, i}, ctx),
+                                   AffineMap::get(3, 0, {o, i}, ctx),
+                                   AffineMap::get(3, 0, {m, o}, ctx)};
+    Value y = linalg::GenericOp::create(
+                  rewriter, loc, TypeRange{flatType}, ValueRange{x, *weight},
+                  ValueRange{init}, maps, iterators(2, 1),
+                  [](OpBuilder &b, Location l, ValueRange args) {
+                    Value p = arith::MulFOp::create(b, l, args[0], args[1]);
+                    Value s = arith::AddFOp::create(b, l, args[2], p);
+                    linalg::YieldOp::create(b, l, s);
+                  })
+                  .getResult(0);
+    if (inType.getRank() != 2)
+      y = tensor::ExpandShapeOp::create(rewriter, loc, outType, y, reassoc);
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// conv2d (NCHW, groups through [N, G, Cout/G, OH, OW] views)
+//===----------------------------------------------------------------------===//
+
+struct Conv2DLowering : OpRewritePattern<Conv2DOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(Conv2DOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op->getOperandTypes()) || !allStatic(op->getResultTypes()))
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto inType = op.getInput().getType();
+    auto outType = op.getOutput().getType();
+    Type elt = inType.getElementType();
+    FailureOr<Value> weight =
+        getDenseWeights(rewriter, op, op.getWeight(), elt);
+    if (failed(weight))
+      return failure();
+    ArrayRef<int64_t> w = cast<RankedTensorType>(weight->getType()).getShape();
+    ArrayRef<int64_t> pad = op.getPadding(), strides = op.getStrides(),
+                      dil = op.getDilations();
+    int64_t groups = op.getGroups();
+    int64_t ocpg = w[0] / groups, icpg = w[1];
+
+    Value x = op.getInput();
+    if (llvm::any_of(pad, [](int64_t p) { return p != 0; })) {
+      SmallVector<OpFoldResult> low = {
+          rewriter.getIndexAttr(0), rewriter.getIndexAttr(0),
+          rewriter.getIndexAttr(pad[0]), rewriter.getIndexAttr(pad[2])};
+      SmallVector<OpFoldResult> high = {
+          rewriter.getIndexAttr(0), rewriter.getIndexAttr(0),
+          rewriter.getIndexAttr(pad[1]), rewriter.getIndexAttr(pad[3])};
+      auto padded = RankedTensorType::get(
+          {inType.getDimSize(0), inType.getDimSize(1),
+           inType.getDimSize(2) + pad[0] + pad[1],
+           inType.getDimSize(3) + pad[2] + pad[3]},
+          elt);
+      Value zero =
+          arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(elt));
+      x = tensor::PadOp::create(rewriter, loc, padded, x, low, high, zero);
+    }
+    auto w5Type =
+        RankedTensorType::get({groups, ocpg, icpg, w[2], w[3]}, elt);
+    Value w5 = tensor::ExpandShapeOp::create(
+        rewriter, loc, w5Type, *weight,
+        SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
+    Value init = broadcastBias(rewriter, loc, outType, op.getBias(), 1);
+    auto out5Type = RankedTensorType::get(
+        {outType.getDimSize(0), groups, ocpg, outType.getDimSize(2),
+         outType.getDimSize(3)},
+        elt);
+    SmallVector<ReassociationIndices> outReassoc = {{0}, {1, 2}, {3}, {4}};
+    Value init5 =
+        tensor::ExpandShapeOp::create(rewriter, loc, out5Type, init, outReassoc);
+    // Loops (n, g, o, oh, ow, c, kh, kw).
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    AffineMap inMap = AffineMap::get(
+        8, 0,
+        {d(0), d(1) * icpg + d(5), d(3) * strides[0] + d(6) * dil[0],
+         d(4) * strides[1] + d(7) * dil[1]},
+        ctx);
+    AffineMap wMap = AffineMap::get(8, 0, {d(1), d(2), d(5), d(6), d(7)}, ctx);
+    AffineMap outMap = AffineMap::get(8, 0, {d(0), d(1), d(2), d(3), d(4)}, ctx);
+    Value y5 = linalg::GenericOp::create(
+                   rewriter, loc, TypeRange{out5Type}, ValueRange{x, w5},
+                   ValueRange{init5},
+                   SmallVector<AffineMap>{inMap, wMap, outMap},
+                   iterators(5, 3),
+                   [](OpBuilder &b, Location l, ValueRange args) {
+                     Value p = arith::MulFOp::create(b, l, args[0], args[1]);
+                     Value s = arith::AddFOp::create(b, l, args[2], p);
+                     linalg::YieldOp::create(b, l, s);
+                   })
+                   .getResult(0);
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(op, outType, y5,
+                                                         outReassoc);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// kwinners → runtime selection kernel
+//===----------------------------------------------------------------------===//
+
+/// Declares (once) the runtime entry point
+///   sparsenn_rt_kwinners_f32(x, y, duty : memref<?xf32>, batch, channels,
+///                         spatial, mode, k, group_size : i64,
+///                         boost : f32, break_ties, relu : i64)
+/// with the C interface, i.e. `_mlir_ciface_sparsenn_rt_kwinners_f32`.
+func::FuncOp getOrDeclareKWinners(PatternRewriter &rewriter, Operation *op) {
+  auto module = op->getParentOfType<ModuleOp>();
+  if (auto f = module.lookupSymbol<func::FuncOp>(kKWinnersRuntimeFunc))
+    return f;
+  MLIRContext *ctx = rewriter.getContext();
+  auto memref = MemRefType::get({ShapedType::kDynamic}, Float32Type::get(ctx));
+  auto i64 = IntegerType::get(ctx, 64);
+  auto type = FunctionType::get(ctx,
+                                {memref, memref, memref, i64, i64, i64, i64,
+                                 i64, i64, Float32Type::get(ctx), i64, i64},
+                                {});
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPointToStart(module.getBody());
+  auto f = func::FuncOp::create(rewriter, op->getLoc(), kKWinnersRuntimeFunc,
+                                type);
+  f.setPrivate();
+  f->setAttr("llvm.emit_c_interface", rewriter.getUnitAttr());
+  return f;
+}
+
+/// A flat memref<?xf32> view of a memref (contiguous, identity layout).
+Value flatten(PatternRewriter &rewriter, Location loc, Value memref) {
+  auto type = cast<MemRefType>(memref.getType());
+  Value flat = memref::CollapseShapeOp::create(
+      rewriter, loc, memref,
+      SmallVector<ReassociationIndices>{
+          llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()))});
+  return memref::CastOp::create(
+      rewriter, loc,
+      MemRefType::get({ShapedType::kDynamic}, type.getElementType()), flat);
+}
+
+/// A flat memref<?xf32> view of a tensor's buffer, read only.
+Value flatBuffer(PatternRewriter &rewriter, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  auto memType = MemRefType::get(type.getShape(), type.getElementType());
+  return flatten(rewriter, loc,
+                 bufferization::ToBufferOp::create(rewriter, loc, memType,
+                                                   tensor, /*readOnly=*/true));
+}
+
+struct KWinnersLowering : OpRewritePattern<KWinnersOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(KWinnersOp op,
+                                PatternRewriter &rewriter) const override {
+    auto type = op.getInput().getType();
+    if (!type.hasStaticShape() || !type.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "needs a static f32 tensor");
+    Location loc = op.getLoc();
+    func::FuncOp callee = getOrDeclareKWinners(rewriter, op);
+    ArrayRef<int64_t> shape = type.getShape();
+    int64_t spatial = shape.size() == 4 ? shape[2] * shape[3] : 1;
+    auto memType = MemRefType::get(shape, type.getElementType());
+    Value out = memref::AllocOp::create(rewriter, loc, memType);
+    Value outFlat = flatten(rewriter, loc, out);
+    Value xFlat = flatBuffer(rewriter, loc, op.getInput());
+    Value duty = op.getDutyCycle()
+                     ? flatBuffer(rewriter, loc, op.getDutyCycle())
+                     : flatten(rewriter, loc,
+                               memref::AllocaOp::create(
+                                   rewriter, loc,
+                                   MemRefType::get({0}, rewriter.getF32Type())));
+    auto i64 = [&](int64_t v) -> Value {
+      return arith::ConstantOp::create(rewriter, loc,
+                                       rewriter.getI64IntegerAttr(v));
+    };
+    Value boost = arith::ConstantOp::create(
+        rewriter, loc,
+        rewriter.getF32FloatAttr(static_cast<float>(op.getBoostStrengthOrZero())));
+    func::CallOp::create(
+        rewriter, loc, callee,
+        ValueRange{xFlat, outFlat, duty, i64(shape[0]), i64(shape[1]),
+                   i64(spatial), i64(static_cast<int64_t>(op.getMode())),
+                   i64(op.getEffectiveK()),
+                   i64(op.getGroupSize() ? *op.getGroupSize() : 0), boost,
+                   i64(op.getBreakTies() ? 1 : 0), i64(op.getRelu() ? 1 : 0)});
+    auto result = bufferization::ToTensorOp::create(rewriter, loc, type, out);
+    result.setRestrict(true);
+    result.setWritable(true);
+    rewriter.replaceOp(op, result.getResult());
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Element-wise ops
+//===----------------------------------------------------------------------===//
+
+/// An element-wise linalg.generic over operands of identical shape (and, for
+/// `perChannel`, a 1-D operand indexed by dimension `axis`).
+Value elementwise(PatternRewriter &rewriter, Location loc,
+                  RankedTensorType resultType, ValueRange inputs,
+                  ArrayRef<int64_t> perChannelAxis,
+                  function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  MLIRContext *ctx = rewriter.getContext();
+  int64_t rank = resultType.getRank();
+  SmallVector<AffineMap> maps;
+  for (auto [value, axis] : llvm::zip(inputs, perChannelAxis))
+    maps.push_back(axis < 0 ? rewriter.getMultiDimIdentityMap(rank)
+                            : AffineMap::get(rank, 0,
+                                             {getAffineDimExpr(axis, ctx)},
+                                             ctx));
+  maps.push_back(rewriter.getMultiDimIdentityMap(rank));
+  Value empty = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                        resultType.getElementType());
+  return linalg::GenericOp::create(
+             rewriter, loc, TypeRange{resultType}, inputs, ValueRange{empty},
+             maps, iterators(rank),
+             [&](OpBuilder &b, Location l, ValueRange args) {
+               linalg::YieldOp::create(b, l, body(b, l, args));
+             })
+      .getResult(0);
+}
+
+struct ThresholdLowering : OpRewritePattern<ThresholdOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ThresholdOp op,
+                                PatternRewriter &rewriter) const override {
+    auto type = op.getInput().getType();
+    if (!type.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    Type elt = type.getElementType();
+    double t = op.getThreshold().convertToDouble();
+    rewriter.replaceOp(
+        op, elementwise(rewriter, op.getLoc(), type, ValueRange{op.getInput()},
+                        {-1}, [&](OpBuilder &b, Location l, ValueRange a) {
+                          Value tv = arith::ConstantOp::create(
+                              b, l, b.getFloatAttr(elt, t));
+                          Value zero = arith::ConstantOp::create(
+                              b, l, b.getZeroAttr(elt));
+                          Value keep = arith::CmpFOp::create(
+                              b, l, arith::CmpFPredicate::OGT, a[0], tv);
+                          return arith::SelectOp::create(b, l, keep, a[0],
+                                                         zero)
+                              .getResult();
+                        }));
+    return success();
+  }
+};
+
+struct ApplyMaskLowering : OpRewritePattern<ApplyMaskOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ApplyMaskOp op,
+                                PatternRewriter &rewriter) const override {
+    auto type = op.getWeights().getType();
+    if (!type.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    Type elt = type.getElementType();
+    rewriter.replaceOp(
+        op, elementwise(rewriter, op.getLoc(), type,
+                        ValueRange{op.getWeights(), op.getMask()}, {-1, -1},
+                        [&](OpBuilder &b, Location l, ValueRange a) {
+                          Value zero = arith::ConstantOp::create(
+                              b, l, b.getZeroAttr(elt));
+                          return arith::SelectOp::create(b, l, a[1], a[0],
+                                                         zero)
+                              .getResult();
+                        }));
+    return success();
+  }
+};
+
+/// q = clamp(round_half_away(w / scale), -qmax, qmax); zero scale gives 0.
+struct QuantizeLowering : OpRewritePattern<QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QuantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto outType = op.getOutput().getType();
+    if (!outType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    auto intType = cast<IntegerType>(outType.getElementType());
+    auto inElt = cast<FloatType>(op.getInput().getType().getElementType());
+    double qmax = double((int64_t(1) << (intType.getWidth() - 1)) - 1);
+    rewriter.replaceOp(
+        op,
+        elementwise(
+            rewriter, op.getLoc(), outType,
+            ValueRange{op.getInput(), op.getScales()},
+            {-1, static_cast<int64_t>(op.getAxis())},
+            [&](OpBuilder &b, Location l, ValueRange a) {
+              Value scale = a[1];
+              if (inElt.getWidth() > 32)
+                scale = arith::ExtFOp::create(b, l, inElt, scale);
+              else if (inElt.getWidth() < 32)
+                scale = arith::TruncFOp::create(b, l, inElt, scale);
+              Value zero = arith::ConstantOp::create(b, l, b.getZeroAttr(inElt));
+              Value hi =
+                  arith::ConstantOp::create(b, l, b.getFloatAttr(inElt, qmax));
+              Value lo =
+                  arith::ConstantOp::create(b, l, b.getFloatAttr(inElt, -qmax));
+              Value q = arith::DivFOp::create(b, l, a[0], scale);
+              q = math::RoundOp::create(b, l, q); // half away from zero
+              q = arith::MinimumFOp::create(b, l, arith::MaximumFOp::create(
+                                                      b, l, q, lo),
+                                            hi);
+              Value isZero = arith::CmpFOp::create(
+                  b, l, arith::CmpFPredicate::OEQ, scale, zero);
+              q = arith::SelectOp::create(b, l, isZero, zero, q);
+              return arith::FPToSIOp::create(b, l, intType, q).getResult();
+            }));
+    return success();
+  }
+};
+
+struct DequantizeLowering : OpRewritePattern<DequantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DequantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto outType = op.getOutput().getType();
+    if (!outType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    Type outElt = outType.getElementType();
+    rewriter.replaceOp(
+        op, elementwise(rewriter, op.getLoc(), outType,
+                        ValueRange{op.getInput(), op.getScales()},
+                        {-1, static_cast<int64_t>(op.getAxis())},
+                        [&](OpBuilder &b, Location l, ValueRange a) {
+                          Value q = arith::SIToFPOp::create(b, l, outElt, a[0]);
+                          Value s = a[1];
+                          if (s.getType() != outElt)
+                            s = outElt.getIntOrFloatBitWidth() > 32
+                                    ? arith::ExtFOp::create(b, l, outElt, s)
+                                          .getResult()
+                                    : arith::TruncFOp::create(b, l, outElt, s)
+                                          .getResult();
+                          return arith::MulFOp::create(b, l, q, s).getResult();
+                        }));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// duty_cycle_update (eq. 1, 3; nupic.torch period form)
+//===----------------------------------------------------------------------===//
+
+struct DutyCycleUpdateLowering : OpRewritePattern<DutyCycleUpdateOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DutyCycleUpdateOp op,
+                                PatternRewriter &rewriter) const override {
+    auto actType = cast<RankedTensorType>(op.getActivations().getType());
+    auto dutyType = cast<RankedTensorType>(op.getDutyCycle().getType());
+    if (!actType.hasStaticShape() || !dutyType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Type elt = dutyType.getElementType();
+    int64_t rank = actType.getRank();
+    int64_t batch = actType.getDimSize(0);
+    // a[c] = #active(b, c, ...) / (B · H · W): sum the active indicators.
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(elt));
+    Value empty = tensor::EmptyOp::create(rewriter, loc, dutyType.getShape(), elt);
+    Value acc = linalg::FillOp::create(rewriter, loc, ValueRange{zero},
+                                       ValueRange{empty})
+                    .getResult(0);
+    // Loops: (c, b, spatial...) with c parallel.
+    SmallVector<AffineExpr> actExprs(rank);
+    actExprs[1] = getAffineDimExpr(0, ctx);
+    actExprs[0] = getAffineDimExpr(1, ctx);
+    for (int64_t dim = 2; dim < rank; ++dim)
+      actExprs[dim] = getAffineDimExpr(dim, ctx);
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(rank, 0, actExprs, ctx),
+        AffineMap::get(rank, 0, {getAffineDimExpr(0, ctx)}, ctx)};
+    Value counts = linalg::GenericOp::create(
+                       rewriter, loc, TypeRange{dutyType},
+                       ValueRange{op.getActivations()}, ValueRange{acc}, maps,
+                       iterators(1, rank - 1),
+                       [&](OpBuilder &b, Location l, ValueRange a) {
+                         Value z = arith::ConstantOp::create(
+                             b, l, b.getZeroAttr(a[0].getType()));
+                         Value one = arith::ConstantOp::create(
+                             b, l, b.getFloatAttr(elt, 1.0));
+                         Value zeroE =
+                             arith::ConstantOp::create(b, l, b.getZeroAttr(elt));
+                         Value active = arith::CmpFOp::create(
+                             b, l, arith::CmpFPredicate::UNE, a[0], z);
+                         Value inc =
+                             arith::SelectOp::create(b, l, active, one, zeroE);
+                         linalg::YieldOp::create(
+                             b, l,
+                             arith::AddFOp::create(b, l, a[1], inc).getResult());
+                       })
+                       .getResult(0);
+    int64_t perSample = actType.getNumElements() / actType.getDimSize(0) /
+                        actType.getDimSize(1);
+    double norm = 1.0 / double(batch * perSample);
+
+    Value alpha, newSeen;
+    if (op.getAlpha()) {
+      alpha = arith::ConstantOp::create(
+          rewriter, loc, rewriter.getFloatAttr(elt, op.getAlpha()->convertToDouble()));
+    } else {
+      // α = B / min(T, seen + B); returns seen + B.
+      Value seen = tensor::ExtractOp::create(rewriter, loc, op.getSeen(),
+                                             ValueRange{});
+      Value bConst = arith::ConstantOp::create(rewriter, loc,
+                                               rewriter.getI64IntegerAttr(batch));
+      Value seenAfter = arith::AddIOp::create(rewriter, loc, seen, bConst);
+      Value period = arith::ConstantOp::create(
+          rewriter, loc, rewriter.getI64IntegerAttr(*op.getPeriod()));
+      Value denom = arith::MinSIOp::create(rewriter, loc, period, seenAfter);
+      Value bF = arith::SIToFPOp::create(rewriter, loc, elt, bConst);
+      Value dF = arith::SIToFPOp::create(rewriter, loc, elt, denom);
+      alpha = arith::DivFOp::create(rewriter, loc, bF, dF);
+      newSeen = tensor::FromElementsOp::create(
+          rewriter, loc, cast<RankedTensorType>(op.getSeen().getType()),
+          ValueRange{seenAfter});
+    }
+    Value normC = arith::ConstantOp::create(rewriter, loc,
+                                            rewriter.getFloatAttr(elt, norm));
+    Value newDuty = elementwise(
+        rewriter, loc, dutyType, ValueRange{op.getDutyCycle(), counts},
+        {-1, -1}, [&](OpBuilder &b, Location l, ValueRange a) {
+          Value one = arith::ConstantOp::create(b, l, b.getFloatAttr(elt, 1.0));
+          Value activity = arith::MulFOp::create(b, l, a[1], normC);
+          Value keep = arith::SubFOp::create(b, l, one, alpha);
+          Value x = arith::MulFOp::create(b, l, keep, a[0]);
+          Value y = arith::MulFOp::create(b, l, alpha, activity);
+          return arith::AddFOp::create(b, l, x, y).getResult();
+        });
+    SmallVector<Value> results = {newDuty};
+    if (newSeen)
+      results.push_back(newSeen);
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct ConvertSparseNNToLinalgPass
+    : public sparsenn::impl::ConvertSparseNNToLinalgPassBase<
+          ConvertSparseNNToLinalgPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    ConversionTarget target(getContext());
+    target.addLegalDialect<arith::ArithDialect, bufferization::BufferizationDialect,
+                           func::FuncDialect, linalg::LinalgDialect,
+                           math::MathDialect, memref::MemRefDialect,
+                           tensor::TensorDialect>();
+    target.addIllegalOp<LinearOp, Conv2DOp, KWinnersOp, ThresholdOp,
+                        ApplyMaskOp, QuantizeOp, DequantizeOp,
+                        DutyCycleUpdateOp>();
+    target.addLegalOp<CompressedConstantOp, DecompressOp>();
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    RewritePatternSet patterns(&getContext());
+    populateSparseNNToLinalgPatterns(patterns);
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      return signalPassFailure();
+    // Ops without an inference lowering: refuse clearly.
+    WalkResult result = getOperation().walk([](Operation *op) {
+      if (isa<PruneOp, SparsityLossOp>(op)) {
+        op->emitError("'")
+            << op->getName()
+            << "' is a training op: run --sparsenn-prune-weights to evaluate "
+               "constant prunes, or the training lowering";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      return signalPassFailure();
+    // Compressed constants whose decompress folded away are dead now.
+    getOperation().walk([](CompressedConstantOp op) {
+      if (op->use_empty())
+        op->erase();
+    });
+  }
+};
+
+} // namespace
+
+void mlir::sparsenn::populateSparseNNToLinalgPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<LinearLowering, Conv2DLowering, KWinnersLowering,
+               ThresholdLowering, ApplyMaskLowering, QuantizeLowering,
+               DequantizeLowering, DutyCycleUpdateLowering>(
+      patterns.getContext());
+}

@@ -1,0 +1,191 @@
+/*===- Kernels.h - fp32 CPU kernels for sparse layers (C ABI) ---*- C -*-===*\
+|*                                                                            *|
+|* Single-threaded fp32 kernels called from generated code (kernel selection *|
+|* and convert-sparsenn-to-linalg) and from the benchmarks. Plain C ABI on   *|
+|* raw pointers and sizes: no MLIR memref descriptors, no C++ types.         *|
+|*                                                                            *|
+|* Sparse weights and sparse activations exist to skip work (seed 000 [0035],*|
+|* [0044], [0047]): every sparse kernel here touches only the stored         *|
+|* non-zeros (and, for sparse-sparse, only the non-zero inputs).             *|
+|*                                                                            *|
+|* Conventions (brief section 4):                                            *|
+|*  - linear: y = x W^T + b, W logically [out, in] row-major, x [batch, in], *|
+|*    y [batch, out], all row-major and densely packed; bias may be NULL.    *|
+|*  - conv2d: NCHW, weights [C_out, C_in/groups, kH, kW], PyTorch semantics, *|
+|*    padding [top, bottom, left, right].                                    *|
+|*  - every function returns 0 on success and a negative SPARSENN_K_ERR_*    *|
+|*    value on a bad argument (nothing is written then); none allocates      *|
+|*    unless documented, none throws, none keeps state between calls.        *|
+|*  - x and y must not overlap.                                              *|
+|*                                                                            *|
+|* An AVX-512 implementation (F/BW/DQ/VL + BMI2) is chosen at run time with  *|
+|* __builtin_cpu_supports; every kernel also has a portable implementation.  *|
+|* The formats are documented in docs/performance.md ("Runtime kernels").    *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef SPARSENN_RUNTIME_KERNELS_H
+#define SPARSENN_RUNTIME_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+  SPARSENN_K_OK = 0,
+  SPARSENN_K_ERR_ARGUMENT = -1, /* bad size, NULL pointer, bad mode, ... */
+  SPARSENN_K_ERR_RANGE = -2,    /* index does not fit the format (uint16) */
+  SPARSENN_K_ERR_FORMAT = -3,   /* a row has more non-zeros than fan_in */
+  SPARSENN_K_ERR_NOMEM = -4     /* scratch allocation failed */
+};
+
+/*===----------------------------------------------------------------------===*
+ * Implementation selection.
+ *===----------------------------------------------------------------------===*/
+
+/* 1 if the AVX-512 implementation is in use for the next calls, else 0. */
+int sparsenn_kernels_using_avx512(void);
+/* force != 0: use the portable implementation even where AVX-512 exists
+   (tests and benchmarks); 0: automatic (default). Returns the old setting.
+   Process-wide; not meant to be flipped while kernels run on other threads.*/
+int sparsenn_kernels_force_portable(int force);
+
+/*===----------------------------------------------------------------------===*
+ * Linear layers: y[b, o] = bias[o] + sum_i x[b, i] * W[o, i].
+ *===----------------------------------------------------------------------===*/
+
+/* Dense baseline: blocked GEMV (batch < 4) / GEMM (4x4 register tiles,
+   1024-wide k blocks) on W [out, in]. */
+int sparsenn_linear_dense_f32(const float *x, int64_t batch, int64_t in,
+                              const float *w, int64_t out, const float *bias,
+                              float *y);
+
+/* ELL, fixed fan-in (seed 000 [0041]-[0044]): every output row stores K
+   (value, column) pairs, values [out*K] float, cols [out*K] uint16 (so
+   in <= 65536), row-major by output row, columns increasing within a row;
+   rows with fewer than K non-zeros are padded with value 0 / column 0.
+   Packing: fan_in > 0 fixes K = fan_in (a row with more non-zeros is
+   SPARSENN_K_ERR_FORMAT); fan_in == 0 uses K = max non-zeros of a row
+   (at least 1). values == NULL or cols == NULL: only *k is computed. */
+int sparsenn_pack_ell_f32(const float *w, int64_t out, int64_t in,
+                          int64_t fan_in, float *values, uint16_t *cols,
+                          int64_t *k);
+int sparsenn_linear_ell_f32(const float *x, int64_t batch, int64_t in,
+                            const float *values, const uint16_t *cols,
+                            int64_t out, int64_t k, const float *bias,
+                            float *y);
+
+/* Block-16 (1x16 groups along `in`, aligned with SPGC8 groups, brief
+   section 5): block p of row o covers columns [block_cols[p],
+   block_cols[p] + 16); block_cols[p] is a multiple of 16; the blocks of row
+   o are p in [row_ptr[o], row_ptr[o+1]), increasing columns; values[16p+j]
+   = W[o, block_cols[p] + j] (0 past `in`). A block is kept when any of its
+   values is non-zero. Packing: *nblocks always receives the block count;
+   row_ptr (int32 [out+1]) is written when non-NULL; block_cols (int32
+   [nblocks]) and values (float [nblocks*16]) are written when both are
+   non-NULL (size query: pass NULL, allocate, call again). */
+int sparsenn_pack_block16_f32(const float *w, int64_t out, int64_t in,
+                              int32_t *row_ptr, int32_t *block_cols,
+                              float *values, int64_t *nblocks);
+int sparsenn_linear_block16_f32(const float *x, int64_t batch, int64_t in,
+                                const int32_t *row_ptr,
+                                const int32_t *block_cols, const float *values,
+                                int64_t out, const float *bias, float *y);
+
+/* Sparse-sparse (sparse weights x sparse k-winners activations, seed 000
+   [0047]): CSC by input column. The non-zeros of column i are p in
+   [col_ptr[i], col_ptr[i+1]), row_idx[p] the output row (increasing),
+   values[p] = W[row_idx[p], i]. Packing: *nnz always receives the count;
+   col_ptr (int32 [in+1]) written when non-NULL; row_idx (int32 [nnz]) and
+   values (float [nnz]) written when both are non-NULL. The kernel scans each
+   sample for non-zero inputs and accumulates only those weight columns. */
+int sparsenn_pack_csc_f32(const float *w, int64_t out, int64_t in,
+                          int32_t *col_ptr, int32_t *row_idx, float *values,
+                          int64_t *nnz);
+int sparsenn_linear_sparse_sparse_f32(const float *x, int64_t batch, int64_t in,
+                                      const int32_t *col_ptr,
+                                      const int32_t *row_idx,
+                                      const float *values, int64_t out,
+                                      const float *bias, float *y);
+
+/*===----------------------------------------------------------------------===*
+ * k-winners (seed 000 [0045]-[0047], [0060]-[0065], [0073]-[0077]).
+ *===----------------------------------------------------------------------===*/
+
+enum {
+  SPARSENN_KW_GLOBAL = 0, /* all channels*spatial values of a sample */
+  SPARSENN_KW_GROUP = 1,  /* consecutive blocks of group_size (flattened) */
+  SPARSENN_KW_LOCAL = 2,  /* the `channels` values at one spatial position */
+  SPARSENN_KW_CHANNEL = 3 /* the `spatial` values of one channel */
+};
+
+/* x, y: [batch, channels, spatial] (rank 2 [B, F]: channels = F, spatial =
+   1; NCHW: channels = C, spatial = H*W). y may equal x (in place).
+   Ranking value: r = x * exp(boost_strength * (k / n - duty[c])) with n the
+   domain size and c the element's channel, computed in float exactly as
+     float f = expf(boost_strength * ((float)k / (float)n - duty[c]));
+     float r = x * f;
+   (no boosting when duty == NULL or boost_strength == 0: r = x). -0 ranks
+   as +0. Winners keep their unboosted x, all others become 0.
+   break_ties != 0: exactly min(k, n) winners, the lower index inside the
+   domain wins a tie; otherwise every value with r >= the k-th largest r wins.
+   relu != 0: x <= 0 never wins (so fewer than k may win). k <= 0: no winner;
+   k >= n: every element is a candidate. group mode: a last group shorter
+   than group_size (channels*spatial not a multiple) is its own domain with
+   n = its size and k clamped to n. NaN inputs give unspecified winners.
+   Uses a sampled threshold search with a radix-select fallback (no sort);
+   allocates O(n) scratch per call. */
+int sparsenn_kwinners_f32(const float *x, float *y, int64_t batch,
+                          int64_t channels, int64_t spatial, int mode,
+                          int64_t k, int64_t group_size, const float *duty,
+                          float boost_strength, int break_ties, int relu);
+
+/*===----------------------------------------------------------------------===*
+ * conv2d, NCHW, PyTorch semantics (seed 000 [0072]).
+ * x [N, C_in, H, W]; weights [C_out, C_in/groups, kH, kW]; y [N, C_out, OH,
+ * OW] with OH = (H + pad_top + pad_bottom - dil_h*(kH-1) - 1)/stride_h + 1,
+ * OW likewise (use sparsenn_conv2d_output_size). bias may be NULL.
+ *===----------------------------------------------------------------------===*/
+
+/* Output size along one axis, or -1 when the kernel does not fit. */
+int64_t sparsenn_conv2d_output_size(int64_t in, int64_t kernel, int64_t stride,
+                                    int64_t pad_lo, int64_t pad_hi,
+                                    int64_t dilation);
+
+/* Dense direct convolution (reference/baseline): every tap, zero or not. */
+int sparsenn_conv2d_dense_f32(const float *x, int64_t n, int64_t c_in,
+                              int64_t h, int64_t w_in, const float *weights,
+                              int64_t c_out, int64_t kh, int64_t kw,
+                              const float *bias, int64_t stride_h,
+                              int64_t stride_w, int64_t pad_top,
+                              int64_t pad_bottom, int64_t pad_left,
+                              int64_t pad_right, int64_t dil_h, int64_t dil_w,
+                              int64_t groups, float *y);
+
+/* Sparse taps: for output channel o the non-zero taps are t in
+   [tap_ptr[o], tap_ptr[o+1]) with tap_idx[t] = (c * kH + r) * kW + s (c the
+   input channel inside o's group, r, s the kernel row/column; increasing)
+   and tap_val[t] the weight. Packing: *ntaps always receives the count;
+   tap_ptr (int32 [C_out+1]) written when non-NULL; tap_idx (int32 [ntaps])
+   and tap_val (float [ntaps]) written when both are non-NULL. */
+int sparsenn_pack_conv2d_taps_f32(const float *weights, int64_t c_out,
+                                  int64_t c_in_per_group, int64_t kh,
+                                  int64_t kw, int32_t *tap_ptr,
+                                  int32_t *tap_idx, float *tap_val,
+                                  int64_t *ntaps);
+/* Same result as sparsenn_conv2d_dense_f32, skipping zero taps. */
+int sparsenn_conv2d_sparse_f32(
+    const float *x, int64_t n, int64_t c_in, int64_t h, int64_t w_in,
+    const int32_t *tap_ptr, const int32_t *tap_idx, const float *tap_val,
+    int64_t c_out, int64_t kh, int64_t kw, const float *bias, int64_t stride_h,
+    int64_t stride_w, int64_t pad_top, int64_t pad_bottom, int64_t pad_left,
+    int64_t pad_right, int64_t dil_h, int64_t dil_w, int64_t groups, float *y);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* SPARSENN_RUNTIME_KERNELS_H */

@@ -1,0 +1,132 @@
+//===- ConvKernelsTest.cpp - dense and sparse conv2d ----------------------===//
+//
+// Both conv2d kernels against a plain 7-loop NCHW reference (PyTorch
+// semantics) over strides, asymmetric padding, dilations, groups and
+// depthwise, on both implementations. Tolerance as for linear (1e-5 of the
+// sum of |terms|).
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelsTestUtil.h"
+
+namespace {
+
+struct ConvCase {
+  int64_t n, cIn, h, w, cOut, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups;
+};
+
+void reference(const ConvCase &c, const std::vector<float> &x,
+               const std::vector<float> &wt, const float *bias, int64_t oh,
+               int64_t ow, std::vector<double> &ref, std::vector<double> &mag) {
+  int64_t cpgIn = c.cIn / c.groups, cpgOut = c.cOut / c.groups;
+  ref.assign(c.n * c.cOut * oh * ow, 0.0);
+  mag.assign(ref.size(), 0.0);
+  for (int64_t b = 0; b < c.n; ++b)
+    for (int64_t o = 0; o < c.cOut; ++o)
+      for (int64_t i = 0; i < oh; ++i)
+        for (int64_t j = 0; j < ow; ++j) {
+          double acc = bias ? bias[o] : 0.0, m = bias ? std::fabs(bias[o]) : 0;
+          int64_t g = o / cpgOut;
+          for (int64_t ci = 0; ci < cpgIn; ++ci)
+            for (int64_t r = 0; r < c.kh; ++r)
+              for (int64_t s = 0; s < c.kw; ++s) {
+                int64_t ih = i * c.sh - c.pt + r * c.dh;
+                int64_t iw = j * c.sw - c.pl + s * c.dw;
+                if (ih < 0 || ih >= c.h || iw < 0 || iw >= c.w)
+                  continue;
+                double t =
+                    static_cast<double>(
+                        x[((b * c.cIn + g * cpgIn + ci) * c.h + ih) * c.w +
+                          iw]) *
+                    wt[((o * cpgIn + ci) * c.kh + r) * c.kw + s];
+                acc += t;
+                m += std::fabs(t);
+              }
+          size_t idx = ((b * c.cOut + o) * oh + i) * ow + j;
+          ref[idx] = acc;
+          mag[idx] = m;
+        }
+}
+
+class ConvTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ConvTest, DenseAndSparseMatchReference) {
+  KT_REQUIRE_ISA(scope, GetParam());
+  std::mt19937 g(21);
+  const ConvCase cases[] = {
+      // n cIn h  w  cOut kh kw sh sw pt pb pl pr dh dw groups
+      {1, 1, 28, 28, 8, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1}, // seed 000 conv 1
+      {2, 3, 9, 11, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+      {1, 4, 10, 10, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2}, // dialect.md example
+      {2, 4, 13, 17, 6, 3, 2, 2, 3, 2, 0, 1, 3, 1, 1, 2}, // asymmetric pad
+      {1, 3, 12, 12, 3, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1}, // dilation
+      {1, 2, 15, 9, 4, 2, 3, 1, 2, 0, 1, 0, 2, 3, 1, 1},  // mixed
+      {2, 6, 8, 8, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6},  // depthwise x2
+      {1, 5, 7, 7, 5, 3, 3, 2, 1, 0, 0, 1, 1, 1, 1, 5},   // depthwise
+      {1, 2, 40, 40, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1}, // 1x1, wide rows
+      {1, 16, 12, 12, 32, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1},
+      {1, 2, 5, 5, 2, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1}, // output 1x1
+      {1, 2, 4, 3, 2, 3, 3, 3, 3, 4, 4, 4, 4, 1, 1, 1}, // pad > kernel
+  };
+  for (const ConvCase &c : cases)
+    for (double density : {1.0, 0.1, 0.0}) {
+      int64_t oh =
+          sparsenn_conv2d_output_size(c.h, c.kh, c.sh, c.pt, c.pb, c.dh);
+      int64_t ow =
+          sparsenn_conv2d_output_size(c.w, c.kw, c.sw, c.pl, c.pr, c.dw);
+      ASSERT_GT(oh, 0);
+      ASSERT_GT(ow, 0);
+      int64_t cpg = c.cIn / c.groups;
+      auto x = kt::randomVec(g, c.n * c.cIn * c.h * c.w);
+      auto wt = kt::randomVec(g, c.cOut * cpg * c.kh * c.kw);
+      std::bernoulli_distribution keep(density);
+      for (float &v : wt)
+        if (!keep(g))
+          v = 0.0f;
+      auto bias = kt::randomVec(g, c.cOut);
+      const float *bp = density == 0.1 ? nullptr : bias.data();
+      std::vector<double> ref, mag;
+      reference(c, x, wt, bp, oh, ow, ref, mag);
+      std::vector<float> y(ref.size(), 99.0f);
+      ASSERT_EQ(sparsenn_conv2d_dense_f32(x.data(), c.n, c.cIn, c.h, c.w,
+                                          wt.data(), c.cOut, c.kh, c.kw, bp,
+                                          c.sh, c.sw, c.pt, c.pb, c.pl, c.pr,
+                                          c.dh, c.dw, c.groups, y.data()),
+                SPARSENN_K_OK);
+      kt::expectClose(y, ref, mag, "dense conv");
+      int64_t nt = -1;
+      std::vector<int32_t> ptr(c.cOut + 1);
+      ASSERT_EQ(sparsenn_pack_conv2d_taps_f32(wt.data(), c.cOut, cpg, c.kh,
+                                              c.kw, ptr.data(), nullptr,
+                                              nullptr, &nt),
+                SPARSENN_K_OK);
+      std::vector<int32_t> idx(nt);
+      std::vector<float> val(nt);
+      ASSERT_EQ(sparsenn_pack_conv2d_taps_f32(wt.data(), c.cOut, cpg, c.kh,
+                                              c.kw, ptr.data(), idx.data(),
+                                              val.data(), &nt),
+                SPARSENN_K_OK);
+      std::fill(y.begin(), y.end(), 99.0f);
+      ASSERT_EQ(sparsenn_conv2d_sparse_f32(
+                    x.data(), c.n, c.cIn, c.h, c.w, ptr.data(), idx.data(),
+                    val.data(), c.cOut, c.kh, c.kw, bp, c.sh, c.sw, c.pt, c.pb,
+                    c.pl, c.pr, c.dh, c.dw, c.groups, y.data()),
+                SPARSENN_K_OK);
+      kt::expectClose(y, ref, mag, "sparse conv");
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isa, ConvTest, ::testing::ValuesIn(kt::isas()),
+                         [](const auto &info) { return info.param; });
+
+TEST(ConvArgs, OutputSizeAndErrors) {
+  EXPECT_EQ(sparsenn_conv2d_output_size(28, 5, 1, 0, 0, 1), 24);
+  EXPECT_EQ(sparsenn_conv2d_output_size(10, 3, 2, 1, 1, 1), 5);
+  EXPECT_EQ(sparsenn_conv2d_output_size(5, 3, 1, 0, 0, 3), -1);
+  float x[16] = {0}, w[4] = {0}, y[16];
+  EXPECT_EQ(sparsenn_conv2d_dense_f32(x, 1, 3, 4, 4, w, 2, 1, 1, nullptr, 1, 1,
+                                      0, 0, 0, 0, 1, 1, 2, y),
+            SPARSENN_K_ERR_ARGUMENT); // 3 channels, 2 groups
+}
+
+} // namespace

@@ -1,0 +1,71 @@
+//===- KernelsTestUtil.h - helpers for the kernel unit tests ----*- C++ -*-===//
+
+#ifndef SPARSENN_TEST_KERNELSTESTUTIL_H
+#define SPARSENN_TEST_KERNELSTESTUTIL_H
+
+#include "sparsenn/Runtime/Kernels.h"
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace kt {
+
+/// The implementations a test runs on: "avx512" (skipped where the CPU
+/// lacks it) and "portable" (forced).
+inline std::vector<std::string> isas() { return {"avx512", "portable"}; }
+
+/// Selects an implementation for the scope; returns false when unavailable.
+class IsaScope {
+public:
+  explicit IsaScope(const std::string &isa) {
+    old = sparsenn_kernels_force_portable(isa == "portable");
+    ok = isa == "portable" ? !sparsenn_kernels_using_avx512()
+                           : sparsenn_kernels_using_avx512();
+  }
+  ~IsaScope() { sparsenn_kernels_force_portable(old); }
+  bool ok;
+
+private:
+  int old;
+};
+
+#define KT_REQUIRE_ISA(scope, isa)                                             \
+  kt::IsaScope scope(isa);                                                     \
+  if (!scope.ok)                                                               \
+  GTEST_SKIP() << (isa) << " implementation not available on this CPU"
+
+inline std::vector<float> randomVec(std::mt19937 &g, size_t n, float lo = -1,
+                                    float hi = 1) {
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (float &f : v)
+    f = d(g);
+  return v;
+}
+
+/// fp32 sums are compared to a double-precision reference with relative
+/// tolerance 1e-5 of the sum of |terms| (plus 1e-6 absolute).
+inline void expectClose(const std::vector<float> &got,
+                        const std::vector<double> &ref,
+                        const std::vector<double> &mag,
+                        const std::string &what) {
+  ASSERT_EQ(got.size(), ref.size());
+  int bad = 0;
+  for (size_t i = 0; i < got.size() && bad < 5; ++i) {
+    double tol = 1e-5 * mag[i] + 1e-6;
+    if (!(std::fabs(got[i] - ref[i]) <= tol)) {
+      ADD_FAILURE() << what << ": element " << i << " got " << got[i]
+                    << " expected " << ref[i] << " (tol " << tol << ")";
+      ++bad;
+    }
+  }
+}
+
+} // namespace kt
+
+#endif // SPARSENN_TEST_KERNELSTESTUTIL_H
