@@ -22,6 +22,7 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 tool_dirs = [config.sparsenn_tools_dir, config.llvm_tools_dir]
 tools = [
     "sparse-opt",
+    "sparse-run",
     ToolSubst("%python", config.python_executable, unresolved="ignore"),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

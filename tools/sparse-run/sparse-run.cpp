@@ -183,7 +183,11 @@ void installDiagnosticHandler(MLIRContext &context) {
       return success();
     std::string loc;
     llvm::raw_string_ostream os(loc);
-    diag.getLocation().print(os);
+    if (auto fileLoc = dyn_cast<FileLineColLoc>(diag.getLocation()))
+      os << fileLoc.getFilename().getValue() << ":" << fileLoc.getLine() << ":"
+         << fileLoc.getColumn();
+    else
+      diag.getLocation().print(os);
     llvm::errs() << "sparse-run: error: " << loc << ": " << diag.str()
                  << "\n";
     return success();
@@ -222,7 +226,7 @@ int main(int argc, char **argv) {
   std::string error;
   auto file = openInputFile(inputFile, &error);
   if (!file)
-    fail("cannot read '" + inputFile + "': " + error);
+    fail(error);
   sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)

@@ -112,8 +112,9 @@ TEST_P(LinearTest, EllMatchesReference) {
       ASSERT_EQ(sparsenn_pack_ell_f32(w.data(), s.out, s.in, kArg,
                                       values.data(), cols.data(), &k),
                 SPARSENN_K_OK);
-      if (mode == 0)
+      if (mode == 0) {
         EXPECT_EQ(k, fanIn);
+      }
       auto x = kt::randomVec(g, s.batch * s.in);
       auto bias = kt::randomVec(g, s.out);
       const float *bp = mode == 1 ? nullptr : bias.data();

@@ -439,6 +439,14 @@ struct SparseNNPropagateChannelPruningPass
             return false;
       return true;
     };
+    if (!in && depthwise) {
+      // Tied channels whose input side cannot shrink.
+      for (int64_t o = 0; o < cout; ++o)
+        fa.block(out.base + o, layer,
+                 "depthwise convolution whose input is not followed: its "
+                 "channels are tied to the input's");
+      return;
+    }
     if (!in) {
       // The input is not followed (a function argument or an op the
       // analysis does not model): say so when channels were unused.

@@ -1,0 +1,297 @@
+"""Compiled sparsenn ops and whole networks (sparse-opt's lowering, JIT-run by
+sparse-run) against independent references: PyTorch (conv2d, max-pool,
+matmul) and the package's reference functions (k-winners, duty cycles,
+quantisation). fp32 tolerance: relative 1e-5 (sums are reordered).
+
+Needs build/bin/sparse-run (or $SPARSE_RUN)."""
+
+import os
+import subprocess
+import tempfile
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+from sparsenn import functional as ref  # noqa: E402
+from sparsenn.pruning import fixed_fan_in_mask  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SPARSE_RUN = os.environ.get("SPARSE_RUN", os.path.join(ROOT, "build", "bin", "sparse-run"))
+
+pytestmark = pytest.mark.skipif(not os.path.exists(SPARSE_RUN),
+                                reason="sparse-run not built")
+RTOL = 1e-5
+
+
+def ttype(shape, elt="f32"):
+    return "tensor<" + "".join(f"{d}x" for d in shape) + elt + ">"
+
+
+def const(name, array):
+    array = np.ascontiguousarray(array, dtype=np.float32)
+    hexdata = array.astype("<f4").tobytes().hex().upper()
+    return f'  %{name} = arith.constant dense<"0x{hexdata}"> : {ttype(array.shape)}\n'
+
+
+def run(module, inputs, entry="main"):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "m.mlir")
+        with open(path, "w") as f:
+            f.write(module)
+        args = [SPARSE_RUN, path, "--entry", entry, "--output-dir", tmp]
+        for i, a in enumerate(inputs):
+            p = os.path.join(tmp, f"in{i}.npy")
+            np.save(p, a)
+            args += ["--input", p]
+        proc = subprocess.run(args, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        outs = []
+        i = 0
+        while os.path.exists(os.path.join(tmp, f"result{i}.npy")):
+            outs.append(np.load(os.path.join(tmp, f"result{i}.npy")))
+            i += 1
+        return outs
+
+
+def assert_close(got, want, rtol=RTOL):
+    want = np.asarray(want, dtype=np.float64)
+    scale = max(1.0, float(np.abs(want).max()))
+    err = float(np.abs(got.astype(np.float64) - want).max()) / scale
+    assert err <= rtol, f"max relative error {err:.3g} > {rtol}"
+
+
+def sparse_weights(rng, shape, density):
+    fan_in = max(1, int(round(density * np.prod(shape[1:]))))
+    mask = fixed_fan_in_mask(shape, fan_in,
+                             generator=torch.Generator().manual_seed(int(rng.integers(1 << 30))))
+    w = rng.normal(0, 1, size=shape).astype(np.float32)
+    return w * mask.numpy().astype(np.float32)
+
+
+@pytest.mark.parametrize("batch", [1, 64])
+def test_linear(batch):
+    rng = np.random.default_rng(batch)
+    w = sparse_weights(rng, (48, 80), 0.1)
+    b = rng.normal(size=48).astype(np.float32)
+    x = rng.normal(size=(batch, 80)).astype(np.float32)
+    module = f"""func.func @main(%x: {ttype(x.shape)}) -> {ttype((batch, 48))} {{
+{const('w', w)}{const('b', b)}  %y = sparsenn.linear %x, %w, %b {{sparsity = #sparsenn.sparsity<density = 0.1, fan_in = 8>}} : {ttype(x.shape)}, {ttype(w.shape)}, {ttype(b.shape)} -> {ttype((batch, 48))}
+  return %y : {ttype((batch, 48))}
+}}"""
+    (y,) = run(module, [x])
+    assert_close(y, x.astype(np.float64) @ w.T.astype(np.float64) + b)
+
+
+def test_linear_rank3_no_bias():
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=(5, 7)).astype(np.float32)
+    x = rng.normal(size=(2, 3, 7)).astype(np.float32)
+    module = f"""func.func @main(%x: {ttype(x.shape)}) -> {ttype((2, 3, 5))} {{
+{const('w', w)}  %y = sparsenn.linear %x, %w : {ttype(x.shape)}, {ttype(w.shape)} -> {ttype((2, 3, 5))}
+  return %y : {ttype((2, 3, 5))}
+}}"""
+    (y,) = run(module, [x])
+    assert_close(y, x.astype(np.float64) @ w.T.astype(np.float64))
+
+
+CONV_CASES = [
+    # N, Cin, H, W, Cout, k, stride, padding [t, b, l, r], dilation, groups
+    (1, 3, 9, 9, 4, 3, (1, 1), (0, 0, 0, 0), (1, 1), 1),
+    (2, 4, 10, 8, 6, 3, (2, 1), (1, 1, 2, 0), (1, 1), 2),
+    (1, 6, 8, 8, 6, 3, (1, 1), (1, 1, 1, 1), (2, 2), 6),  # depthwise
+    (3, 2, 7, 7, 5, 5, (1, 2), (2, 2, 2, 2), (1, 1), 1),
+]
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_conv2d(case):
+    n, cin, h, w_, cout, k, stride, pad, dil, groups = case
+    rng = np.random.default_rng(sum(case[:6]))
+    x = rng.normal(size=(n, cin, h, w_)).astype(np.float32)
+    w = sparse_weights(rng, (cout, cin // groups, k, k), 0.5)
+    b = rng.normal(size=cout).astype(np.float32)
+    xt = F.pad(torch.from_numpy(x).double(), (pad[2], pad[3], pad[0], pad[1]))
+    want = F.conv2d(xt, torch.from_numpy(w).double(), torch.from_numpy(b).double(),
+                    stride=stride, dilation=dil, groups=groups).numpy()
+    out = want.shape
+    module = f"""func.func @main(%x: {ttype(x.shape)}) -> {ttype(out)} {{
+{const('w', w)}{const('b', b)}  %y = sparsenn.conv2d %x, %w, %b {{strides = array<i64: {stride[0]}, {stride[1]}>, padding = array<i64: {', '.join(map(str, pad))}>, dilations = array<i64: {dil[0]}, {dil[1]}>, groups = {groups}}} : {ttype(x.shape)}, {ttype(w.shape)}, {ttype(b.shape)} -> {ttype(out)}
+  return %y : {ttype(out)}
+}}"""
+    (y,) = run(module, [x])
+    assert_close(y, want)
+
+
+KW_CASES = [
+    # shape, mode, k, group_size, boost, break_ties, relu
+    ((3, 64), "global", 8, None, 0.0, True, False),
+    ((3, 64), "global", 8, None, 2.0, True, False),
+    ((3, 64), "group", 3, 16, 1.0, False, True),
+    ((2, 8, 4, 4), "global", 20, None, 1.5, True, False),
+    ((2, 8, 4, 4), "local", 2, None, 1.0, True, True),
+    ((2, 8, 4, 4), "channel", 5, None, 0.5, False, False),
+]
+
+
+@pytest.mark.parametrize("case", KW_CASES)
+def test_kwinners(case):
+    shape, mode, k, group, boost, ties, relu = case
+    rng = np.random.default_rng(len(shape) * 10 + k)
+    # Values on a coarse grid so that ties occur.
+    x = (np.round(rng.normal(size=shape) * 4) / 4).astype(np.float32)
+    duty = rng.uniform(0, 0.3, size=shape[1]).astype(np.float32)
+    attrs = f"k = {k}"
+    if group:
+        attrs += f" group_size = {group}"
+    duty_op = ""
+    types = ttype(shape)
+    if boost:
+        attrs += f" boost = {boost}"
+        duty_op = " duty_cycle %d"
+        types += ", " + ttype(duty.shape)
+    if ties:
+        attrs += " break_ties"
+    if relu:
+        attrs += " relu"
+    args = f"%x: {ttype(shape)}" + (f", %d: {ttype(duty.shape)}" if boost else "")
+    module = f"""func.func @main({args}) -> {ttype(shape)} {{
+  %y = sparsenn.kwinners <{mode}> %x{duty_op} {attrs} : {types} -> {ttype(shape)}
+  return %y : {ttype(shape)}
+}}"""
+    (y,) = run(module, [x, duty] if boost else [x])
+    want = ref.kwinners(torch.from_numpy(x), k, mode=mode, group_size=group,
+                        duty_cycles=torch.from_numpy(duty) if boost else None,
+                        boost_strength=boost, break_ties=ties, relu=relu).numpy()
+    np.testing.assert_array_equal(y, want)
+
+
+def test_elementwise_ops():
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(4, 8)).astype(np.float32)
+    m = rng.random((4, 8)) < 0.5
+    s = (np.abs(x).max(axis=1) / 127).astype(np.float32)
+    module = f"""func.func @main(%x: {ttype(x.shape)}, %m: {ttype(m.shape, 'i1')}, %s: {ttype(s.shape)})
+    -> ({ttype(x.shape)}, {ttype(x.shape)}, {ttype(x.shape, 'i8')}, {ttype(x.shape)}) {{
+  %t = sparsenn.threshold %x above 0.25 : {ttype(x.shape)}
+  %a = sparsenn.apply_mask %x, %m : {ttype(x.shape)}, {ttype(m.shape, 'i1')}
+  %q = sparsenn.quantize %x, %s : {ttype(x.shape)}, {ttype(s.shape)} -> {ttype(x.shape, 'i8')}
+  %d = sparsenn.dequantize %q, %s : {ttype(x.shape, 'i8')}, {ttype(s.shape)} -> {ttype(x.shape)}
+  return %t, %a, %q, %d : {ttype(x.shape)}, {ttype(x.shape)}, {ttype(x.shape, 'i8')}, {ttype(x.shape)}
+}}"""
+    t, a, q, d = run(module, [x, m, s])
+    xt = torch.from_numpy(x)
+    np.testing.assert_array_equal(t, ref.threshold(xt, 0.25).numpy())
+    np.testing.assert_array_equal(a, np.where(m, x, 0))
+    want_q = ref.quantize(xt, torch.from_numpy(s), bits=8).numpy()
+    np.testing.assert_array_equal(q, want_q)
+    assert_close(d, want_q.astype(np.float64) * s[:, None])
+
+
+@pytest.mark.parametrize("shape", [(8, 16), (4, 6, 3, 3)])
+def test_duty_cycle_update(shape):
+    rng = np.random.default_rng(len(shape))
+    y = np.where(rng.random(shape) < 0.3, rng.normal(size=shape), 0).astype(np.float32)
+    d = rng.uniform(0, 0.5, size=shape[1]).astype(np.float32)
+    seen = np.array(37, dtype=np.int64)
+    ct, yt = ttype(d.shape), ttype(shape)
+    module = f"""func.func @main(%d: {ct}, %y: {yt}, %n: tensor<i64>) -> ({ct}, {ct}, tensor<i64>) {{
+  %a = sparsenn.duty_cycle_update %d, %y alpha = 0.125 : {ct}, {yt} -> {ct}
+  %p, %n2 = sparsenn.duty_cycle_update %d, %y seen %n period = 40 : {ct}, {yt}, tensor<i64> -> {ct}, tensor<i64>
+  return %a, %p, %n2 : {ct}, {ct}, tensor<i64>
+}}"""
+    a, p, n2 = run(module, [d, y, seen])
+    dt, ytt = torch.from_numpy(d), torch.from_numpy(y)
+    assert_close(a, ref.duty_cycle_update(dt, ytt, alpha=0.125).numpy())
+    want_p, want_n = ref.duty_cycle_update(dt, ytt, period=40, seen=37)
+    assert_close(p, want_p.numpy())
+    assert int(n2) == int(want_n) == 37 + shape[0]
+
+
+# --- whole networks ---------------------------------------------------------
+
+def maxpool(name, src, shape):
+    n, c, h, w = shape
+    out = (n, c, h // 2, w // 2)
+    return out, f"""  %{name}_e = tensor.empty() : {ttype(out)}
+  %{name}_f = linalg.fill ins(%ninf : f32) outs(%{name}_e : {ttype(out)}) -> {ttype(out)}
+  %{name} = linalg.pooling_nchw_max {{dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}} ins(%{src}, %win : {ttype(shape)}, tensor<2x2xf32>) outs(%{name}_f : {ttype(out)}) -> {ttype(out)}
+"""
+
+
+def seed000_cnn(rng, batch, c1=64, c2=64, hidden=1000, density=0.1):
+    """seed 000's sparse CNN (Table 1 shape): conv 64@5x5 -> max-pool ->
+    k-winners -> conv 64@5x5 -> max-pool -> k-winners -> linear 1000 at 90%
+    weight sparsity -> k-winners -> linear 10, on 28x28 inputs."""
+    w1 = sparse_weights(rng, (c1, 1, 5, 5), 1.0) * 0.3
+    w2 = sparse_weights(rng, (c2, c1, 5, 5), density) * 0.3
+    w3 = sparse_weights(rng, (hidden, c2 * 16), density) * 0.3
+    w4 = sparse_weights(rng, (10, hidden), 1.0) * 0.1
+    bs = [rng.normal(size=n).astype(np.float32) * 0.1 for n in (c1, c2, hidden, 10)]
+    d = [rng.uniform(0, 0.2, size=n).astype(np.float32) for n in (c1, c2, hidden)]
+    x = rng.normal(size=(batch, 1, 28, 28)).astype(np.float32)
+    body = "".join(const(n, a) for n, a in
+                   [("w1", w1), ("w2", w2), ("w3", w3), ("w4", w4),
+                    ("b1", bs[0]), ("b2", bs[1]), ("b3", bs[2]), ("b4", bs[3]),
+                    ("d1", d[0]), ("d2", d[1]), ("d3", d[2])])
+    s1, s1p = (batch, c1, 24, 24), (batch, c1, 12, 12)
+    s2, s2p = (batch, c2, 8, 8), (batch, c2, 4, 4)
+    _, pool1 = maxpool("p1", "c1", s1)
+    _, pool2 = maxpool("p2", "c2", s2)
+    k1, k2, k3 = int(round(0.1 * c1 * 144)), int(round(0.1 * c2 * 16)), int(round(0.1 * hidden))
+    module = f"""func.func @main(%x: {ttype(x.shape)}) -> {ttype((batch, 10))} {{
+{body}  %ninf = arith.constant -3.40282347E+38 : f32
+  %win = tensor.empty() : tensor<2x2xf32>
+  %c1 = sparsenn.conv2d %x, %w1, %b1 : {ttype(x.shape)}, {ttype(w1.shape)}, {ttype(bs[0].shape)} -> {ttype(s1)}
+{pool1}  %k1 = sparsenn.kwinners <global> %p1 duty_cycle %d1 k = {k1} boost = 1.5 break_ties : {ttype(s1p)}, {ttype(d[0].shape)} -> {ttype(s1p)}
+  %c2 = sparsenn.conv2d %k1, %w2, %b2 : {ttype(s1p)}, {ttype(w2.shape)}, {ttype(bs[1].shape)} -> {ttype(s2)}
+{pool2}  %k2 = sparsenn.kwinners <global> %p2 duty_cycle %d2 k = {k2} boost = 1.5 break_ties : {ttype(s2p)}, {ttype(d[1].shape)} -> {ttype(s2p)}
+  %flat = tensor.collapse_shape %k2 [[0], [1, 2, 3]] : {ttype(s2p)} into {ttype((batch, c2 * 16))}
+  %l3 = sparsenn.linear %flat, %w3, %b3 : {ttype((batch, c2 * 16))}, {ttype(w3.shape)}, {ttype(bs[2].shape)} -> {ttype((batch, hidden))}
+  %k3 = sparsenn.kwinners <global> %l3 duty_cycle %d3 k = {k3} boost = 1.5 break_ties : {ttype((batch, hidden))}, {ttype(d[2].shape)} -> {ttype((batch, hidden))}
+  %y = sparsenn.linear %k3, %w4, %b4 : {ttype((batch, hidden))}, {ttype(w4.shape)}, {ttype(bs[3].shape)} -> {ttype((batch, 10))}
+  return %y : {ttype((batch, 10))}
+}}"""
+
+    def reference():
+        t = lambda a: torch.from_numpy(a).double()  # noqa: E731
+        h = F.conv2d(t(x), t(w1), t(bs[0]))
+        h = F.max_pool2d(h, 2)
+        h = ref.kwinners(h, k1, mode="global", duty_cycles=t(d[0]), boost_strength=1.5, break_ties=True)
+        h = F.conv2d(h, t(w2), t(bs[1]))
+        h = F.max_pool2d(h, 2)
+        h = ref.kwinners(h, k2, mode="global", duty_cycles=t(d[1]), boost_strength=1.5, break_ties=True)
+        h = h.reshape(batch, -1) @ t(w3).T + t(bs[2])
+        h = ref.kwinners(h, k3, mode="global", duty_cycles=t(d[2]), boost_strength=1.5, break_ties=True)
+        return (h @ t(w4).T + t(bs[3])).numpy()
+
+    return module, x, reference
+
+
+@pytest.mark.parametrize("batch", [1, 64])
+def test_seed000_sparse_cnn(batch):
+    rng = np.random.default_rng(1000 + batch)
+    module, x, reference = seed000_cnn(rng, batch)
+    (y,) = run(module, [x])
+    assert_close(y, reference())
+
+
+@pytest.mark.parametrize("batch", [1, 64])
+def test_sparse_mlp_with_kwinners(batch):
+    rng = np.random.default_rng(2000 + batch)
+    w1 = sparse_weights(rng, (256, 784), 0.1)
+    w2 = sparse_weights(rng, (10, 256), 0.5)
+    b1 = rng.normal(size=256).astype(np.float32)
+    x = rng.normal(size=(batch, 784)).astype(np.float32)
+    module = f"""func.func @main(%x: {ttype(x.shape)}) -> {ttype((batch, 10))} {{
+{const('w1', w1)}{const('b1', b1)}{const('w2', w2)}  %h = sparsenn.linear %x, %w1, %b1 : {ttype(x.shape)}, {ttype(w1.shape)}, {ttype(b1.shape)} -> {ttype((batch, 256))}
+  %k = sparsenn.kwinners <global> %h k = 26 break_ties relu : {ttype((batch, 256))} -> {ttype((batch, 256))}
+  %y = sparsenn.linear %k, %w2 : {ttype((batch, 256))}, {ttype(w2.shape)} -> {ttype((batch, 10))}
+  return %y : {ttype((batch, 10))}
+}}"""
+    (y,) = run(module, [x])
+    t = lambda a: torch.from_numpy(a).double()  # noqa: E731
+    h = ref.kwinners(t(x) @ t(w1).T + t(b1), 26, mode="global", relu=True, break_ties=True)
+    assert_close(y, (h @ t(w2).T).numpy())
