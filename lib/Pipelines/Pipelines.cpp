@@ -9,6 +9,7 @@ using namespace mlir;
 std::string mlir::sparsenn::getLowerToLLVMPipeline() {
   return // Fold compressed constants and trivial k-winners first.
          "canonicalize,"
+         "sparsenn-select-kernels,"
          "convert-sparsenn-to-linalg,"
          "canonicalize,"
          "one-shot-bufferize{bufferize-function-boundaries "

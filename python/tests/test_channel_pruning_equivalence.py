@@ -120,25 +120,47 @@ class Net:
         self.lines.append(f"{y} = sparsenn.linear {operands} : {types} -> {ttype(self.shapes[y])}")
         return y
 
-    def binary(self, op, a, b):
-        y = self.fresh(self.shapes[a])
-        self.lines.append(f"{y} = arith.{op} {a}, {b} : {ttype(self.shapes[a])}")
+    def generic(self, inputs, body):
+        """An element-wise linalg.generic over the shape of inputs[0]; an
+        input of rank 1 is a per-channel constant broadcast along dim 1."""
+        shape = self.shapes[inputs[0]]
+        dims = ", ".join(f"d{i}" for i in range(len(shape)))
+        ident = f"affine_map<({dims}) -> ({dims})>"
+        chan = f"affine_map<({dims}) -> (d1)>"
+        maps = [ident if len(self.shapes[v]) == len(shape) else chan for v in inputs]
+        self.count += 1
+        e = f"%e{self.count}"
+        self.lines.append(f"{e} = tensor.empty() : {ttype(shape)}")
+        y = self.fresh(shape)
+        iters = ", ".join(['"parallel"'] * len(shape))
+        ins = ", ".join(inputs)
+        types = ", ".join(ttype(self.shapes[v]) for v in inputs)
+        args = ", ".join(f"%a{i}: f32" for i in range(len(inputs)))
+        self.lines.append(
+            f"{y} = linalg.generic {{indexing_maps = [{', '.join(maps + [ident])}], "
+            f"iterator_types = [{iters}]}} ins({ins} : {types}) outs({e} : {ttype(shape)}) {{")
+        self.lines.append(f"^bb0({args}, %o: f32):")
+        self.lines.extend("  " + line for line in body)
+        self.lines.append(f"}} -> {ttype(shape)}")
         return y
 
+    def binary(self, op, a, b):
+        return self.generic([a, b], [f"%r = arith.{op} %a0, %a1 : f32",
+                                     "linalg.yield %r : f32"])
+
     def relu(self, x):
-        zero = self.const(np.zeros(self.shapes[x], np.float32))
-        return self.binary("maximumf", x, zero)
+        return self.generic([x], ["%z = arith.constant 0.000000e+00 : f32",
+                                  "%r = arith.maximumf %a0, %z : f32",
+                                  "linalg.yield %r : f32"])
 
     def affine(self, x):
-        """Batch-norm-style per-channel scale and shift (full constants)."""
-        shape = self.shapes[x]
-        c = shape[1]
-        scale = self.rng.uniform(0.5, 1.5, size=c).astype(np.float32)
-        shift = self.rng.uniform(-0.5, 0.5, size=c).astype(np.float32)
-        bshape = (1, c) + (1,) * (len(shape) - 2)
-        s = self.const(np.broadcast_to(scale.reshape(bshape), shape))
-        t = self.const(np.broadcast_to(shift.reshape(bshape), shape))
-        return self.binary("addf", self.binary("mulf", x, s), t)
+        """Batch-norm-style per-channel scale and shift ([C] constants)."""
+        c = self.shapes[x][1]
+        s = self.const(self.rng.uniform(0.5, 1.5, size=c).astype(np.float32))
+        t = self.const(self.rng.uniform(-0.5, 0.5, size=c).astype(np.float32))
+        return self.generic([x, s, t], ["%m = arith.mulf %a0, %a1 : f32",
+                                        "%r = arith.addf %m, %a2 : f32",
+                                        "linalg.yield %r : f32"])
 
     def maxpool(self, x):
         n, c, h, w = self.shapes[x]
@@ -255,20 +277,49 @@ def net_mlp(rng):
     return n, y
 
 
+def fixed_fan_in(rng, shape, fan_in):
+    """Weights with exactly `fan_in` non-zeros per output unit (seed 000
+    [0041]-[0044]), as examples/make_sparse_cnn.py makes them."""
+    per_unit = int(np.prod(shape[1:]))
+    w = rng.uniform(-1, 1, size=(shape[0], per_unit)).astype(np.float32)
+    w *= np.float32(np.sqrt(6.0 / fan_in))
+    mask = np.zeros_like(w, dtype=bool)
+    for u in range(shape[0]):
+        mask[u, rng.choice(per_unit, size=fan_in, replace=False)] = True
+    return (w * mask).reshape(shape)
+
+
 def net_seed000_cnn(rng, zero_frac=0.25):
-    """Seed 000's sparse CNN shape (examples/make_sparse_cnn.py) in its
-    inference form: k-winners with relu and constant duty cycles."""
+    """Seed 000's sparse CNN in the shape of examples/make_sparse_cnn.py
+    (conv 8@5x5 -> max-pool -> k-winners -> conv 16@5x5, fan-in 40 -> max-pool
+    -> k-winners -> linear 256->64, fan-in 26 -> k-winners -> linear 64->10),
+    in its inference form: k-winners with relu and constant duty cycles.
+    `zero_frac` of the filters of both convolutions are zeroed."""
     n = Net("seed 000 sparse CNN", (1, 1, 28, 28), rng)
+    weights = iter([
+        fixed_fan_in(rng, (8, 1, 5, 5), 25), fixed_fan_in(rng, (16, 8, 5, 5), 40),
+        fixed_fan_in(rng, (64, 256), 26), fixed_fan_in(rng, (10, 64), 64)])
+    n.weights = lambda shape, zero_out=(), zero_in=(), in_block=1: (
+        _zeroed(next(weights), zero_out, zero_in, in_block))
     z1 = sorted(rng.choice(8, int(8 * zero_frac), replace=False))
     x = n.conv("%x", 8, k=5, zero_out=z1)
-    x = n.kwinners(n.maxpool(x), "global", k=14, boost=1.5)
+    x = n.kwinners(n.maxpool(x), "global", density=0.1, boost=1.5)
     z2 = sorted(rng.choice(16, int(16 * zero_frac), replace=False))
     x = n.conv(x, 16, k=5, zero_out=z2)
-    x = n.kwinners(n.maxpool(x), "global", k=26, boost=1.5)
+    x = n.kwinners(n.maxpool(x), "global", density=0.1, boost=1.5)
     x = n.linear(n.flatten(x), 64)
     x = n.kwinners(x, "global", k=8, boost=1.5)
     y = n.linear(x, 10)
     return n, y
+
+
+def _zeroed(w, zero_out, zero_in, in_block):
+    w = w.copy()
+    for o in zero_out:
+        w[o] = 0
+    for c in zero_in:
+        w[:, c * in_block:(c + 1) * in_block] = 0
+    return w
 
 
 def net_random(seed):
@@ -413,14 +464,55 @@ def kwinners(x, mode, k, density, duty, boost, break_ties, relu):
     return np.where(back(mask), x, 0.0)
 
 
+BODY_OPS = {"arith.maximumf": np.maximum, "arith.minimumf": np.minimum,
+            "arith.addf": np.add, "arith.subf": np.subtract, "arith.mulf": np.multiply,
+            "arith.divf": np.divide}
+
+
+def map_results(text, aliases):
+    text = aliases.get(text.strip(), text.strip())
+    m = re.match(r"affine_map<\((.*?)\) -> \((.*?)\)>", text)
+    dims = [d.strip() for d in m.group(1).split(",")]
+    return [dims.index(r.strip()) for r in m.group(2).split(",") if r.strip()]
+
+
+def run_generic(header, body, env, aliases):
+    maps = re.findall(r"#\w+|affine_map<\([^)]*\) -> \([^)]*\)>",
+                      header.split("iterator_types")[0])
+    ins = re.findall(r"%[\w.]+", re.search(r"ins\(([^:]*)", header).group(1))
+    out_shape = parse_type(re.search(r"outs\([^:]*: (tensor<[^>]*>)", header).group(1))
+    rank = len(out_shape)
+    benv = {}
+    args = re.findall(r"(%[\w.]+): f32", body[0])
+    for name, value, amap in zip(args, ins, maps):
+        res = map_results(amap, aliases)
+        arr = np.asarray(env[value])
+        shape = [1] * rank
+        for axis, r in enumerate(res):
+            shape[r] = arr.shape[axis]
+        benv[name] = arr.reshape(shape)
+    for line in body[1:]:
+        line = line.strip()
+        if line.startswith("linalg.yield"):
+            return np.broadcast_to(benv[re.findall(r"%[\w.]+", line)[0]], out_shape).copy()
+        res, op, rest = re.match(r"(%[\w.]+) = ([\w.]+)\s*(.*)$", line).groups()
+        if op == "arith.constant":
+            benv[res] = float(rest.split(":")[0])
+        else:
+            benv[res] = BODY_OPS[op](*[benv[v] for v in re.findall(r"%[\w.]+", rest.split(":")[0])])
+    raise ValueError("generic without yield")
+
+
 def run_reference(text, inputs):
     env = {}
+    aliases = dict(re.findall(r"^(#\w+) = (affine_map<.*>)$", text, re.M))
+    lines = iter(text.splitlines())
     m = re.search(r"func\.func @forward\((.*?)\)\s*->", text, re.S)
     args = re.findall(r"(%[\w]+): (tensor<[^>]*>)", m.group(1))
     for (name, _), value in zip(args, inputs):
         env[name] = value.astype(np.float64)
     operands = lambda s: [env[t] for t in re.findall(r"%[\w.]+", s)]  # noqa: E731
-    for raw in text.splitlines():
+    for raw in lines:
         line = raw.strip()
         if line.startswith("return"):
             names = re.findall(r"%[\w.]+", line.split(":")[0])
@@ -448,6 +540,13 @@ def run_reference(text, inputs):
                 g = re.search(r"groups = (\d+)", rest)
                 env[res] = conv2d(x, w, b, arr("strides", (1, 1)), arr("padding", (0, 0, 0, 0)),
                                   arr("dilations", (1, 1)), int(g.group(1)) if g else 1)
+        elif op == "linalg.generic":
+            body = []
+            for inner in lines:
+                if inner.strip().startswith("} ->"):
+                    break
+                body.append(inner)
+            env[res] = run_generic(rest, body, env, aliases)
         elif op.startswith("arith."):
             a, b = operands(rest.split(":")[0])
             fn = {"arith.maximumf": np.maximum, "arith.addf": np.add, "arith.mulf": np.multiply,
@@ -583,3 +682,17 @@ def test_random_graphs_prune_something():
             *_, (pb, pa, _, _) = run_pass(net.text(result), tmp)
             removed += pa < pb
     assert removed >= NUM_RANDOM // 3, f"only {removed} of {NUM_RANDOM} random graphs shrank"
+
+
+if __name__ == "__main__":
+    # Writes one of the networks, e.g. the model of docs/results.md:
+    #   python3 python/tests/test_channel_pruning_equivalence.py seed000_cnn OUT.mlir [ZERO_FRAC]
+    import sys
+
+    name, out = sys.argv[1], sys.argv[2]
+    if name == "seed000_cnn" and len(sys.argv) > 3:
+        net, res = net_seed000_cnn(np.random.default_rng(0), float(sys.argv[3]))
+    else:
+        net, res = build(name)
+    with open(out, "w") as f:
+        f.write(net.text(res))

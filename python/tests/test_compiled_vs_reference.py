@@ -106,8 +106,11 @@ CONV_CASES = [
 ]
 
 
+@pytest.mark.parametrize("weights_as_argument", [False, True])
 @pytest.mark.parametrize("case", CONV_CASES)
-def test_conv2d(case):
+def test_conv2d(case, weights_as_argument):
+    """Constant weights take the runtime kernel the selection picks (sparse
+    taps here); weights passed as an argument take the linalg lowering."""
     n, cin, h, w_, cout, k, stride, pad, dil, groups = case
     rng = np.random.default_rng(sum(case[:6]))
     x = rng.normal(size=(n, cin, h, w_)).astype(np.float32)
@@ -117,11 +120,13 @@ def test_conv2d(case):
     want = F.conv2d(xt, torch.from_numpy(w).double(), torch.from_numpy(b).double(),
                     stride=stride, dilation=dil, groups=groups).numpy()
     out = want.shape
-    module = f"""func.func @main(%x: {ttype(x.shape)}) -> {ttype(out)} {{
-{const('w', w)}{const('b', b)}  %y = sparsenn.conv2d %x, %w, %b {{strides = array<i64: {stride[0]}, {stride[1]}>, padding = array<i64: {', '.join(map(str, pad))}>, dilations = array<i64: {dil[0]}, {dil[1]}>, groups = {groups}}} : {ttype(x.shape)}, {ttype(w.shape)}, {ttype(b.shape)} -> {ttype(out)}
+    wdecl = "" if weights_as_argument else const('w', w)
+    wargs = f", %w: {ttype(w.shape)}" if weights_as_argument else ""
+    module = f"""func.func @main(%x: {ttype(x.shape)}{wargs}) -> {ttype(out)} {{
+{wdecl}{const('b', b)}  %y = sparsenn.conv2d %x, %w, %b {{strides = array<i64: {stride[0]}, {stride[1]}>, padding = array<i64: {', '.join(map(str, pad))}>, dilations = array<i64: {dil[0]}, {dil[1]}>, groups = {groups}}} : {ttype(x.shape)}, {ttype(w.shape)}, {ttype(b.shape)} -> {ttype(out)}
   return %y : {ttype(out)}
 }}"""
-    (y,) = run(module, [x])
+    (y,) = run(module, [x, w] if weights_as_argument else [x])
     assert_close(y, want)
 
 
@@ -295,3 +300,24 @@ def test_sparse_mlp_with_kwinners(batch):
     t = lambda a: torch.from_numpy(a).double()  # noqa: E731
     h = ref.kwinners(t(x) @ t(w1).T + t(b1), 26, mode="global", relu=True, break_ties=True)
     assert_close(y, (h @ t(w2).T).numpy())
+
+
+@pytest.mark.parametrize("kernel", ["dense", "ell", "block16", "sparse_sparse"])
+@pytest.mark.parametrize("batch", [1, 5])
+def test_linear_runtime_kernels(kernel, batch):
+    """Every kernel format the selection pass can pick, forced through the
+    layer's `kernel` attribute, on 1x16-block-sparse weights with a
+    remainder block (in = 84) and sparse inputs."""
+    rng = np.random.default_rng(batch * 7 + len(kernel))
+    w = rng.normal(size=(37, 84)).astype(np.float32)
+    blocks = rng.random((37, 6)) < 0.3
+    w *= np.repeat(blocks, 16, axis=1)[:, :84]
+    w[rng.random(w.shape) < 0.2] = 0.0
+    b = rng.normal(size=37).astype(np.float32)
+    x = np.where(rng.random((batch, 84)) < 0.15, rng.normal(size=(batch, 84)), 0).astype(np.float32)
+    module = f"""func.func @main(%x: {ttype(x.shape)}) -> {ttype((batch, 37))} {{
+{const('w', w)}{const('b', b)}  %y = sparsenn.linear %x, %w, %b {{kernel = #sparsenn.kernel<{kernel}>}} : {ttype(x.shape)}, {ttype(w.shape)}, {ttype(b.shape)} -> {ttype((batch, 37))}
+  return %y : {ttype((batch, 37))}
+}}"""
+    (y,) = run(module, [x])
+    assert_close(y, x.astype(np.float64) @ w.T.astype(np.float64) + b)

@@ -6,6 +6,60 @@
 #include <cstdio>
 #include <cstdlib>
 
+namespace {
+
+template <typename T> T *data(T *aligned, int64_t offset) {
+  return aligned + offset;
+}
+
+// The compiler verified the arguments; a failure here is a bug, and
+// generated code has no error channel: stop loudly rather than return
+// garbage.
+void check(int status, const char *what) {
+  if (status != 0) {
+    std::fprintf(stderr, "sparsenn runtime: %s kernel failed (%d)\n", what,
+                 status);
+    std::abort();
+  }
+}
+
+} // namespace
+
+extern "C" void _mlir_ciface_sparsenn_rt_linear_f32(
+    sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *y,
+    sparsenn_memref_f32_1d *bias, sparsenn_memref_f32_1d *values,
+    sparsenn_memref_i32_1d *ia, sparsenn_memref_i32_1d *ib,
+    sparsenn_memref_i16_1d *cols16, int64_t format, int64_t batch,
+    int64_t in, int64_t out, int64_t k) {
+  const float *xp = data(x->aligned, x->offset);
+  float *yp = data(y->aligned, y->offset);
+  const float *b = bias->sizes[0] > 0 ? data(bias->aligned, bias->offset)
+                                      : nullptr;
+  const float *v = data(values->aligned, values->offset);
+  const int32_t *a = data(ia->aligned, ia->offset);
+  const int32_t *c = data(ib->aligned, ib->offset);
+  switch (format) {
+  case SPARSENN_FORMAT_DENSE:
+    return check(sparsenn_linear_dense_f32(xp, batch, in, v, out, b, yp),
+                 "dense linear");
+  case SPARSENN_FORMAT_ELL:
+    return check(sparsenn_linear_ell_f32(xp, batch, in, v,
+                                         data(cols16->aligned, cols16->offset),
+                                         out, k, b, yp),
+                 "ELL linear");
+  case SPARSENN_FORMAT_BLOCK16:
+    return check(
+        sparsenn_linear_block16_f32(xp, batch, in, a, c, v, out, b, yp),
+        "block16 linear");
+  case SPARSENN_FORMAT_SPARSE_SPARSE:
+    return check(
+        sparsenn_linear_sparse_sparse_f32(xp, batch, in, a, c, v, out, b, yp),
+        "sparse-sparse linear");
+  default:
+    check(-1, "linear (unknown format)");
+  }
+}
+
 extern "C" void _mlir_ciface_sparsenn_rt_kwinners_f32(
     sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *y,
     sparsenn_memref_f32_1d *duty, int64_t batch, int64_t channels,
@@ -17,12 +71,32 @@ extern "C" void _mlir_ciface_sparsenn_rt_kwinners_f32(
       x->aligned + x->offset, y->aligned + y->offset, batch, channels, spatial,
       static_cast<int>(mode), k, group_size, dutyData, boost_strength,
       static_cast<int>(break_ties), static_cast<int>(relu));
-  // The compiler verified the arguments; a failure here is a bug, and
-  // generated code has no error channel: stop loudly rather than return
-  // garbage.
-  if (status != 0) {
-    std::fprintf(stderr, "sparsenn runtime: k-winners kernel failed (%d)\n",
-                 status);
-    std::abort();
-  }
+  check(status, "k-winners");
+}
+
+extern "C" void _mlir_ciface_sparsenn_rt_conv2d_f32(
+    sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *y,
+    sparsenn_memref_f32_1d *bias, sparsenn_memref_f32_1d *values,
+    sparsenn_memref_i32_1d *ia, sparsenn_memref_i32_1d *ib, int64_t format,
+    int64_t n, int64_t c_in, int64_t h, int64_t w, int64_t c_out, int64_t kh,
+    int64_t kw, int64_t stride_h, int64_t stride_w, int64_t pad_top,
+    int64_t pad_bottom, int64_t pad_left, int64_t pad_right, int64_t dil_h,
+    int64_t dil_w, int64_t groups) {
+  const float *xp = data(x->aligned, x->offset);
+  float *yp = data(y->aligned, y->offset);
+  const float *b = bias->sizes[0] > 0 ? data(bias->aligned, bias->offset)
+                                      : nullptr;
+  const float *v = data(values->aligned, values->offset);
+  if (format == SPARSENN_FORMAT_DENSE)
+    return check(sparsenn_conv2d_dense_f32(
+                     xp, n, c_in, h, w, v, c_out, kh, kw, b, stride_h,
+                     stride_w, pad_top, pad_bottom, pad_left, pad_right,
+                     dil_h, dil_w, groups, yp),
+                 "dense conv2d");
+  check(sparsenn_conv2d_sparse_f32(
+            xp, n, c_in, h, w, data(ia->aligned, ia->offset),
+            data(ib->aligned, ib->offset), v, c_out, kh, kw, b, stride_h,
+            stride_w, pad_top, pad_bottom, pad_left, pad_right, dil_h, dil_w,
+            groups, yp),
+        "sparse conv2d");
 }

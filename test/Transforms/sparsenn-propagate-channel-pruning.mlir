@@ -253,3 +253,26 @@ func.func @kwinners_channel_fold(%x: tensor<1x1x1x1xf32>) -> tensor<1x1xf32> {
   %y = sparsenn.linear %f, %w2, %b2 : tensor<1x8xf32>, tensor<1x8xf32>, tensor<1xf32> -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }
+
+// -----
+
+// k-winners <global> with relu and a constant duty cycle: filter 1 is zero
+// with bias -0.5 (never wins, never moves the k-th value: removed, the
+// duty cycle with it); filter 2 is zero with bias 0.5, a constant that can
+// win: kept. k = round(0.5 · 3·2·2) = 6 stays 6.
+// CHECK-LABEL: func.func @kwinners_global_constants
+// CHECK: %[[B:.*]] = arith.constant dense<[0.000000e+00, 5.000000e-01]> : tensor<2xf32>
+// CHECK: %[[C:.*]] = sparsenn.conv2d %{{.*}}, %{{.*}}, %[[B]] : tensor<1x1x2x2xf32>, tensor<2x1x1x1xf32>, tensor<2xf32> -> tensor<1x2x2x2xf32>
+// CHECK: %[[D:.*]] = arith.constant dense<[1.000000e-01, 3.000000e-01]> : tensor<2xf32>
+// CHECK: %[[K:.*]] = sparsenn.kwinners <global> %[[C]] duty_cycle %[[D]] k = 6 boost = 2.000000e+00 break_ties relu : tensor<1x2x2x2xf32>, tensor<2xf32> -> tensor<1x2x2x2xf32>
+// CHECK: sparsenn.conv2d %[[K]], %{{.*}} : tensor<1x2x2x2xf32>, tensor<1x2x1x1xf32> -> tensor<1x1x2x2xf32>
+func.func @kwinners_global_constants(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32> {
+  %w1 = arith.constant dense<[[[[1.0]]], [[[0.0]]], [[[0.0]]]]> : tensor<3x1x1x1xf32>
+  %b1 = arith.constant dense<[0.0, -0.5, 0.5]> : tensor<3xf32>
+  %c = sparsenn.conv2d %x, %w1, %b1 : tensor<1x1x2x2xf32>, tensor<3x1x1x1xf32>, tensor<3xf32> -> tensor<1x3x2x2xf32>
+  %d = arith.constant dense<[0.1, 0.2, 0.3]> : tensor<3xf32>
+  %k = sparsenn.kwinners <global> %c duty_cycle %d density = 0.5 boost = 2.0 break_ties relu : tensor<1x3x2x2xf32>, tensor<3xf32> -> tensor<1x3x2x2xf32>
+  %w2 = arith.constant dense<1.0> : tensor<1x3x1x1xf32>
+  %y = sparsenn.conv2d %k, %w2 : tensor<1x3x2x2xf32>, tensor<1x3x1x1xf32> -> tensor<1x1x2x2xf32>
+  return %y : tensor<1x1x2x2xf32>
+}

@@ -278,12 +278,19 @@ int main(int argc, char **argv) {
   if (!maybeEngine)
     fail("JIT compilation failed: " + llvm::toString(maybeEngine.takeError()));
   std::unique_ptr<ExecutionEngine> engine = std::move(*maybeEngine);
+  // The runtime is linked into this tool: hand its entry points to the JIT.
   engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap map;
-    map[interner("_mlir_ciface_sparsenn_rt_kwinners_f32")] = {
-        llvm::orc::ExecutorAddr::fromPtr(
-            &_mlir_ciface_sparsenn_rt_kwinners_f32),
-        llvm::JITSymbolFlags::Exported};
+    auto add = [&](const char *name, auto *fn) {
+      map[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(fn),
+                             llvm::JITSymbolFlags::Exported};
+    };
+    add("_mlir_ciface_sparsenn_rt_kwinners_f32",
+        &_mlir_ciface_sparsenn_rt_kwinners_f32);
+    add("_mlir_ciface_sparsenn_rt_linear_f32",
+        &_mlir_ciface_sparsenn_rt_linear_f32);
+    add("_mlir_ciface_sparsenn_rt_conv2d_f32",
+        &_mlir_ciface_sparsenn_rt_conv2d_f32);
     return map;
   });
 

@@ -8,6 +8,7 @@
 
 #include "sparsenn/Conversion/Passes.h"
 #include "sparsenn/Dialect/SparseNN/IR/SparseNNOps.h"
+#include "sparsenn/Runtime/Kernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -16,6 +17,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace mlir {
@@ -90,6 +92,250 @@ bool allStatic(TypeRange types) {
 }
 
 //===----------------------------------------------------------------------===//
+// Runtime calls (the `_mlir_ciface_` ABI of runtime/lib/MemRefABI.cpp)
+//===----------------------------------------------------------------------===//
+
+/// Declares (once) a private runtime function with the C interface.
+func::FuncOp getOrDeclareRuntimeFunc(PatternRewriter &rewriter, Operation *op,
+                                     StringRef name, FunctionType type) {
+  auto module = op->getParentOfType<ModuleOp>();
+  if (auto f = module.lookupSymbol<func::FuncOp>(name))
+    return f;
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPointToStart(module.getBody());
+  auto f = func::FuncOp::create(rewriter, op->getLoc(), name, type);
+  f.setPrivate();
+  f->setAttr("llvm.emit_c_interface", rewriter.getUnitAttr());
+  return f;
+}
+
+MemRefType dynamic1D(Type elt) {
+  return MemRefType::get({ShapedType::kDynamic}, elt);
+}
+
+/// A flat memref<?xT> view of a memref (contiguous, identity layout).
+Value flatten(PatternRewriter &rewriter, Location loc, Value memref) {
+  auto type = cast<MemRefType>(memref.getType());
+  Value flat = memref;
+  if (type.getRank() != 1)
+    flat = memref::CollapseShapeOp::create(
+        rewriter, loc, memref,
+        SmallVector<ReassociationIndices>{
+            llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()))});
+  return memref::CastOp::create(rewriter, loc,
+                                dynamic1D(type.getElementType()), flat);
+}
+
+/// A flat memref<?xT> view of a tensor's buffer, read only.
+Value flatBuffer(PatternRewriter &rewriter, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  auto memType = MemRefType::get(type.getShape(), type.getElementType());
+  return flatten(rewriter, loc,
+                 bufferization::ToBufferOp::create(rewriter, loc, memType,
+                                                   tensor, /*readOnly=*/true));
+}
+
+/// An empty memref<?xT> (the ABI's "absent" operand).
+Value emptyBuffer(PatternRewriter &rewriter, Location loc, Type elt) {
+  return flatten(rewriter, loc,
+                 memref::AllocaOp::create(rewriter, loc,
+                                          MemRefType::get({0}, elt)));
+}
+
+/// A read-only buffer of constant data packed at compile time.
+template <typename T>
+Value packedConstant(PatternRewriter &rewriter, Location loc, Type elt,
+                     ArrayRef<T> data) {
+  auto type = RankedTensorType::get({static_cast<int64_t>(data.size())}, elt);
+  Value c = arith::ConstantOp::create(
+      rewriter, loc, DenseElementsAttr::get(type, data));
+  return flatBuffer(rewriter, loc, c);
+}
+
+/// Weights packed into a kernel format (formats of runtime/Kernels.h).
+struct PackedLinear {
+  std::vector<float> values;
+  std::vector<int32_t> ia, ib;
+  std::vector<int16_t> cols;
+  int64_t k = 0;
+};
+
+FailureOr<PackedLinear> pack(KernelFormat format, ArrayRef<float> w,
+                             int64_t out, int64_t in) {
+  PackedLinear p;
+  int64_t n = 0;
+  switch (format) {
+  case KernelFormat::dense:
+    p.values.assign(w.begin(), w.end());
+    return p;
+  case KernelFormat::ell: {
+    if (sparsenn_pack_ell_f32(w.data(), out, in, 0, nullptr, nullptr,
+                              &p.k) != 0)
+      return failure();
+    p.values.resize(out * p.k);
+    std::vector<uint16_t> cols(out * p.k);
+    if (sparsenn_pack_ell_f32(w.data(), out, in, p.k, p.values.data(),
+                              cols.data(), &p.k) != 0)
+      return failure();
+    p.cols.assign(cols.begin(), cols.end());
+    return p;
+  }
+  case KernelFormat::block16:
+    p.ia.resize(out + 1);
+    if (sparsenn_pack_block16_f32(w.data(), out, in, p.ia.data(), nullptr,
+                                  nullptr, &n) != 0)
+      return failure();
+    p.ib.resize(n);
+    p.values.resize(n * 16);
+    if (sparsenn_pack_block16_f32(w.data(), out, in, p.ia.data(),
+                                  p.ib.data(), p.values.data(), &n) != 0)
+      return failure();
+    return p;
+  case KernelFormat::sparse_sparse:
+    p.ia.resize(in + 1);
+    if (sparsenn_pack_csc_f32(w.data(), out, in, p.ia.data(), nullptr,
+                              nullptr, &n) != 0)
+      return failure();
+    p.ib.resize(n);
+    p.values.resize(n);
+    if (sparsenn_pack_csc_f32(w.data(), out, in, p.ia.data(), p.ib.data(),
+                              p.values.data(), &n) != 0)
+      return failure();
+    return p;
+  case KernelFormat::spgc8:
+    break;
+  }
+  return failure();
+}
+
+/// Lowers a linear layer with a selected kernel to a runtime call on weights
+/// packed at compile time; fails (leaving the dense lowering) when the
+/// weights are not an f32 constant.
+LogicalResult lowerLinearToRuntime(LinearOp op, PatternRewriter &rewriter) {
+  DenseElementsAttr attr;
+  auto inType = op.getInput().getType();
+  if (!op.getKernel() || !matchPattern(op.getWeight(), m_Constant(&attr)) ||
+      !attr.getElementType().isF32() || !inType.getElementType().isF32())
+    return failure();
+  auto wType = cast<ShapedType>(attr.getType());
+  int64_t out = wType.getDimSize(0), in = wType.getDimSize(1);
+  int64_t rows = inType.getNumElements() / in;
+  std::vector<float> w(attr.getValues<float>().begin(),
+                       attr.getValues<float>().end());
+  KernelFormat format = *op.getKernel();
+  FailureOr<PackedLinear> packed = pack(format, w, out, in);
+  if (failed(packed))
+    return failure();
+  Location loc = op.getLoc();
+  MLIRContext *ctx = rewriter.getContext();
+  Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type(),
+       i16 = rewriter.getI16Type(), i64 = rewriter.getI64Type();
+  auto type = FunctionType::get(
+      ctx,
+      {dynamic1D(f32), dynamic1D(f32), dynamic1D(f32), dynamic1D(f32),
+       dynamic1D(i32), dynamic1D(i32), dynamic1D(i16), i64, i64, i64, i64,
+       i64},
+      {});
+  func::FuncOp callee =
+      getOrDeclareRuntimeFunc(rewriter, op, "sparsenn_rt_linear_f32", type);
+  auto c64 = [&](int64_t v) -> Value {
+    return arith::ConstantOp::create(rewriter, loc,
+                                     rewriter.getI64IntegerAttr(v));
+  };
+  auto outType = op.getOutput().getType();
+  Value result = memref::AllocOp::create(
+      rewriter, loc, MemRefType::get(outType.getShape(), f32));
+  Value bias = op.getBias() ? flatBuffer(rewriter, loc, op.getBias())
+                            : emptyBuffer(rewriter, loc, f32);
+  func::CallOp::create(
+      rewriter, loc, callee,
+      ValueRange{flatBuffer(rewriter, loc, op.getInput()),
+                 flatten(rewriter, loc, result), bias,
+                 packedConstant<float>(rewriter, loc, f32, packed->values),
+                 packedConstant<int32_t>(rewriter, loc, i32, packed->ia),
+                 packedConstant<int32_t>(rewriter, loc, i32, packed->ib),
+                 packedConstant<int16_t>(rewriter, loc, i16, packed->cols),
+                 c64(static_cast<int64_t>(format)), c64(rows), c64(in),
+                 c64(out), c64(packed->k)});
+  auto tensor = bufferization::ToTensorOp::create(rewriter, loc, outType,
+                                                  result);
+  tensor.setRestrict(true);
+  tensor.setWritable(true);
+  rewriter.replaceOp(op, tensor.getResult());
+  return success();
+}
+
+/// Lowers a conv2d with a selected kernel (dense direct, or sparse taps for
+/// `ell`) to a runtime call; fails when the weights are not an f32 constant.
+LogicalResult lowerConvToRuntime(Conv2DOp op, PatternRewriter &rewriter) {
+  DenseElementsAttr attr;
+  auto inType = op.getInput().getType();
+  if (!op.getKernel() || !matchPattern(op.getWeight(), m_Constant(&attr)) ||
+      !attr.getElementType().isF32() || !inType.getElementType().isF32())
+    return failure();
+  ArrayRef<int64_t> w = cast<ShapedType>(attr.getType()).getShape();
+  std::vector<float> weights(attr.getValues<float>().begin(),
+                             attr.getValues<float>().end());
+  bool dense = *op.getKernel() == KernelFormat::dense;
+  std::vector<int32_t> tapPtr, tapIdx;
+  std::vector<float> values;
+  if (dense) {
+    values = weights;
+  } else {
+    int64_t taps = 0;
+    tapPtr.resize(w[0] + 1);
+    if (sparsenn_pack_conv2d_taps_f32(weights.data(), w[0], w[1], w[2], w[3],
+                                      tapPtr.data(), nullptr, nullptr,
+                                      &taps) != 0)
+      return failure();
+    tapIdx.resize(taps);
+    values.resize(taps);
+    if (sparsenn_pack_conv2d_taps_f32(weights.data(), w[0], w[1], w[2], w[3],
+                                      tapPtr.data(), tapIdx.data(),
+                                      values.data(), &taps) != 0)
+      return failure();
+  }
+  Location loc = op.getLoc();
+  MLIRContext *ctx = rewriter.getContext();
+  Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type(),
+       i64 = rewriter.getI64Type();
+  SmallVector<Type> argTypes = {dynamic1D(f32), dynamic1D(f32),
+                                dynamic1D(f32), dynamic1D(f32),
+                                dynamic1D(i32), dynamic1D(i32)};
+  argTypes.append(17, i64);
+  func::FuncOp callee = getOrDeclareRuntimeFunc(
+      rewriter, op, "sparsenn_rt_conv2d_f32", FunctionType::get(ctx, argTypes, {}));
+  auto c64 = [&](int64_t v) -> Value {
+    return arith::ConstantOp::create(rewriter, loc,
+                                     rewriter.getI64IntegerAttr(v));
+  };
+  auto outType = op.getOutput().getType();
+  Value result = memref::AllocOp::create(
+      rewriter, loc, MemRefType::get(outType.getShape(), f32));
+  Value bias = op.getBias() ? flatBuffer(rewriter, loc, op.getBias())
+                            : emptyBuffer(rewriter, loc, f32);
+  ArrayRef<int64_t> in = inType.getShape(), pad = op.getPadding(),
+                    strides = op.getStrides(), dil = op.getDilations();
+  SmallVector<Value> args = {
+      flatBuffer(rewriter, loc, op.getInput()), flatten(rewriter, loc, result),
+      bias, packedConstant<float>(rewriter, loc, f32, values),
+      packedConstant<int32_t>(rewriter, loc, i32, tapPtr),
+      packedConstant<int32_t>(rewriter, loc, i32, tapIdx),
+      c64(dense ? 0 : 1)};
+  for (int64_t v : std::initializer_list<int64_t>{in[0], in[1], in[2], in[3], w[0], w[2], w[3], strides[0],
+                    strides[1], pad[0], pad[1], pad[2], pad[3], dil[0], dil[1],
+                    static_cast<int64_t>(op.getGroups())})
+    args.push_back(c64(v));
+  func::CallOp::create(rewriter, loc, callee, args);
+  auto tensor = bufferization::ToTensorOp::create(rewriter, loc, outType,
+                                                  result);
+  tensor.setRestrict(true);
+  tensor.setWritable(true);
+  rewriter.replaceOp(op, tensor.getResult());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // linear: y[m, o] = bias[o] + Σ_i x[m, i] · w[o, i]
 //===----------------------------------------------------------------------===//
 
@@ -99,6 +345,8 @@ struct LinearLowering : OpRewritePattern<LinearOp> {
                                 PatternRewriter &rewriter) const override {
     if (!allStatic(op->getOperandTypes()) || !allStatic(op->getResultTypes()))
       return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    if (succeeded(lowerLinearToRuntime(op, rewriter)))
+      return success();
     Location loc = op.getLoc();
     auto inType = op.getInput().getType();
     auto outType = op.getOutput().getType();
@@ -155,6 +403,8 @@ struct Conv2DLowering : OpRewritePattern<Conv2DOp> {
                                 PatternRewriter &rewriter) const override {
     if (!allStatic(op->getOperandTypes()) || !allStatic(op->getResultTypes()))
       return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    if (succeeded(lowerConvToRuntime(op, rewriter)))
+      return success();
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     auto inType = op.getInput().getType();
@@ -232,48 +482,18 @@ struct Conv2DLowering : OpRewritePattern<Conv2DOp> {
 
 /// Declares (once) the runtime entry point
 ///   sparsenn_rt_kwinners_f32(x, y, duty : memref<?xf32>, batch, channels,
-///                         spatial, mode, k, group_size : i64,
-///                         boost : f32, break_ties, relu : i64)
+///                            spatial, mode, k, group_size : i64,
+///                            boost : f32, break_ties, relu : i64)
 /// with the C interface, i.e. `_mlir_ciface_sparsenn_rt_kwinners_f32`.
 func::FuncOp getOrDeclareKWinners(PatternRewriter &rewriter, Operation *op) {
-  auto module = op->getParentOfType<ModuleOp>();
-  if (auto f = module.lookupSymbol<func::FuncOp>(kKWinnersRuntimeFunc))
-    return f;
   MLIRContext *ctx = rewriter.getContext();
-  auto memref = MemRefType::get({ShapedType::kDynamic}, Float32Type::get(ctx));
+  auto memref = dynamic1D(Float32Type::get(ctx));
   auto i64 = IntegerType::get(ctx, 64);
   auto type = FunctionType::get(ctx,
                                 {memref, memref, memref, i64, i64, i64, i64,
                                  i64, i64, Float32Type::get(ctx), i64, i64},
                                 {});
-  OpBuilder::InsertionGuard guard(rewriter);
-  rewriter.setInsertionPointToStart(module.getBody());
-  auto f = func::FuncOp::create(rewriter, op->getLoc(), kKWinnersRuntimeFunc,
-                                type);
-  f.setPrivate();
-  f->setAttr("llvm.emit_c_interface", rewriter.getUnitAttr());
-  return f;
-}
-
-/// A flat memref<?xf32> view of a memref (contiguous, identity layout).
-Value flatten(PatternRewriter &rewriter, Location loc, Value memref) {
-  auto type = cast<MemRefType>(memref.getType());
-  Value flat = memref::CollapseShapeOp::create(
-      rewriter, loc, memref,
-      SmallVector<ReassociationIndices>{
-          llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()))});
-  return memref::CastOp::create(
-      rewriter, loc,
-      MemRefType::get({ShapedType::kDynamic}, type.getElementType()), flat);
-}
-
-/// A flat memref<?xf32> view of a tensor's buffer, read only.
-Value flatBuffer(PatternRewriter &rewriter, Location loc, Value tensor) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  auto memType = MemRefType::get(type.getShape(), type.getElementType());
-  return flatten(rewriter, loc,
-                 bufferization::ToBufferOp::create(rewriter, loc, memType,
-                                                   tensor, /*readOnly=*/true));
+  return getOrDeclareRuntimeFunc(rewriter, op, kKWinnersRuntimeFunc, type);
 }
 
 struct KWinnersLowering : OpRewritePattern<KWinnersOp> {
@@ -293,10 +513,7 @@ struct KWinnersLowering : OpRewritePattern<KWinnersOp> {
     Value xFlat = flatBuffer(rewriter, loc, op.getInput());
     Value duty = op.getDutyCycle()
                      ? flatBuffer(rewriter, loc, op.getDutyCycle())
-                     : flatten(rewriter, loc,
-                               memref::AllocaOp::create(
-                                   rewriter, loc,
-                                   MemRefType::get({0}, rewriter.getF32Type())));
+                     : emptyBuffer(rewriter, loc, rewriter.getF32Type());
     auto i64 = [&](int64_t v) -> Value {
       return arith::ConstantOp::create(rewriter, loc,
                                        rewriter.getI64IntegerAttr(v));

@@ -185,7 +185,8 @@ struct FunctionAnalysis {
   llvm::EquivalenceClasses<int64_t> classes;
   std::map<int64_t, Blocker> blockers; // node -> first blocker
   std::vector<ConsumerUse> consumers;
-  std::vector<int64_t> mustBeZero; // nodes feeding rank-across-channel ops
+  // Inputs of k-winners that rank across channels: removable only when <= 0.
+  std::vector<int64_t> mustBeNonPositive;
   std::vector<std::pair<int64_t, Operation *>> foldRefusals;
   DenseMap<Operation *, int64_t> originalK; // k-winners k before the rewrite
   DenseSet<Operation *> understood;
@@ -296,8 +297,8 @@ Value rebuildInit(OpBuilder &b, Location loc, Value init,
     return tensor::EmptyOp::create(b, loc, type.getShape(),
                                    type.getElementType());
   if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
-    Value empty = tensor::EmptyOp::create(b, loc, type.getShape(),
-                                          type.getElementType());
+    Value empty =
+        tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
     return fill.getNumResults() == 1
                ? linalg::FillOp::create(b, loc, fill.getInputs()[0], empty)
                      .getResult(0)
@@ -306,6 +307,15 @@ Value rebuildInit(OpBuilder &b, Location loc, Value init,
   DenseElementsAttr attr = getFloatConstant(init);
   return arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(type, attr.getSplatValue<Attribute>()));
+}
+
+/// The (logical) shape of layer weights: a tensor or SPGC8 weights.
+SmallVector<int64_t> weightShape(Value weight) {
+  if (auto t = dyn_cast<RankedTensorType>(weight.getType()))
+    return SmallVector<int64_t>(t.getShape());
+  if (auto t = dyn_cast<SPGC8Type>(weight.getType()))
+    return SmallVector<int64_t>(t.getShape());
+  return {};
 }
 
 std::string describe(Operation *op) {
@@ -327,17 +337,20 @@ struct LayerReport {
 
 int64_t layerParams(Operation *layer) {
   int64_t n = 0;
-  for (Value v : layer->getOperands().drop_front())
-    if (auto t = dyn_cast<RankedTensorType>(v.getType()))
-      n += t.getNumElements();
+  for (Value v : layer->getOperands().drop_front()) {
+    int64_t elements = 1;
+    for (int64_t d : weightShape(v))
+      elements *= d;
+    n += elements;
+  }
   return n;
 }
 
 int64_t layerMacs(Operation *layer) {
   auto out = cast<RankedTensorType>(layer->getResult(0).getType());
-  auto w = cast<ShapedType>(layer->getOperand(1).getType());
+  SmallVector<int64_t> w = weightShape(layer->getOperand(1));
   int64_t perOutput = 1;
-  for (int64_t d : w.getShape().drop_front())
+  for (int64_t d : ArrayRef<int64_t>(w).drop_front())
     perOutput *= d;
   return out.getNumElements() * perOutput;
 }
@@ -358,22 +371,20 @@ struct SparseNNPropagateChannelPruningPass
   void analyzeLayer(FunctionAnalysis &fa, Operation *layer) {
     Value input = layer->getOperand(0);
     DenseElementsAttr weight = getFloatConstant(layer->getOperand(1));
-    Value biasValue = layer->getNumOperands() > 2 ? layer->getOperand(2)
-                                                  : Value();
-    DenseElementsAttr bias = biasValue ? getFloatConstant(biasValue)
-                                       : DenseElementsAttr();
+    Value biasValue =
+        layer->getNumOperands() > 2 ? layer->getOperand(2) : Value();
+    DenseElementsAttr bias =
+        biasValue ? getFloatConstant(biasValue) : DenseElementsAttr();
     auto conv = dyn_cast<Conv2DOp>(layer);
     auto outType = cast<RankedTensorType>(layer->getResult(0).getType());
     int64_t outAxis = conv ? 1 : outType.getRank() - 1;
     int64_t groups = conv ? conv.getGroups() : 1;
-    auto wType = cast<ShapedType>(layer->getOperand(1).getType());
-    int64_t cout = wType.getDimSize(0);
-    bool depthwise = conv && groups > 1 && wType.getDimSize(1) == 1 &&
-                     cout == groups;
-    bool zeroPadding =
-        !conv || llvm::all_of(conv.getPadding(), [](int64_t p) {
-          return p == 0;
-        });
+    SmallVector<int64_t> wType = weightShape(layer->getOperand(1));
+    int64_t cout = wType[0];
+    bool depthwise =
+        conv && groups > 1 && wType[1] == 1 && cout == groups;
+    bool zeroPadding = !conv || llvm::all_of(conv.getPadding(),
+                                             [](int64_t p) { return p == 0; });
 
     for (Value v : layer->getOperands().drop_front())
       fa.blockValue(v, layer, "used as weights or bias");
@@ -382,6 +393,10 @@ struct SparseNNPropagateChannelPruningPass
     std::optional<Layout> in;
     if (const Layout *l = fa.get(input))
       in = *l;
+    if (isa<SPGC8Type>(layer->getOperand(1).getType()))
+      layer->emitRemark("weights are SPGC8-compressed: channel pruning "
+                        "leaves this layer alone (run it before "
+                        "--sparsenn-compress-weights)");
     if (!weight && layer->getOperand(1).getDefiningOp<PruneOp>())
       layer->emitRemark("weights come from a 'sparsenn.prune' that is not "
                         "evaluated: run --sparsenn-prune-weights first so "
@@ -426,15 +441,15 @@ struct SparseNNPropagateChannelPruningPass
     int64_t inAxis = conv ? 1 : inType.getRank() - 1;
     int64_t block = in ? in->block : 1;
     int64_t channels = in ? in->channels : inType.getDimSize(inAxis) / block;
-    int64_t inner = conv ? wType.getDimSize(2) * wType.getDimSize(3) : 1;
-    int64_t cols = wType.getDimSize(1);
+    int64_t inner = conv ? wType[2] * wType[3] : 1;
+    int64_t cols = wType[1];
     int64_t perGroup = std::max<int64_t>(cols / block, 1);
     int64_t coutPerGroup = cout / groups;
     auto isDead = [&](int64_t c) {
       int64_t g = c / perGroup, local = c % perGroup;
       for (int64_t o = g * coutPerGroup; o < (g + 1) * coutPerGroup; ++o)
-        for (int64_t j = local * block * inner;
-             j < (local + 1) * block * inner; ++j)
+        for (int64_t j = local * block * inner; j < (local + 1) * block * inner;
+             ++j)
           if (w[o * cols * inner + j] != 0.0)
             return false;
       return true;
@@ -521,8 +536,7 @@ struct SparseNNPropagateChannelPruningPass
     auto sameShape = [&](Value v) {
       return v.getType() == tracked.front().getType();
     };
-    if (!isa<tensor::ConcatOp>(op) &&
-        llvm::any_of(tracked, [&](Value v) {
+    if (!isa<tensor::ConcatOp>(op) && llvm::any_of(tracked, [&](Value v) {
           const Layout *o = fa.get(v);
           return o->axis != l.axis || o->block != l.block ||
                  o->channels != l.channels;
@@ -533,10 +547,9 @@ struct SparseNNPropagateChannelPruningPass
     }
 
     // Binary and unary arith element-wise ops.
-    bool isArith =
-        isa<arith::AddFOp, arith::SubFOp, arith::MulFOp, arith::DivFOp,
-            arith::MaximumFOp, arith::MinimumFOp, arith::MaxNumFOp,
-            arith::MinNumFOp, arith::NegFOp>(op);
+    bool isArith = isa<arith::AddFOp, arith::SubFOp, arith::MulFOp,
+                       arith::DivFOp, arith::MaximumFOp, arith::MinimumFOp,
+                       arith::MaxNumFOp, arith::MinNumFOp, arith::NegFOp>(op);
     if (isArith && !llvm::all_of(op->getOperands(), [&](Value v) {
           return sameShape(v) && (fa.get(v) || getFloatConstant(v));
         })) {
@@ -555,8 +568,8 @@ struct SparseNNPropagateChannelPruningPass
           if (const Layout *ol = fa.get(v))
             vals.push_back(fa.constant[ol->base + c]);
           else
-            vals.push_back(uniformChannelValue(getFloatConstant(v), l.axis,
-                                               l.block, c));
+            vals.push_back(
+                uniformChannelValue(getFloatConstant(v), l.axis, l.block, c));
         }
         std::optional<double> r;
         if (llvm::all_of(vals, [](auto v) { return v.has_value(); })) {
@@ -602,8 +615,8 @@ struct SparseNNPropagateChannelPruningPass
       auto pool = cast<linalg::LinalgOp>(op);
       Value input = pool.getDpsInputs()[0];
       Value init = pool.getDpsInits()[0];
-      if (!fa.get(input) || fa.get(pool.getDpsInputs()[1]) ||
-          l.axis != 1 || l.block != 1 || !isRebuildableInit(init)) {
+      if (!fa.get(input) || fa.get(pool.getDpsInputs()[1]) || l.axis != 1 ||
+          l.block != 1 || !isRebuildableInit(init)) {
         for (Value v : tracked)
           fa.blockValue(v, op, "pooling whose init cannot be rebuilt");
         return;
@@ -630,8 +643,8 @@ struct SparseNNPropagateChannelPruningPass
       std::optional<double> padValue;
       if (Value cst = pad.getConstantPaddingValue())
         padValue = scalarConstant(cst);
-      bool channelPadded = pad.getStaticLow()[l.axis] != 0 ||
-                           pad.getStaticHigh()[l.axis] != 0;
+      bool channelPadded =
+          pad.getStaticLow()[l.axis] != 0 || pad.getStaticHigh()[l.axis] != 0;
       if (!padValue || channelPadded || l.block != 1) {
         fa.blockValue(pad.getSource(), op,
                       "padding that is not constant or pads the channel axis");
@@ -684,15 +697,14 @@ struct SparseNNPropagateChannelPruningPass
           fa.blockValue(v, op, "concatenation along another axis");
         return;
       }
-      int64_t total =
-          concat.getResultType().getDimSize(dim) / l.block;
+      int64_t total = concat.getResultType().getDimSize(dim) / l.block;
       fa.understood.insert(op);
       Layout out = fa.track(concat.getResult(), l.axis, l.block, total);
       int64_t offset = 0;
       for (Value v : concat.getInputs()) {
         const Layout *ol = fa.get(v);
-        int64_t n = cast<RankedTensorType>(v.getType()).getDimSize(dim) /
-                    l.block;
+        int64_t n =
+            cast<RankedTensorType>(v.getType()).getDimSize(dim) / l.block;
         for (int64_t c = 0; c < n; ++c) {
           if (ol) {
             fa.unite(ol->base + c, out.base + offset + c);
@@ -743,7 +755,7 @@ struct SparseNNPropagateChannelPruningPass
     }
     if (fa.get(generic.getDpsInits()[0]) &&
         generic.getMatchingBlockArgument(&generic.getDpsInitsMutable()[0])
-            .use_empty() == false)
+                .use_empty() == false)
       return blockAll("linalg.generic reading its init");
     analyzeElementwise(fa, op, l);
     const Layout &out = *fa.get(op->getResult(0));
@@ -764,8 +776,8 @@ struct SparseNNPropagateChannelPruningPass
         AffineMap map = maps[operand.getOperandNumber()];
         std::optional<unsigned> pos =
             map.getResultPosition(getAffineDimExpr(l.axis, v.getContext()));
-        args.push_back(uniformChannelValue(attr, pos ? int64_t(*pos) : -1,
-                                           l.block, c));
+        args.push_back(
+            uniformChannelValue(attr, pos ? int64_t(*pos) : -1, l.block, c));
       }
       fa.constant[out.base + c] = evalBody(body, args);
     }
@@ -803,9 +815,9 @@ struct SparseNNPropagateChannelPruningPass
     const Layout &out = *fa.get(op->getResult(0));
     for (int64_t c = 0; c < l.channels; ++c) {
       if (mode != KWinnersMode::channel)
-        fa.mustBeZero.push_back(l.base + c);
+        fa.mustBeNonPositive.push_back(l.base + c);
       std::optional<double> k = fa.constant[l.base + c];
-      if (isZero(k))
+      if (isZero(k) || (k && *k <= 0.0 && kw.getRelu()))
         fa.constant[out.base + c] = 0.0;
       // <channel> without break_ties: a uniform channel ties everywhere (its
       // boost factor is per channel), so every position wins.
@@ -850,14 +862,13 @@ struct SparseNNPropagateChannelPruningPass
       if (!blockedBy.count(leader(node)))
         layer->emitRemark("channel ")
             << node - fa.get(layer->getOperand(0))->base
-            << " of the input is the constant "
-            << *fa.constant[node]
+            << " of the input is the constant " << *fa.constant[node]
             << " but the layer pads with zeros: its contribution depends on "
                "the position, channel kept";
       candidate[leader(node)] = false;
     }
-    for (int64_t n : fa.mustBeZero)
-      if (!isZero(fa.constant[n]) && isCandidate(n))
+    for (int64_t n : fa.mustBeNonPositive)
+      if (!(fa.constant[n] && *fa.constant[n] <= 0.0) && isCandidate(n))
         candidate[leader(n)] = false;
 
     std::set<int64_t> removed;
@@ -889,8 +900,8 @@ struct SparseNNPropagateChannelPruningPass
       }
     for (auto &[key, roots] : refused)
       key.first->emitRemark("channel pruning stops at ")
-          << describe(key.first) << ": " << key.second << "; "
-          << roots.size() << " removable channel(s) kept";
+          << describe(key.first) << ": " << key.second << "; " << roots.size()
+          << " removable channel(s) kept";
 
     DenseMap<Value, SmallVector<int64_t>> keep;
     for (auto &[v, l] : fa.layouts) {
@@ -917,8 +928,7 @@ struct SparseNNPropagateChannelPruningPass
   Value sliceConstant(OpBuilder &b, Location loc, Value v, int64_t dim,
                       int64_t block, ArrayRef<int64_t> keep) {
     DenseElementsAttr attr = getFloatConstant(v);
-    return arith::ConstantOp::create(b, loc,
-                                     sliceAttr(attr, dim, block, keep));
+    return arith::ConstantOp::create(b, loc, sliceAttr(attr, dim, block, keep));
   }
 
   void rewriteLayer(FunctionAnalysis &fa, Operation *layer,
@@ -928,14 +938,12 @@ struct SparseNNPropagateChannelPruningPass
     const Layout *in = fa.get(input);
     const Layout &out = *fa.get(result);
     auto conv = dyn_cast<Conv2DOp>(layer);
-    auto wType = cast<ShapedType>(layer->getOperand(1).getType());
-    bool depthwise = conv && conv.getGroups() > 1 && wType.getDimSize(1) == 1 &&
-                     wType.getDimSize(0) == int64_t(conv.getGroups());
+    SmallVector<int64_t> wType = weightShape(layer->getOperand(1));
+    bool depthwise = conv && conv.getGroups() > 1 && wType[1] == 1 &&
+                     wType[0] == int64_t(conv.getGroups());
     SmallVector<int64_t> keepOut = keep[result];
-    SmallVector<int64_t> keepIn =
-        in ? keep[input] : SmallVector<int64_t>();
-    bool shrinkIn = in && !depthwise &&
-                    int64_t(keepIn.size()) != in->channels;
+    SmallVector<int64_t> keepIn = in ? keep[input] : SmallVector<int64_t>();
+    bool shrinkIn = in && !depthwise && int64_t(keepIn.size()) != in->channels;
     bool shrinkOut = int64_t(keepOut.size()) != out.channels;
 
     LayerReport report;
@@ -953,8 +961,8 @@ struct SparseNNPropagateChannelPruningPass
     report.outBefore = out.channels;
     report.paramsBefore = layerParams(layer);
     report.macsBefore = layerMacs(layer);
-    report.inAfter = in ? (depthwise ? keepOut.size() : keepIn.size())
-                        : report.inBefore;
+    report.inAfter =
+        in ? (depthwise ? keepOut.size() : keepIn.size()) : report.inBefore;
     report.outAfter = keepOut.size();
 
     if (shrinkIn || shrinkOut) {
@@ -999,10 +1007,8 @@ struct SparseNNPropagateChannelPruningPass
       // Old constants are erased by runOnFunction once unused.
       layer->setOperand(1, arith::ConstantOp::create(b, loc, newWeight));
       if (hasBias || folded) {
-        auto biasType =
-            RankedTensorType::get({cout}, cast<RankedTensorType>(
-                                              weight.getType())
-                                              .getElementType());
+        auto biasType = RankedTensorType::get(
+            {cout}, cast<RankedTensorType>(weight.getType()).getElementType());
         DenseElementsAttr newBias = fromDoubles(biasType, bias);
         if (hasBias && !folded)
           newBias = getFloatConstant(layer->getOperand(2));
@@ -1022,13 +1028,11 @@ struct SparseNNPropagateChannelPruningPass
       if (layer->hasAttr("sparsity"))
         layer->removeAttr("sparsity"); // density facts no longer hold
       if (verbose)
-        layer->emitRemark() << "removed "
-                            << report.inBefore - report.inAfter
-                            << " input channel(s) and "
-                            << report.outBefore - report.outAfter
-                            << " output filter(s)"
-                            << (folded ? ", constants folded into the bias"
-                                       : "");
+        layer->emitRemark()
+            << "removed " << report.inBefore - report.inAfter
+            << " input channel(s) and " << report.outBefore - report.outAfter
+            << " output filter(s)"
+            << (folded ? ", constants folded into the bias" : "");
     }
     report.paramsAfter = layerParams(layer);
     report.macsAfter = layerMacs(layer);
@@ -1066,9 +1070,19 @@ struct SparseNNPropagateChannelPruningPass
       return success();
     }
     if (auto kw = dyn_cast<KWinnersOp>(op)) {
-      // k stays the count of winners of a domain of the original size; the
-      // removed channels were zero and never won (relu), so the same k
-      // winners remain, clamped to the new domain size n.
+      // k-winners and the removed channels (seed 000 [0045]-[0047]):
+      // - <channel>: the domain is H*W of one channel, k is unchanged;
+      // - <global>, <local> (relu only): the removed channels were <= 0 and
+      //   never won, nor did they move the k-th largest value, so the same
+      //   winners remain with the same count: k becomes the original
+      //   effective k written explicitly (a `density` would rescale with the
+      //   smaller domain), clamped to the new domain size n. The boost
+      //   target density k/n changes, but it multiplies every unit of a
+      //   domain by the same exp(beta * k/n), so the ranking does not;
+      // - <group>: refused in the analysis (group boundaries would shift).
+      // Duty cycles (per channel) must be constants and are sliced; one
+      // that is a function argument is state owned by the caller, and
+      // shrinking it would change the signature, so the analysis refuses.
       int64_t k = fa.originalK.lookup(op);
       if (Value duty = kw.getDutyCycle())
         kw.getDutyCycleMutable().assign(
@@ -1099,8 +1113,8 @@ struct SparseNNPropagateChannelPruningPass
         continue; // pooling window, scalars
       if (linalgOp) {
         AffineMap map = maps[operand.getOperandNumber()];
-        std::optional<unsigned> pos = map.getResultPosition(
-            getAffineDimExpr(out.axis, op->getContext()));
+        std::optional<unsigned> pos =
+            map.getResultPosition(getAffineDimExpr(out.axis, op->getContext()));
         if (!pos)
           continue;
         operand.set(sliceConstant(b, loc, v, *pos, out.block, kept));
@@ -1150,8 +1164,7 @@ struct SparseNNPropagateChannelPruningPass
     if (report.empty())
       return;
     std::string error;
-    std::unique_ptr<llvm::ToolOutputFile> file =
-        openOutputFile(report, &error);
+    std::unique_ptr<llvm::ToolOutputFile> file = openOutputFile(report, &error);
     if (!file) {
       getOperation().emitError("cannot open report file '")
           << report << "': " << error;

@@ -33,6 +33,57 @@ void _mlir_ciface_sparsenn_rt_kwinners_f32(
     int64_t spatial, int64_t mode, int64_t k, int64_t group_size,
     float boost_strength, int64_t break_ties, int64_t relu);
 
+typedef struct {
+  int32_t *allocated;
+  int32_t *aligned;
+  int64_t offset;
+  int64_t sizes[1];
+  int64_t strides[1];
+} sparsenn_memref_i32_1d;
+
+typedef struct {
+  uint16_t *allocated;
+  uint16_t *aligned;
+  int64_t offset;
+  int64_t sizes[1];
+  int64_t strides[1];
+} sparsenn_memref_i16_1d;
+
+/* Kernel formats, as #sparsenn.kernel<...> numbers them. */
+enum {
+  SPARSENN_FORMAT_DENSE = 0,
+  SPARSENN_FORMAT_ELL = 1,
+  SPARSENN_FORMAT_BLOCK16 = 2,
+  SPARSENN_FORMAT_SPARSE_SPARSE = 3
+};
+
+/* y[batch, out] = x[batch, in] W^T + bias with W packed at compile time:
+     dense:         values = W [out*in]
+     ell:           values [out*k], cols16 [out*k]
+     block16:       ia = row_ptr [out+1], ib = block_cols, values [nb*16]
+     sparse_sparse: ia = col_ptr [in+1], ib = row_idx, values [nnz]
+   `bias` of size 0 means no bias. */
+void _mlir_ciface_sparsenn_rt_linear_f32(
+    sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *y,
+    sparsenn_memref_f32_1d *bias, sparsenn_memref_f32_1d *values,
+    sparsenn_memref_i32_1d *ia, sparsenn_memref_i32_1d *ib,
+    sparsenn_memref_i16_1d *cols16, int64_t format, int64_t batch,
+    int64_t in, int64_t out, int64_t k);
+
+/* NCHW conv2d, y [n, c_out, oh, ow]. format dense: values = weights
+   [c_out, c_in/groups, kh, kw]; format ell (sparse taps): ia = tap_ptr,
+   ib = tap_idx, values = tap_val (sparsenn_pack_conv2d_taps_f32).
+   geometry = {n, c_in, h, w, c_out, kh, kw, stride_h, stride_w, pad_top,
+   pad_bottom, pad_left, pad_right, dil_h, dil_w, groups}. */
+void _mlir_ciface_sparsenn_rt_conv2d_f32(
+    sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *y,
+    sparsenn_memref_f32_1d *bias, sparsenn_memref_f32_1d *values,
+    sparsenn_memref_i32_1d *ia, sparsenn_memref_i32_1d *ib, int64_t format,
+    int64_t n, int64_t c_in, int64_t h, int64_t w, int64_t c_out, int64_t kh,
+    int64_t kw, int64_t stride_h, int64_t stride_w, int64_t pad_top,
+    int64_t pad_bottom, int64_t pad_left, int64_t pad_right, int64_t dil_h,
+    int64_t dil_w, int64_t groups);
+
 #ifdef __cplusplus
 }
 #endif

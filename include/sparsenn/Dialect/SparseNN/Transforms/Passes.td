@@ -128,4 +128,39 @@ def SparseNNPropagateChannelPruningPass
   ];
 }
 
+def SparseNNSelectKernelsPass
+    : Pass<"sparsenn-select-kernels", "::mlir::ModuleOp"> {
+  let summary = "Choose the native kernel format of each layer";
+  let description = [{
+    Sets `kernel = #sparsenn.kernel<...>` on `sparsenn.linear` layers with
+    constant f32 weights, from the weight density measured on the constant
+    and the activation density known from a producing `sparsenn.kwinners`
+    (seed 000 [0035], [0044], [0047]: sparse weights and sparse activations
+    exist to skip work):
+
+    * weight density > `dense-above` → `dense`;
+    * input from k-winners with k/n ≤ `sparse-input-below` → `sparse_sparse`
+      (only the weight columns of active inputs are touched);
+    * non-zeros filling ≥ `block-fill` of their 1×16 blocks (SPGC8-aligned
+      pruning) → `block16`;
+    * otherwise `ell` (fixed fan-in: values + 16-bit column indices), when
+      `in` ≤ 65536.
+
+    Layers that already carry a `kernel` keep it; `force` picks one format
+    for every layer. `convert-sparsenn-to-linalg`
+    then packs the weights at compile time and calls the runtime kernel.
+  }];
+  let options = [
+    Option<"denseAbove", "dense-above", "double", /*default=*/"0.5",
+           "Weight density above which the dense kernel is used">,
+    Option<"sparseInputBelow", "sparse-input-below", "double",
+           /*default=*/"0.2",
+           "k-winners density at or below which sparse_sparse is used">,
+    Option<"blockFill", "block-fill", "double", /*default=*/"0.75",
+           "Fraction of 1x16 block slots that must be non-zero for block16">,
+    Option<"force", "force", "std::string", /*default=*/"\"auto\"",
+           "auto, dense, ell, block16 or sparse_sparse">,
+  ];
+}
+
 #endif // SPARSENN_DIALECT_SPARSENN_TRANSFORMS_PASSES_TD
