@@ -1,8 +1,8 @@
 //===- InitAll.cpp - one registration point for every tool ----------------===//
 
 #include "sparsenn/InitAll.h"
-#include "sparsenn/Dialect/SparseNN/IR/SparseNNDialect.h"
 #include "sparsenn/Conversion/Passes.h"
+#include "sparsenn/Dialect/SparseNN/IR/SparseNNDialect.h"
 #include "sparsenn/Dialect/SparseNN/Transforms/Passes.h"
 #include "sparsenn/Pipelines/Pipelines.h"
 

@@ -29,12 +29,12 @@ extern "C" void _mlir_ciface_sparsenn_rt_linear_f32(
     sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *y,
     sparsenn_memref_f32_1d *bias, sparsenn_memref_f32_1d *values,
     sparsenn_memref_i32_1d *ia, sparsenn_memref_i32_1d *ib,
-    sparsenn_memref_i16_1d *cols16, int64_t format, int64_t batch,
-    int64_t in, int64_t out, int64_t k) {
+    sparsenn_memref_i16_1d *cols16, int64_t format, int64_t batch, int64_t in,
+    int64_t out, int64_t k) {
   const float *xp = data(x->aligned, x->offset);
   float *yp = data(y->aligned, y->offset);
-  const float *b = bias->sizes[0] > 0 ? data(bias->aligned, bias->offset)
-                                      : nullptr;
+  const float *b =
+      bias->sizes[0] > 0 ? data(bias->aligned, bias->offset) : nullptr;
   const float *v = data(values->aligned, values->offset);
   const int32_t *a = data(ia->aligned, ia->offset);
   const int32_t *c = data(ib->aligned, ib->offset);
@@ -84,14 +84,14 @@ extern "C" void _mlir_ciface_sparsenn_rt_conv2d_f32(
     int64_t dil_w, int64_t groups) {
   const float *xp = data(x->aligned, x->offset);
   float *yp = data(y->aligned, y->offset);
-  const float *b = bias->sizes[0] > 0 ? data(bias->aligned, bias->offset)
-                                      : nullptr;
+  const float *b =
+      bias->sizes[0] > 0 ? data(bias->aligned, bias->offset) : nullptr;
   const float *v = data(values->aligned, values->offset);
   if (format == SPARSENN_FORMAT_DENSE)
-    return check(sparsenn_conv2d_dense_f32(
-                     xp, n, c_in, h, w, v, c_out, kh, kw, b, stride_h,
-                     stride_w, pad_top, pad_bottom, pad_left, pad_right,
-                     dil_h, dil_w, groups, yp),
+    return check(sparsenn_conv2d_dense_f32(xp, n, c_in, h, w, v, c_out, kh, kw,
+                                           b, stride_h, stride_w, pad_top,
+                                           pad_bottom, pad_left, pad_right,
+                                           dil_h, dil_w, groups, yp),
                  "dense conv2d");
   check(sparsenn_conv2d_sparse_f32(
             xp, n, c_in, h, w, data(ia->aligned, ia->offset),

@@ -148,7 +148,7 @@ func.func @argument_input(%x: tensor<1x2x2x2xf32>) -> tensor<1x1x2x2xf32> {
 // Compressed weights are not sliced: channel pruning runs before
 // --sparsenn-compress-weights.
 func.func @compressed(%x: tensor<1x16xf32>) -> tensor<1x2xf32> {
-  %c = sparsenn.compressed_constant dense<[0, 0, 0]> : tensor<3xi8>, scales dense<1.0> : tensor<2xf32> : !sparsenn.spgc8<2x16xi8>
+  %c = sparsenn.compressed_constant dense<[0, 0]> : tensor<2xi8>, scales dense<1.0> : tensor<2xf32> : !sparsenn.spgc8<2x16xi8>
   // expected-remark @+1 {{weights are SPGC8-compressed: channel pruning leaves this layer alone (run it before --sparsenn-compress-weights)}}
   %y = sparsenn.linear %x, %c : tensor<1x16xf32>, !sparsenn.spgc8<2x16xi8> -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>

@@ -48,9 +48,8 @@ namespace {
 llvm::cl::opt<std::string> inputFile(llvm::cl::Positional,
                                      llvm::cl::desc("<module.mlir>"),
                                      llvm::cl::Required);
-llvm::cl::opt<std::string> entryName("entry",
-                                     llvm::cl::desc("Function to call"),
-                                     llvm::cl::Required);
+llvm::cl::opt<std::string>
+    entryName("entry", llvm::cl::desc("Function to call"), llvm::cl::Required);
 llvm::cl::list<std::string> inputs("input",
                                    llvm::cl::desc("An argument (.npy), in "
                                                   "order"));
@@ -61,8 +60,9 @@ llvm::cl::opt<unsigned> repeat("repeat",
                                llvm::cl::desc("Run N more times and print "
                                               "timing"),
                                llvm::cl::init(0));
-llvm::cl::opt<unsigned> optLevel("O", llvm::cl::desc("LLVM optimisation "
-                                                     "level (0-3)"),
+llvm::cl::opt<unsigned> optLevel("O",
+                                 llvm::cl::desc("LLVM optimisation "
+                                                "level (0-3)"),
                                  llvm::cl::init(3));
 llvm::cl::opt<bool> noLower("no-lower",
                             llvm::cl::desc("The module is already in the LLVM "
@@ -188,8 +188,7 @@ void installDiagnosticHandler(MLIRContext &context) {
          << fileLoc.getColumn();
     else
       diag.getLocation().print(os);
-    llvm::errs() << "sparse-run: error: " << loc << ": " << diag.str()
-                 << "\n";
+    llvm::errs() << "sparse-run: error: " << loc << ": " << diag.str() << "\n";
     return success();
   });
 }
@@ -316,8 +315,7 @@ int main(int argc, char **argv) {
   std::string fn = "_mlir_ciface_" + entryName;
   auto invoke = [&] {
     if (llvm::Error err = engine->invokePacked(fn, packed))
-      fail("cannot call @" + entryName + ": " +
-           llvm::toString(std::move(err)));
+      fail("cannot call @" + entryName + ": " + llvm::toString(std::move(err)));
   };
   invoke();
 
@@ -340,8 +338,8 @@ int main(int argc, char **argv) {
       auto start = std::chrono::steady_clock::now();
       invoke();
       auto stop = std::chrono::steady_clock::now();
-      ms.push_back(std::chrono::duration<double, std::milli>(stop - start)
-                       .count());
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(stop - start).count());
     }
     std::sort(ms.begin(), ms.end());
     llvm::outs() << llvm::formatv(

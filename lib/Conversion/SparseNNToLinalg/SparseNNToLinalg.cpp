@@ -46,8 +46,8 @@ Value broadcastBias(OpBuilder &b, Location loc, RankedTensorType type,
   Value empty =
       tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
   if (!bias) {
-    Value zero = arith::ConstantOp::create(
-        b, loc, b.getZeroAttr(type.getElementType()));
+    Value zero =
+        arith::ConstantOp::create(b, loc, b.getZeroAttr(type.getElementType()));
     return linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{empty})
         .getResult(0);
   }
@@ -122,8 +122,8 @@ Value flatten(PatternRewriter &rewriter, Location loc, Value memref) {
         rewriter, loc, memref,
         SmallVector<ReassociationIndices>{
             llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()))});
-  return memref::CastOp::create(rewriter, loc,
-                                dynamic1D(type.getElementType()), flat);
+  return memref::CastOp::create(rewriter, loc, dynamic1D(type.getElementType()),
+                                flat);
 }
 
 /// A flat memref<?xT> view of a tensor's buffer, read only.
@@ -137,9 +137,9 @@ Value flatBuffer(PatternRewriter &rewriter, Location loc, Value tensor) {
 
 /// An empty memref<?xT> (the ABI's "absent" operand).
 Value emptyBuffer(PatternRewriter &rewriter, Location loc, Type elt) {
-  return flatten(rewriter, loc,
-                 memref::AllocaOp::create(rewriter, loc,
-                                          MemRefType::get({0}, elt)));
+  return flatten(
+      rewriter, loc,
+      memref::AllocaOp::create(rewriter, loc, MemRefType::get({0}, elt)));
 }
 
 /// A read-only buffer of constant data packed at compile time.
@@ -147,8 +147,8 @@ template <typename T>
 Value packedConstant(PatternRewriter &rewriter, Location loc, Type elt,
                      ArrayRef<T> data) {
   auto type = RankedTensorType::get({static_cast<int64_t>(data.size())}, elt);
-  Value c = arith::ConstantOp::create(
-      rewriter, loc, DenseElementsAttr::get(type, data));
+  Value c = arith::ConstantOp::create(rewriter, loc,
+                                      DenseElementsAttr::get(type, data));
   return flatBuffer(rewriter, loc, c);
 }
 
@@ -169,8 +169,8 @@ FailureOr<PackedLinear> pack(KernelFormat format, ArrayRef<float> w,
     p.values.assign(w.begin(), w.end());
     return p;
   case KernelFormat::ell: {
-    if (sparsenn_pack_ell_f32(w.data(), out, in, 0, nullptr, nullptr,
-                              &p.k) != 0)
+    if (sparsenn_pack_ell_f32(w.data(), out, in, 0, nullptr, nullptr, &p.k) !=
+        0)
       return failure();
     p.values.resize(out * p.k);
     std::vector<uint16_t> cols(out * p.k);
@@ -187,14 +187,14 @@ FailureOr<PackedLinear> pack(KernelFormat format, ArrayRef<float> w,
       return failure();
     p.ib.resize(n);
     p.values.resize(n * 16);
-    if (sparsenn_pack_block16_f32(w.data(), out, in, p.ia.data(),
-                                  p.ib.data(), p.values.data(), &n) != 0)
+    if (sparsenn_pack_block16_f32(w.data(), out, in, p.ia.data(), p.ib.data(),
+                                  p.values.data(), &n) != 0)
       return failure();
     return p;
   case KernelFormat::sparse_sparse:
     p.ia.resize(in + 1);
-    if (sparsenn_pack_csc_f32(w.data(), out, in, p.ia.data(), nullptr,
-                              nullptr, &n) != 0)
+    if (sparsenn_pack_csc_f32(w.data(), out, in, p.ia.data(), nullptr, nullptr,
+                              &n) != 0)
       return failure();
     p.ib.resize(n);
     p.values.resize(n);
@@ -230,12 +230,11 @@ LogicalResult lowerLinearToRuntime(LinearOp op, PatternRewriter &rewriter) {
   MLIRContext *ctx = rewriter.getContext();
   Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type(),
        i16 = rewriter.getI16Type(), i64 = rewriter.getI64Type();
-  auto type = FunctionType::get(
-      ctx,
-      {dynamic1D(f32), dynamic1D(f32), dynamic1D(f32), dynamic1D(f32),
-       dynamic1D(i32), dynamic1D(i32), dynamic1D(i16), i64, i64, i64, i64,
-       i64},
-      {});
+  auto type = FunctionType::get(ctx,
+                                {dynamic1D(f32), dynamic1D(f32), dynamic1D(f32),
+                                 dynamic1D(f32), dynamic1D(i32), dynamic1D(i32),
+                                 dynamic1D(i16), i64, i64, i64, i64, i64},
+                                {});
   func::FuncOp callee =
       getOrDeclareRuntimeFunc(rewriter, op, "sparsenn_rt_linear_f32", type);
   auto c64 = [&](int64_t v) -> Value {
@@ -257,8 +256,8 @@ LogicalResult lowerLinearToRuntime(LinearOp op, PatternRewriter &rewriter) {
                  packedConstant<int16_t>(rewriter, loc, i16, packed->cols),
                  c64(static_cast<int64_t>(format)), c64(rows), c64(in),
                  c64(out), c64(packed->k)});
-  auto tensor = bufferization::ToTensorOp::create(rewriter, loc, outType,
-                                                  result);
+  auto tensor =
+      bufferization::ToTensorOp::create(rewriter, loc, outType, result);
   tensor.setRestrict(true);
   tensor.setWritable(true);
   rewriter.replaceOp(op, tensor.getResult());
@@ -299,12 +298,12 @@ LogicalResult lowerConvToRuntime(Conv2DOp op, PatternRewriter &rewriter) {
   MLIRContext *ctx = rewriter.getContext();
   Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type(),
        i64 = rewriter.getI64Type();
-  SmallVector<Type> argTypes = {dynamic1D(f32), dynamic1D(f32),
-                                dynamic1D(f32), dynamic1D(f32),
-                                dynamic1D(i32), dynamic1D(i32)};
+  SmallVector<Type> argTypes = {dynamic1D(f32), dynamic1D(f32), dynamic1D(f32),
+                                dynamic1D(f32), dynamic1D(i32), dynamic1D(i32)};
   argTypes.append(17, i64);
-  func::FuncOp callee = getOrDeclareRuntimeFunc(
-      rewriter, op, "sparsenn_rt_conv2d_f32", FunctionType::get(ctx, argTypes, {}));
+  func::FuncOp callee =
+      getOrDeclareRuntimeFunc(rewriter, op, "sparsenn_rt_conv2d_f32",
+                              FunctionType::get(ctx, argTypes, {}));
   auto c64 = [&](int64_t v) -> Value {
     return arith::ConstantOp::create(rewriter, loc,
                                      rewriter.getI64IntegerAttr(v));
@@ -317,18 +316,21 @@ LogicalResult lowerConvToRuntime(Conv2DOp op, PatternRewriter &rewriter) {
   ArrayRef<int64_t> in = inType.getShape(), pad = op.getPadding(),
                     strides = op.getStrides(), dil = op.getDilations();
   SmallVector<Value> args = {
-      flatBuffer(rewriter, loc, op.getInput()), flatten(rewriter, loc, result),
-      bias, packedConstant<float>(rewriter, loc, f32, values),
+      flatBuffer(rewriter, loc, op.getInput()),
+      flatten(rewriter, loc, result),
+      bias,
+      packedConstant<float>(rewriter, loc, f32, values),
       packedConstant<int32_t>(rewriter, loc, i32, tapPtr),
       packedConstant<int32_t>(rewriter, loc, i32, tapIdx),
       c64(dense ? 0 : 1)};
-  for (int64_t v : std::initializer_list<int64_t>{in[0], in[1], in[2], in[3], w[0], w[2], w[3], strides[0],
-                    strides[1], pad[0], pad[1], pad[2], pad[3], dil[0], dil[1],
-                    static_cast<int64_t>(op.getGroups())})
+  for (int64_t v : std::initializer_list<int64_t>{
+           in[0], in[1], in[2], in[3], w[0], w[2], w[3], strides[0], strides[1],
+           pad[0], pad[1], pad[2], pad[3], dil[0], dil[1],
+           static_cast<int64_t>(op.getGroups())})
     args.push_back(c64(v));
   func::CallOp::create(rewriter, loc, callee, args);
-  auto tensor = bufferization::ToTensorOp::create(rewriter, loc, outType,
-                                                  result);
+  auto tensor =
+      bufferization::ToTensorOp::create(rewriter, loc, outType, result);
   tensor.setRestrict(true);
   tensor.setWritable(true);
   rewriter.replaceOp(op, tensor.getResult());
@@ -428,42 +430,41 @@ struct Conv2DLowering : OpRewritePattern<Conv2DOp> {
       SmallVector<OpFoldResult> high = {
           rewriter.getIndexAttr(0), rewriter.getIndexAttr(0),
           rewriter.getIndexAttr(pad[1]), rewriter.getIndexAttr(pad[3])};
-      auto padded = RankedTensorType::get(
-          {inType.getDimSize(0), inType.getDimSize(1),
-           inType.getDimSize(2) + pad[0] + pad[1],
-           inType.getDimSize(3) + pad[2] + pad[3]},
-          elt);
+      auto padded =
+          RankedTensorType::get({inType.getDimSize(0), inType.getDimSize(1),
+                                 inType.getDimSize(2) + pad[0] + pad[1],
+                                 inType.getDimSize(3) + pad[2] + pad[3]},
+                                elt);
       Value zero =
           arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(elt));
       x = tensor::PadOp::create(rewriter, loc, padded, x, low, high, zero);
     }
-    auto w5Type =
-        RankedTensorType::get({groups, ocpg, icpg, w[2], w[3]}, elt);
+    auto w5Type = RankedTensorType::get({groups, ocpg, icpg, w[2], w[3]}, elt);
     Value w5 = tensor::ExpandShapeOp::create(
         rewriter, loc, w5Type, *weight,
         SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
     Value init = broadcastBias(rewriter, loc, outType, op.getBias(), 1);
-    auto out5Type = RankedTensorType::get(
-        {outType.getDimSize(0), groups, ocpg, outType.getDimSize(2),
-         outType.getDimSize(3)},
-        elt);
+    auto out5Type =
+        RankedTensorType::get({outType.getDimSize(0), groups, ocpg,
+                               outType.getDimSize(2), outType.getDimSize(3)},
+                              elt);
     SmallVector<ReassociationIndices> outReassoc = {{0}, {1, 2}, {3}, {4}};
-    Value init5 =
-        tensor::ExpandShapeOp::create(rewriter, loc, out5Type, init, outReassoc);
+    Value init5 = tensor::ExpandShapeOp::create(rewriter, loc, out5Type, init,
+                                                outReassoc);
     // Loops (n, g, o, oh, ow, c, kh, kw).
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    AffineMap inMap = AffineMap::get(
-        8, 0,
-        {d(0), d(1) * icpg + d(5), d(3) * strides[0] + d(6) * dil[0],
-         d(4) * strides[1] + d(7) * dil[1]},
-        ctx);
+    AffineMap inMap = AffineMap::get(8, 0,
+                                     {d(0), d(1) * icpg + d(5),
+                                      d(3) * strides[0] + d(6) * dil[0],
+                                      d(4) * strides[1] + d(7) * dil[1]},
+                                     ctx);
     AffineMap wMap = AffineMap::get(8, 0, {d(1), d(2), d(5), d(6), d(7)}, ctx);
-    AffineMap outMap = AffineMap::get(8, 0, {d(0), d(1), d(2), d(3), d(4)}, ctx);
+    AffineMap outMap =
+        AffineMap::get(8, 0, {d(0), d(1), d(2), d(3), d(4)}, ctx);
     Value y5 = linalg::GenericOp::create(
                    rewriter, loc, TypeRange{out5Type}, ValueRange{x, w5},
                    ValueRange{init5},
-                   SmallVector<AffineMap>{inMap, wMap, outMap},
-                   iterators(5, 3),
+                   SmallVector<AffineMap>{inMap, wMap, outMap}, iterators(5, 3),
                    [](OpBuilder &b, Location l, ValueRange args) {
                      Value p = arith::MulFOp::create(b, l, args[0], args[1]);
                      Value s = arith::AddFOp::create(b, l, args[2], p);
@@ -518,9 +519,10 @@ struct KWinnersLowering : OpRewritePattern<KWinnersOp> {
       return arith::ConstantOp::create(rewriter, loc,
                                        rewriter.getI64IntegerAttr(v));
     };
-    Value boost = arith::ConstantOp::create(
-        rewriter, loc,
-        rewriter.getF32FloatAttr(static_cast<float>(op.getBoostStrengthOrZero())));
+    Value boost =
+        arith::ConstantOp::create(rewriter, loc,
+                                  rewriter.getF32FloatAttr(static_cast<float>(
+                                      op.getBoostStrengthOrZero())));
     func::CallOp::create(
         rewriter, loc, callee,
         ValueRange{xFlat, outFlat, duty, i64(shape[0]), i64(shape[1]),
@@ -550,10 +552,9 @@ Value elementwise(PatternRewriter &rewriter, Location loc,
   int64_t rank = resultType.getRank();
   SmallVector<AffineMap> maps;
   for (auto [value, axis] : llvm::zip(inputs, perChannelAxis))
-    maps.push_back(axis < 0 ? rewriter.getMultiDimIdentityMap(rank)
-                            : AffineMap::get(rank, 0,
-                                             {getAffineDimExpr(axis, ctx)},
-                                             ctx));
+    maps.push_back(
+        axis < 0 ? rewriter.getMultiDimIdentityMap(rank)
+                 : AffineMap::get(rank, 0, {getAffineDimExpr(axis, ctx)}, ctx));
   maps.push_back(rewriter.getMultiDimIdentityMap(rank));
   Value empty = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
                                         resultType.getElementType());
@@ -584,8 +585,7 @@ struct ThresholdLowering : OpRewritePattern<ThresholdOp> {
                               b, l, b.getZeroAttr(elt));
                           Value keep = arith::CmpFOp::create(
                               b, l, arith::CmpFPredicate::OGT, a[0], tv);
-                          return arith::SelectOp::create(b, l, keep, a[0],
-                                                         zero)
+                          return arith::SelectOp::create(b, l, keep, a[0], zero)
                               .getResult();
                         }));
     return success();
@@ -606,8 +606,7 @@ struct ApplyMaskLowering : OpRewritePattern<ApplyMaskOp> {
                         [&](OpBuilder &b, Location l, ValueRange a) {
                           Value zero = arith::ConstantOp::create(
                               b, l, b.getZeroAttr(elt));
-                          return arith::SelectOp::create(b, l, a[1], a[0],
-                                                         zero)
+                          return arith::SelectOp::create(b, l, a[1], a[0], zero)
                               .getResult();
                         }));
     return success();
@@ -637,16 +636,16 @@ struct QuantizeLowering : OpRewritePattern<QuantizeOp> {
                 scale = arith::ExtFOp::create(b, l, inElt, scale);
               else if (inElt.getWidth() < 32)
                 scale = arith::TruncFOp::create(b, l, inElt, scale);
-              Value zero = arith::ConstantOp::create(b, l, b.getZeroAttr(inElt));
+              Value zero =
+                  arith::ConstantOp::create(b, l, b.getZeroAttr(inElt));
               Value hi =
                   arith::ConstantOp::create(b, l, b.getFloatAttr(inElt, qmax));
               Value lo =
                   arith::ConstantOp::create(b, l, b.getFloatAttr(inElt, -qmax));
               Value q = arith::DivFOp::create(b, l, a[0], scale);
               q = math::RoundOp::create(b, l, q); // half away from zero
-              q = arith::MinimumFOp::create(b, l, arith::MaximumFOp::create(
-                                                      b, l, q, lo),
-                                            hi);
+              q = arith::MinimumFOp::create(
+                  b, l, arith::MaximumFOp::create(b, l, q, lo), hi);
               Value isZero = arith::CmpFOp::create(
                   b, l, arith::CmpFPredicate::OEQ, scale, zero);
               q = arith::SelectOp::create(b, l, isZero, zero, q);
@@ -665,20 +664,20 @@ struct DequantizeLowering : OpRewritePattern<DequantizeOp> {
       return rewriter.notifyMatchFailure(op, "dynamic shapes");
     Type outElt = outType.getElementType();
     rewriter.replaceOp(
-        op, elementwise(rewriter, op.getLoc(), outType,
-                        ValueRange{op.getInput(), op.getScales()},
-                        {-1, static_cast<int64_t>(op.getAxis())},
-                        [&](OpBuilder &b, Location l, ValueRange a) {
-                          Value q = arith::SIToFPOp::create(b, l, outElt, a[0]);
-                          Value s = a[1];
-                          if (s.getType() != outElt)
-                            s = outElt.getIntOrFloatBitWidth() > 32
-                                    ? arith::ExtFOp::create(b, l, outElt, s)
-                                          .getResult()
-                                    : arith::TruncFOp::create(b, l, outElt, s)
-                                          .getResult();
-                          return arith::MulFOp::create(b, l, q, s).getResult();
-                        }));
+        op,
+        elementwise(
+            rewriter, op.getLoc(), outType,
+            ValueRange{op.getInput(), op.getScales()},
+            {-1, static_cast<int64_t>(op.getAxis())},
+            [&](OpBuilder &b, Location l, ValueRange a) {
+              Value q = arith::SIToFPOp::create(b, l, outElt, a[0]);
+              Value s = a[1];
+              if (s.getType() != outElt)
+                s = outElt.getIntOrFloatBitWidth() > 32
+                        ? arith::ExtFOp::create(b, l, outElt, s).getResult()
+                        : arith::TruncFOp::create(b, l, outElt, s).getResult();
+              return arith::MulFOp::create(b, l, q, s).getResult();
+            }));
     return success();
   }
 };
@@ -701,8 +700,10 @@ struct DutyCycleUpdateLowering : OpRewritePattern<DutyCycleUpdateOp> {
     int64_t rank = actType.getRank();
     int64_t batch = actType.getDimSize(0);
     // a[c] = #active(b, c, ...) / (B · H · W): sum the active indicators.
-    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(elt));
-    Value empty = tensor::EmptyOp::create(rewriter, loc, dutyType.getShape(), elt);
+    Value zero =
+        arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(elt));
+    Value empty =
+        tensor::EmptyOp::create(rewriter, loc, dutyType.getShape(), elt);
     Value acc = linalg::FillOp::create(rewriter, loc, ValueRange{zero},
                                        ValueRange{empty})
                     .getResult(0);
@@ -715,26 +716,23 @@ struct DutyCycleUpdateLowering : OpRewritePattern<DutyCycleUpdateOp> {
     SmallVector<AffineMap> maps = {
         AffineMap::get(rank, 0, actExprs, ctx),
         AffineMap::get(rank, 0, {getAffineDimExpr(0, ctx)}, ctx)};
-    Value counts = linalg::GenericOp::create(
-                       rewriter, loc, TypeRange{dutyType},
-                       ValueRange{op.getActivations()}, ValueRange{acc}, maps,
-                       iterators(1, rank - 1),
-                       [&](OpBuilder &b, Location l, ValueRange a) {
-                         Value z = arith::ConstantOp::create(
-                             b, l, b.getZeroAttr(a[0].getType()));
-                         Value one = arith::ConstantOp::create(
-                             b, l, b.getFloatAttr(elt, 1.0));
-                         Value zeroE =
-                             arith::ConstantOp::create(b, l, b.getZeroAttr(elt));
-                         Value active = arith::CmpFOp::create(
-                             b, l, arith::CmpFPredicate::UNE, a[0], z);
-                         Value inc =
-                             arith::SelectOp::create(b, l, active, one, zeroE);
-                         linalg::YieldOp::create(
-                             b, l,
-                             arith::AddFOp::create(b, l, a[1], inc).getResult());
-                       })
-                       .getResult(0);
+    Value counts =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{dutyType}, ValueRange{op.getActivations()},
+            ValueRange{acc}, maps, iterators(1, rank - 1),
+            [&](OpBuilder &b, Location l, ValueRange a) {
+              Value z = arith::ConstantOp::create(
+                  b, l, b.getZeroAttr(a[0].getType()));
+              Value one =
+                  arith::ConstantOp::create(b, l, b.getFloatAttr(elt, 1.0));
+              Value zeroE = arith::ConstantOp::create(b, l, b.getZeroAttr(elt));
+              Value active = arith::CmpFOp::create(
+                  b, l, arith::CmpFPredicate::UNE, a[0], z);
+              Value inc = arith::SelectOp::create(b, l, active, one, zeroE);
+              linalg::YieldOp::create(
+                  b, l, arith::AddFOp::create(b, l, a[1], inc).getResult());
+            })
+            .getResult(0);
     int64_t perSample = actType.getNumElements() / actType.getDimSize(0) /
                         actType.getDimSize(1);
     double norm = 1.0 / double(batch * perSample);
@@ -742,13 +740,14 @@ struct DutyCycleUpdateLowering : OpRewritePattern<DutyCycleUpdateOp> {
     Value alpha, newSeen;
     if (op.getAlpha()) {
       alpha = arith::ConstantOp::create(
-          rewriter, loc, rewriter.getFloatAttr(elt, op.getAlpha()->convertToDouble()));
+          rewriter, loc,
+          rewriter.getFloatAttr(elt, op.getAlpha()->convertToDouble()));
     } else {
       // α = B / min(T, seen + B); returns seen + B.
-      Value seen = tensor::ExtractOp::create(rewriter, loc, op.getSeen(),
-                                             ValueRange{});
-      Value bConst = arith::ConstantOp::create(rewriter, loc,
-                                               rewriter.getI64IntegerAttr(batch));
+      Value seen =
+          tensor::ExtractOp::create(rewriter, loc, op.getSeen(), ValueRange{});
+      Value bConst = arith::ConstantOp::create(
+          rewriter, loc, rewriter.getI64IntegerAttr(batch));
       Value seenAfter = arith::AddIOp::create(rewriter, loc, seen, bConst);
       Value period = arith::ConstantOp::create(
           rewriter, loc, rewriter.getI64IntegerAttr(*op.getPeriod()));
@@ -786,13 +785,13 @@ struct ConvertSparseNNToLinalgPass
   using Base::Base;
   void runOnOperation() override {
     ConversionTarget target(getContext());
-    target.addLegalDialect<arith::ArithDialect, bufferization::BufferizationDialect,
-                           func::FuncDialect, linalg::LinalgDialect,
-                           math::MathDialect, memref::MemRefDialect,
-                           tensor::TensorDialect>();
-    target.addIllegalOp<LinearOp, Conv2DOp, KWinnersOp, ThresholdOp,
-                        ApplyMaskOp, QuantizeOp, DequantizeOp,
-                        DutyCycleUpdateOp>();
+    target.addLegalDialect<
+        arith::ArithDialect, bufferization::BufferizationDialect,
+        func::FuncDialect, linalg::LinalgDialect, math::MathDialect,
+        memref::MemRefDialect, tensor::TensorDialect>();
+    target
+        .addIllegalOp<LinearOp, Conv2DOp, KWinnersOp, ThresholdOp, ApplyMaskOp,
+                      QuantizeOp, DequantizeOp, DutyCycleUpdateOp>();
     target.addLegalOp<CompressedConstantOp, DecompressOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());

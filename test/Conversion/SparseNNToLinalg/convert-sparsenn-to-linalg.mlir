@@ -95,3 +95,33 @@ func.func @dynamic(%x: tensor<?x8xf32>, %w: tensor<4x8xf32>) -> tensor<?x4xf32> 
   %y = sparsenn.linear %x, %w : tensor<?x8xf32>, tensor<4x8xf32> -> tensor<?x4xf32>
   return %y : tensor<?x4xf32>
 }
+
+// -----
+
+// A selected kernel: the weights are packed at compile time (ELL: 2 non-zeros
+// per row -> values [[1, 2], [3, 4]] and 16-bit columns [[0, 2], [1, 3]]) and
+// the runtime is called; format ell = 1, batch 1, in 4, out 2, k 2.
+// CHECK: func.func private @sparsenn_rt_linear_f32(memref<?xf32>, memref<?xf32>, memref<?xf32>, memref<?xf32>, memref<?xi32>, memref<?xi32>, memref<?xi16>, i64, i64, i64, i64, i64) attributes {llvm.emit_c_interface}
+// CHECK-LABEL: func.func @ell
+// CHECK-DAG: arith.constant dense<[1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00]> : tensor<4xf32>
+// CHECK-DAG: arith.constant dense<[0, 2, 1, 3]> : tensor<4xi16>
+// CHECK: call @sparsenn_rt_linear_f32(
+func.func @ell(%x: tensor<1x4xf32>) -> tensor<1x2xf32> {
+  %w = arith.constant dense<[[1.0, 0.0, 2.0, 0.0], [0.0, 3.0, 0.0, 4.0]]> : tensor<2x4xf32>
+  %y = sparsenn.linear %x, %w {kernel = #sparsenn.kernel<ell>} : tensor<1x4xf32>, tensor<2x4xf32> -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+// Sparse taps of a conv: filter 0 has taps at index 0 and 3, filter 1 at 1.
+// CHECK: func.func private @sparsenn_rt_conv2d_f32(
+// CHECK-LABEL: func.func @conv_taps
+// CHECK-DAG: arith.constant dense<[0, 2, 3]> : tensor<3xi32>
+// CHECK-DAG: arith.constant dense<[0, 3, 1]> : tensor<3xi32>
+// CHECK: call @sparsenn_rt_conv2d_f32(
+func.func @conv_taps(%x: tensor<1x1x4x4xf32>) -> tensor<1x2x3x3xf32> {
+  %w = arith.constant dense<[[[[1.0, 0.0], [0.0, 2.0]]], [[[0.0, 3.0], [0.0, 0.0]]]]> : tensor<2x1x2x2xf32>
+  %y = sparsenn.conv2d %x, %w {kernel = #sparsenn.kernel<ell>} : tensor<1x1x4x4xf32>, tensor<2x1x2x2xf32> -> tensor<1x2x3x3xf32>
+  return %y : tensor<1x2x3x3xf32>
+}

@@ -17,7 +17,19 @@
 // a depthwise convolution ties its input and output channel). A class is
 // removed when nothing outside the model sees it and every consuming layer
 // either ignores it (zero coefficients) or reads a known constant that is
-// folded into its bias.
+// folded into its bias. Constants are tracked per (value, channel): an
+// all-zero filter makes its channel the bias value, which element-wise ops,
+// pooling, padding and k-winners transform. Folding a constant k into a
+// consumer adds k times the sum of the channel's coefficients to its bias:
+// exact for linear layers and for convolutions without padding (with zero
+// padding the border positions see fewer copies of k, so the channel stays).
+// The outputs never change ([0185]: the runtime network computes the same).
+//
+// Refused, with a remark on the op where the analysis stops: function
+// returns and calls, ops it does not model, grouped (non-depthwise)
+// convolutions, k-winners <group>, k-winners <global>/<local> without relu,
+// duty cycles that are not constants, weights that are not float constants
+// (an unevaluated sparsenn.prune, SPGC8-compressed weights).
 //
 //===----------------------------------------------------------------------===//
 
@@ -381,8 +393,7 @@ struct SparseNNPropagateChannelPruningPass
     int64_t groups = conv ? conv.getGroups() : 1;
     SmallVector<int64_t> wType = weightShape(layer->getOperand(1));
     int64_t cout = wType[0];
-    bool depthwise =
-        conv && groups > 1 && wType[1] == 1 && cout == groups;
+    bool depthwise = conv && groups > 1 && wType[1] == 1 && cout == groups;
     bool zeroPadding = !conv || llvm::all_of(conv.getPadding(),
                                              [](int64_t p) { return p == 0; });
 

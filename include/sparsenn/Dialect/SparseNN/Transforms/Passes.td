@@ -113,9 +113,20 @@ def SparseNNPropagateChannelPruningPass
     when that is exact (linear layers, convolutions without padding); else it
     is kept. The network's outputs never change.
 
+    `sparsenn.kwinners`: in `<channel>` mode (domain H·W) k is unchanged; in
+    `<global>` and `<local>` mode a channel goes only with `relu` and when it
+    is a constant <= 0 (it never wins nor moves the k-th value), and k
+    becomes the original effective k as an explicit count, clamped to the new
+    domain size; `<group>` is refused (group boundaries would shift). A duty
+    cycle is sliced when it is a constant; one that is a function argument
+    is caller-owned state, so the channel stays (the signature never changes).
+
     The analysis stops at ops and function boundaries it does not model and
-    says so in a remark on the blocking op. `report` writes the channels
-    removed per layer and the parameters and MACs before and after.
+    says so in a remark on the blocking op. Run `--sparsenn-prune-weights`
+    first so that `sparsenn.prune` ops with `input_channel` / `output_filter`
+    granularity are constants. `report` writes the channels removed per layer
+    and the parameters and MACs before and after (Debian's LLVM has no pass
+    statistics).
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::tensor::TensorDialect",
