@@ -21,8 +21,13 @@ import sys
 import tempfile
 import time
 
-import numpy as np
-import torch
+# One thread on both sides, also inside OpenBLAS (which ignores
+# torch.set_num_threads).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 from sparsenn.mlirgen import const, seed000_cnn, sparse_weights, ttype  # noqa: E402
