@@ -536,13 +536,22 @@ LogicalResult DequantizeOp::verify() {
 // CompressedConstantOp / DecompressOp
 //===----------------------------------------------------------------------===//
 
-/// The bytes of an i8 elements attribute.
-static std::vector<uint8_t> getBytes(ElementsAttr data) {
-  std::vector<uint8_t> bytes;
-  bytes.reserve(data.getNumElements());
+/// The bytes of an i8 elements attribute, without a copy for the usual dense
+/// storage (the verifier runs after every pass on possibly large streams);
+/// other storage is copied into `storage`.
+static ArrayRef<uint8_t> getBytes(ElementsAttr data,
+                                  std::vector<uint8_t> &storage) {
+  if (auto dense = dyn_cast<DenseElementsAttr>(data);
+      dense && !dense.isSplat()) {
+    ArrayRef<char> raw = dense.getRawData();
+    return ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(raw.data()),
+                             raw.size());
+  }
+  storage.clear();
+  storage.reserve(data.getNumElements());
   for (int8_t v : data.getValues<int8_t>())
-    bytes.push_back(static_cast<uint8_t>(v));
-  return bytes;
+    storage.push_back(static_cast<uint8_t>(v));
+  return storage;
 }
 
 LogicalResult CompressedConstantOp::verify() {
@@ -560,7 +569,8 @@ LogicalResult CompressedConstantOp::verify() {
     return emitOpError("expects ")
            << type.getNumOutputChannels() << " scales (one per output "
            << "channel), got " << scalesType.getDimSize(0);
-  std::vector<uint8_t> bytes = getBytes(getData());
+  std::vector<uint8_t> storage;
+  ArrayRef<uint8_t> bytes = getBytes(getData(), storage);
   size_t streamSize = 0;
   spgc8_status status = spgc8_raw_stream_size(
       bytes.data(), bytes.size(), type.getNumStreamValues(), type.getBits(),
@@ -594,14 +604,14 @@ DenseElementsAttr
 mlir::sparsenn::decodeCompressedConstant(CompressedConstantOp source,
                                          RankedTensorType result) {
   SPGC8Type type = source.getOutput().getType();
-  std::vector<uint8_t> bytes = getBytes(source.getData());
+  std::vector<uint8_t> storage;
+  ArrayRef<uint8_t> bytes = getBytes(source.getData(), storage);
   std::vector<int16_t> stream(type.getNumStreamValues());
   size_t consumed = 0;
-  if (spgc8_decode_raw_i16(bytes.data(), bytes.size(), stream.size(),
-                           type.getBits(),
-                           type.getLayout() == GroupLayout::interleaved,
-                           /*is_unsigned=*/0, stream.data(),
-                           &consumed) != SPGC8_OK)
+  if (spgc8_decode_raw_i16(
+          bytes.data(), bytes.size(), stream.size(), type.getBits(),
+          type.getLayout() == GroupLayout::interleaved,
+          /*is_unsigned=*/0, stream.data(), &consumed) != SPGC8_OK)
     return {};
   int64_t numElements = type.getNumElements();
   int64_t perChannel = numElements / type.getNumOutputChannels();
@@ -609,8 +619,7 @@ mlir::sparsenn::decodeCompressedConstant(CompressedConstantOp source,
     SmallVector<APInt> values;
     values.reserve(numElements);
     for (int64_t i = 0; i < numElements; ++i)
-      values.push_back(APInt(intType.getWidth(),
-                             stream[type.getStreamIndex(i)],
+      values.push_back(APInt(intType.getWidth(), stream[type.getStreamIndex(i)],
                              /*isSigned=*/true));
     return DenseElementsAttr::get(result, values);
   }
