@@ -23,6 +23,7 @@ tool_dirs = [config.sparsenn_tools_dir, config.llvm_tools_dir]
 tools = [
     "sparse-opt",
     "sparse-run",
+    "sparse-compile",
     ToolSubst("%python", config.python_executable, unresolved="ignore"),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
