@@ -152,6 +152,23 @@ Value packedConstant(PatternRewriter &rewriter, Location loc, Type elt,
   return flatBuffer(rewriter, loc, c);
 }
 
+/// Replaces `op` by the tensor view of `buffer`, which a runtime call has
+/// just written (restrict: nothing else aliases it).
+void replaceWithBuffer(PatternRewriter &rewriter, Operation *op, Value buffer,
+                       RankedTensorType type) {
+  auto tensor =
+      bufferization::ToTensorOp::create(rewriter, op->getLoc(), type, buffer);
+  tensor.setRestrict(true);
+  tensor.setWritable(true);
+  rewriter.replaceOp(op, tensor.getResult());
+}
+
+/// The bias buffer of a layer, or the ABI's empty buffer when it has none.
+Value biasBuffer(PatternRewriter &rewriter, Location loc, Value bias) {
+  return bias ? flatBuffer(rewriter, loc, bias)
+              : emptyBuffer(rewriter, loc, rewriter.getF32Type());
+}
+
 /// Weights packed into a kernel format (formats of runtime/Kernels.h).
 struct PackedLinear {
   std::vector<float> values;
@@ -244,8 +261,7 @@ LogicalResult lowerLinearToRuntime(LinearOp op, PatternRewriter &rewriter) {
   auto outType = op.getOutput().getType();
   Value result = memref::AllocOp::create(
       rewriter, loc, MemRefType::get(outType.getShape(), f32));
-  Value bias = op.getBias() ? flatBuffer(rewriter, loc, op.getBias())
-                            : emptyBuffer(rewriter, loc, f32);
+  Value bias = biasBuffer(rewriter, loc, op.getBias());
   func::CallOp::create(
       rewriter, loc, callee,
       ValueRange{flatBuffer(rewriter, loc, op.getInput()),
@@ -256,11 +272,7 @@ LogicalResult lowerLinearToRuntime(LinearOp op, PatternRewriter &rewriter) {
                  packedConstant<int16_t>(rewriter, loc, i16, packed->cols),
                  c64(static_cast<int64_t>(format)), c64(rows), c64(in),
                  c64(out), c64(packed->k)});
-  auto tensor =
-      bufferization::ToTensorOp::create(rewriter, loc, outType, result);
-  tensor.setRestrict(true);
-  tensor.setWritable(true);
-  rewriter.replaceOp(op, tensor.getResult());
+  replaceWithBuffer(rewriter, op, result, outType);
   return success();
 }
 
@@ -311,8 +323,7 @@ LogicalResult lowerConvToRuntime(Conv2DOp op, PatternRewriter &rewriter) {
   auto outType = op.getOutput().getType();
   Value result = memref::AllocOp::create(
       rewriter, loc, MemRefType::get(outType.getShape(), f32));
-  Value bias = op.getBias() ? flatBuffer(rewriter, loc, op.getBias())
-                            : emptyBuffer(rewriter, loc, f32);
+  Value bias = biasBuffer(rewriter, loc, op.getBias());
   ArrayRef<int64_t> in = inType.getShape(), pad = op.getPadding(),
                     strides = op.getStrides(), dil = op.getDilations();
   SmallVector<Value> args = {
@@ -329,11 +340,7 @@ LogicalResult lowerConvToRuntime(Conv2DOp op, PatternRewriter &rewriter) {
            static_cast<int64_t>(op.getGroups())})
     args.push_back(c64(v));
   func::CallOp::create(rewriter, loc, callee, args);
-  auto tensor =
-      bufferization::ToTensorOp::create(rewriter, loc, outType, result);
-  tensor.setRestrict(true);
-  tensor.setWritable(true);
-  rewriter.replaceOp(op, tensor.getResult());
+  replaceWithBuffer(rewriter, op, result, outType);
   return success();
 }
 
@@ -530,10 +537,7 @@ struct KWinnersLowering : OpRewritePattern<KWinnersOp> {
                    i64(op.getEffectiveK()),
                    i64(op.getGroupSize() ? *op.getGroupSize() : 0), boost,
                    i64(op.getBreakTies() ? 1 : 0), i64(op.getRelu() ? 1 : 0)});
-    auto result = bufferization::ToTensorOp::create(rewriter, loc, type, out);
-    result.setRestrict(true);
-    result.setWritable(true);
-    rewriter.replaceOp(op, result.getResult());
+    replaceWithBuffer(rewriter, op, out, type);
     return success();
   }
 };
