@@ -7,25 +7,30 @@
 using namespace mlir;
 
 std::string mlir::sparsenn::getLowerToLLVMPipeline() {
-  return // Fold compressed constants and trivial k-winners first.
-      "canonicalize,"
-      "sparsenn-select-kernels,"
-      "convert-sparsenn-to-linalg,"
-      "canonicalize,"
-      "one-shot-bufferize{bufferize-function-boundaries "
-      "function-boundary-type-conversion=identity-layout-map},"
-      "buffer-deallocation-pipeline,"
-      "func.func(convert-linalg-to-loops),"
-      "expand-strided-metadata,"
-      "lower-affine,"
-      "convert-scf-to-cf,"
-      "convert-math-to-llvm,"
-      "finalize-memref-to-llvm,"
-      "convert-arith-to-llvm,"
-      "convert-func-to-llvm,"
-      "convert-cf-to-llvm,"
-      "convert-index-to-llvm,"
-      "reconcile-unrealized-casts";
+  // Fold compressed constants and trivial k-winners first; element-wise
+  // arith/math on tensors (e.g. relu as arith.maximumf) become linalg so
+  // that they bufferize.
+  return "canonicalize,"
+         "sparsenn-select-kernels,"
+         "convert-sparsenn-to-linalg,"
+         "func.func(convert-elementwise-to-linalg),"
+         "canonicalize,"
+         "one-shot-bufferize{bufferize-function-boundaries "
+         "function-boundary-type-conversion=identity-layout-map},"
+         "buffer-deallocation-pipeline,"
+         // bufferization.clone (e.g. returning an argument) → alloc + copy.
+         "convert-bufferization-to-memref,"
+         "func.func(convert-linalg-to-loops),"
+         "expand-strided-metadata,"
+         "lower-affine,"
+         "convert-scf-to-cf,"
+         "convert-math-to-llvm,"
+         "finalize-memref-to-llvm,"
+         "convert-arith-to-llvm,"
+         "convert-func-to-llvm,"
+         "convert-cf-to-llvm,"
+         "convert-index-to-llvm,"
+         "reconcile-unrealized-casts";
 }
 
 LogicalResult mlir::sparsenn::buildLowerToLLVMPipeline(OpPassManager &pm) {
