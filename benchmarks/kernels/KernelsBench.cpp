@@ -214,8 +214,9 @@ void runKWinners(benchmark::State &state, int64_t n, bool boost, bool ties,
 }
 
 // Seed 000's sparse CNN layers (conv 1->64 5x5 on 28x28, conv 64->64 5x5 on
-// 12x12), weights 90 % sparse, batch 1.
-void runConv(benchmark::State &state, int64_t cIn, int64_t hw, bool sparse) {
+// 12x12), weights 90 % sparse, batch 1 and 64.
+void runConv(benchmark::State &state, int64_t cIn, int64_t hw, bool sparse,
+             int64_t batch) {
   const int64_t cOut = 64, k = 5;
   std::vector<float> w = randomVec(cOut * cIn * k * k, 13);
   std::mt19937 g(14);
@@ -231,15 +232,15 @@ void runConv(benchmark::State &state, int64_t cIn, int64_t hw, bool sparse) {
   std::vector<float> val(nt);
   sparsenn_pack_conv2d_taps_f32(w.data(), cOut, cIn, k, k, ptr.data(),
                                 idx.data(), val.data(), &nt);
-  std::vector<float> x = randomVec(cIn * hw * hw, 15);
+  std::vector<float> x = randomVec(batch * cIn * hw * hw, 15);
   int64_t oh = hw - k + 1;
-  std::vector<float> y(cOut * oh * oh);
+  std::vector<float> y(batch * cOut * oh * oh);
   auto dense = [&] {
-    sparsenn_conv2d_dense_f32(x.data(), 1, cIn, hw, hw, w.data(), cOut, k, k,
+    sparsenn_conv2d_dense_f32(x.data(), batch, cIn, hw, hw, w.data(), cOut, k, k,
                               nullptr, 1, 1, 0, 0, 0, 0, 1, 1, 1, y.data());
   };
   auto sp = [&] {
-    sparsenn_conv2d_sparse_f32(x.data(), 1, cIn, hw, hw, ptr.data(), idx.data(),
+    sparsenn_conv2d_sparse_f32(x.data(), batch, cIn, hw, hw, ptr.data(), idx.data(),
                                val.data(), cOut, k, k, nullptr, 1, 1, 0, 0, 0,
                                0, 1, 1, 1, y.data());
   };
@@ -251,7 +252,8 @@ void runConv(benchmark::State &state, int64_t cIn, int64_t hw, bool sparse) {
     benchmark::DoNotOptimize(y.data());
   }
   if (sparse) {
-    double denseMs = medianMs(dense, 31), ms = medianMs(sp, 31);
+    const int reps = batch == 1 ? 31 : 7;
+    double denseMs = medianMs(dense, reps), ms = medianMs(sp, reps);
     state.counters["dense_ms"] = denseMs;
     state.counters["ms"] = ms;
     state.counters["x_vs_dense"] = denseMs / ms;
@@ -294,18 +296,22 @@ void registerAll() {
                                  false, false, true)
         ->UseRealTime();
   }
-  benchmark::RegisterBenchmark("conv5x5/1to64_28x28/dense", runConv, 1, 28,
-                               false)
-      ->UseRealTime();
-  benchmark::RegisterBenchmark("conv5x5/1to64_28x28/sparse", runConv, 1, 28,
-                               true)
-      ->UseRealTime();
-  benchmark::RegisterBenchmark("conv5x5/64to64_12x12/dense", runConv, 64, 12,
-                               false)
-      ->UseRealTime();
-  benchmark::RegisterBenchmark("conv5x5/64to64_12x12/sparse", runConv, 64, 12,
-                               true)
-      ->UseRealTime();
+  for (int64_t batch : {1, 64}) {
+    std::string b = "/b" + std::to_string(batch);
+    benchmark::RegisterBenchmark(("conv5x5/1to64_28x28" + b + "/dense").c_str(),
+                                 runConv, 1, 28, false, batch)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("conv5x5/1to64_28x28" + b + "/sparse").c_str(),
+                                 runConv, 1, 28, true, batch)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("conv5x5/64to64_12x12" + b + "/dense").c_str(),
+                                 runConv, 64, 12, false, batch)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(
+        ("conv5x5/64to64_12x12" + b + "/sparse").c_str(), runConv, 64, 12, true,
+        batch)
+        ->UseRealTime();
+  }
 }
 
 } // namespace
