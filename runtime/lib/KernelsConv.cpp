@@ -160,12 +160,10 @@ struct TapOff {
 };
 
 template <int R, int S, bool Interior>
-SPARSENN_AVX512_TARGET void convBlock(const ConvShape &s, const float *xg,
-                                      float *yp, const TapOff *tab,
-                                      const int32_t *idx, const float *val,
-                                      int64_t nt, float bv, int64_t r0,
-                                      int64_t nrows, int64_t c0,
-                                      int64_t ncols) {
+SPARSENN_AVX512_TARGET void
+convBlock(const ConvShape &s, const float *xg, float *yp, const TapOff *tab,
+          const int32_t *idx, const float *val, int64_t nt, float bv,
+          int64_t r0, int64_t nrows, int64_t c0, int64_t ncols) {
   __m512 acc[R][S];
   __mmask16 wm[S];
   for (int k = 0; k < S; ++k) {
@@ -196,8 +194,8 @@ SPARSENN_AVX512_TARGET void convBlock(const ConvShape &s, const float *xg,
       for (int k = 0; k < S; ++k) {
         int64_t st = cin0 + 16 * k;
         int64_t lo = st < 0 ? -st : 0;
-        int64_t hi = std::min<int64_t>(std::min<int64_t>(ncols - 16 * k, 16),
-                                       s.w - st);
+        int64_t hi =
+            std::min<int64_t>(std::min<int64_t>(ncols - 16 * k, 16), s.w - st);
         if (hi <= lo) {
           m[k] = 0;
         } else {
@@ -214,8 +212,8 @@ SPARSENN_AVX512_TARGET void convBlock(const ConvShape &s, const float *xg,
           if (!m[k])
             continue;
           int64_t o = e.off + base + i * rowStep + 16 * k;
-          acc[i][k] =
-              _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m[k], xg + o), acc[i][k]);
+          acc[i][k] = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m[k], xg + o),
+                                      acc[i][k]);
         }
       }
     }
@@ -230,16 +228,15 @@ SPARSENN_AVX512_TARGET void convBlock(const ConvShape &s, const float *xg,
 }
 
 template <int R, int S>
-SPARSENN_AVX512_TARGET void convPlane(const ConvShape &s, const float *xg,
-                                      float *yp, const TapOff *tab,
-                                      const int32_t *idx, const float *val,
-                                      int64_t nt, float bv) {
+SPARSENN_AVX512_TARGET void
+convPlane(const ConvShape &s, const float *xg, float *yp, const TapOff *tab,
+          const int32_t *idx, const float *val, int64_t nt, float bv) {
   const int64_t spanH = (s.kh - 1) * s.dh, spanW = (s.kw - 1) * s.dw;
   for (int64_t r0 = 0; r0 < s.oh; r0 += R) {
     const int64_t nrows = std::min<int64_t>(R, s.oh - r0);
     const int64_t rowBase = r0 * s.sh - s.pt;
-    const bool rowsIn = nrows == R && rowBase >= 0 &&
-                        rowBase + (R - 1) * s.sh + spanH < s.h;
+    const bool rowsIn =
+        nrows == R && rowBase >= 0 && rowBase + (R - 1) * s.sh + spanH < s.h;
     for (int64_t c0 = 0; c0 < s.ow; c0 += 16 * S) {
       const int64_t ncols = std::min<int64_t>(16 * S, s.ow - c0);
       const int64_t colBase = c0 - s.pl;
@@ -256,11 +253,10 @@ SPARSENN_AVX512_TARGET void convPlane(const ConvShape &s, const float *xg,
 // Same as convBlock<R, 1, ...> for planes at most 8 wide: one 256-bit
 // accumulator per output row (half the lanes of a 512-bit one would idle).
 template <int R, bool Interior>
-SPARSENN_AVX512_TARGET void convBlock8(const ConvShape &s, const float *xg,
-                                       float *yp, const TapOff *tab,
-                                       const int32_t *idx, const float *val,
-                                       int64_t nt, float bv, int64_t r0,
-                                       int64_t nrows, int64_t ncols) {
+SPARSENN_AVX512_TARGET void
+convBlock8(const ConvShape &s, const float *xg, float *yp, const TapOff *tab,
+           const int32_t *idx, const float *val, int64_t nt, float bv,
+           int64_t r0, int64_t nrows, int64_t ncols) {
   __m256 acc[R];
   const __mmask8 wm = static_cast<__mmask8>((1u << ncols) - 1u);
   for (int i = 0; i < R; ++i)
@@ -298,10 +294,9 @@ SPARSENN_AVX512_TARGET void convBlock8(const ConvShape &s, const float *xg,
 }
 
 template <int R>
-SPARSENN_AVX512_TARGET void convPlane8(const ConvShape &s, const float *xg,
-                                       float *yp, const TapOff *tab,
-                                       const int32_t *idx, const float *val,
-                                       int64_t nt, float bv) {
+SPARSENN_AVX512_TARGET void
+convPlane8(const ConvShape &s, const float *xg, float *yp, const TapOff *tab,
+           const int32_t *idx, const float *val, int64_t nt, float bv) {
   const int64_t spanH = (s.kh - 1) * s.dh, spanW = (s.kw - 1) * s.dw;
   const bool colsIn = -s.pl >= 0 && -s.pl + s.ow - 1 + spanW < s.w;
   for (int64_t r0 = 0; r0 < s.oh; r0 += R) {
@@ -435,35 +430,10 @@ extern "C" int sparsenn_pack_conv2d_taps_f32(const float *weights, int64_t cOut,
   if (!ntaps || cOut < 0 || cpg < 0 || kh < 0 || kw < 0 ||
       (!weights && cOut * cpg * kh * kw > 0))
     return SPARSENN_K_ERR_ARGUMENT;
+  // Taps of a filter are the non-zeros of its row of [C_out, C_in/g·kH·kW].
   const int64_t per = cpg * kh * kw;
-  if (per > INT32_MAX)
-    return SPARSENN_K_ERR_RANGE;
-  bool fill = tapIdx && tapVal;
-  int64_t p = 0;
-  for (int64_t o = 0; o < cOut; ++o) {
-    if (tapPtr) {
-      if (p > INT32_MAX)
-        return SPARSENN_K_ERR_RANGE;
-      tapPtr[o] = static_cast<int32_t>(p);
-    }
-    for (int64_t j = 0; j < per; ++j) {
-      float v = weights[o * per + j];
-      if (v == 0.0f)
-        continue;
-      if (fill) {
-        tapIdx[p] = static_cast<int32_t>(j);
-        tapVal[p] = v;
-      }
-      ++p;
-    }
-  }
-  if (tapPtr) {
-    if (p > INT32_MAX)
-      return SPARSENN_K_ERR_RANGE;
-    tapPtr[cOut] = static_cast<int32_t>(p);
-  }
-  *ntaps = p;
-  return SPARSENN_K_OK;
+  return packCompressedRows(weights, cOut, per, /*rowStride=*/per,
+                            /*colStride=*/1, tapPtr, tapIdx, tapVal, ntaps);
 }
 
 extern "C" int sparsenn_conv2d_sparse_f32(

@@ -8,9 +8,12 @@
 #ifndef SPARSENN_RUNTIME_KERNELSINTERNAL_H
 #define SPARSENN_RUNTIME_KERNELSINTERNAL_H
 
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+
+#include "sparsenn/Runtime/Kernels.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define SPARSENN_KERNELS_X86 1
@@ -47,6 +50,42 @@ public:
 private:
   void *ptr;
 };
+
+/// Compressed-rows packing shared by the CSC (rows = input columns of a
+/// linear weight) and conv-tap (rows = filters) formats: the non-zeros of
+/// element (r, c) = w[r * rowStride + c * colStride], row by row. `ptr`
+/// (rows + 1 entries) may be null; `idx`/`val` are filled only if both are
+/// non-null (size query otherwise). Returns a SPARSENN_K_* status.
+inline int packCompressedRows(const float *w, int64_t rows, int64_t cols,
+                              int64_t rowStride, int64_t colStride,
+                              int32_t *ptr, int32_t *idx, float *val,
+                              int64_t *count) {
+  if (cols > INT32_MAX)
+    return SPARSENN_K_ERR_RANGE;
+  bool fill = idx && val;
+  int64_t p = 0;
+  for (int64_t r = 0; r <= rows; ++r) {
+    if (ptr) {
+      if (p > INT32_MAX)
+        return SPARSENN_K_ERR_RANGE;
+      ptr[r] = static_cast<int32_t>(p);
+    }
+    if (r == rows)
+      break;
+    for (int64_t c = 0; c < cols; ++c) {
+      float v = w[r * rowStride + c * colStride];
+      if (v == 0.0f)
+        continue;
+      if (fill) {
+        idx[p] = static_cast<int32_t>(c);
+        val[p] = v;
+      }
+      ++p;
+    }
+  }
+  *count = p;
+  return SPARSENN_K_OK;
+}
 
 } // namespace kernels
 } // namespace sparsenn

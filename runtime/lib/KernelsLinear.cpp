@@ -669,34 +669,9 @@ extern "C" int sparsenn_pack_csc_f32(const float *w, int64_t out, int64_t in,
                                      float *values, int64_t *nnz) {
   if (!nnz || out < 0 || in < 0 || (!w && out * in > 0))
     return SPARSENN_K_ERR_ARGUMENT;
-  if (out > INT32_MAX)
-    return SPARSENN_K_ERR_RANGE;
-  bool fill = rowIdx && values;
-  int64_t p = 0;
-  for (int64_t i = 0; i < in; ++i) {
-    if (colPtr) {
-      if (p > INT32_MAX)
-        return SPARSENN_K_ERR_RANGE;
-      colPtr[i] = static_cast<int32_t>(p);
-    }
-    for (int64_t o = 0; o < out; ++o) {
-      float v = w[o * in + i];
-      if (v == 0.0f)
-        continue;
-      if (fill) {
-        rowIdx[p] = static_cast<int32_t>(o);
-        values[p] = v;
-      }
-      ++p;
-    }
-  }
-  if (colPtr) {
-    if (p > INT32_MAX)
-      return SPARSENN_K_ERR_RANGE;
-    colPtr[in] = static_cast<int32_t>(p);
-  }
-  *nnz = p;
-  return SPARSENN_K_OK;
+  // CSC of W = compressed rows of Wᵀ: row i of Wᵀ is column i of W.
+  return packCompressedRows(w, in, out, /*rowStride=*/1, /*colStride=*/in,
+                            colPtr, rowIdx, values, nnz);
 }
 
 extern "C" int
