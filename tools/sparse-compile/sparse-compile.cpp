@@ -31,6 +31,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
@@ -54,6 +55,19 @@ llvm::cl::opt<bool> keepObject("keep-object",
 [[noreturn]] void fail(const llvm::Twine &message) {
   llvm::errs() << "sparse-compile: error: " << message << "\n";
   std::exit(1);
+}
+
+// The runtime archive next to the tool (bin/../lib, in the build tree and in
+// an installed tree alike), else the one the build made.
+std::string runtimeLibrary(const char *argv0) {
+  std::string exe = llvm::sys::fs::getMainExecutable(
+      argv0, reinterpret_cast<void *>(reinterpret_cast<intptr_t>(&fail)));
+  llvm::SmallString<256> path(
+      llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
+  llvm::sys::path::append(path, "lib", "libSparseNNRuntime.a");
+  if (!exe.empty() && llvm::sys::fs::exists(path))
+    return std::string(path);
+  return SPARSENN_RUNTIME_LIBRARY;
 }
 
 } // namespace
@@ -149,12 +163,13 @@ int main(int argc, char **argv) {
   auto cxx = llvm::sys::findProgramByName("c++");
   if (!cxx)
     fail("no C++ linker driver ('c++') on PATH");
+  std::string runtime = runtimeLibrary(argv[0]);
   SmallVector<StringRef> args = {*cxx,
                                  "-shared",
                                  "-o",
                                  outputFile,
                                  objectPath,
-                                 SPARSENN_RUNTIME_LIBRARY,
+                                 runtime,
                                  "-L" SPARSENN_LLVM_LIBRARY_DIR,
                                  "-lmlir_c_runner_utils",
                                  "-Wl,-rpath," SPARSENN_LLVM_LIBRARY_DIR,
