@@ -2,7 +2,10 @@
 
 #include "sparsenn/Pipelines/Pipelines.h"
 
+#include "sparsenn/Dialect/SparseNN/Transforms/Passes.h"
+
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 
@@ -13,6 +16,11 @@ std::string mlir::sparsenn::getLowerToLLVMPipeline() {
   return "canonicalize,"
          "sparsenn-select-kernels,"
          "convert-sparsenn-to-linalg,"
+         // TOSA left over from imported models goes through upstream's
+         // conversions.
+         "func.func(tosa-to-linalg-named,tosa-to-linalg),"
+         "tosa-to-arith,"
+         "tosa-to-tensor,"
          "func.func(convert-elementwise-to-linalg),"
          "canonicalize,"
          "one-shot-bufferize{bufferize-function-boundaries "
@@ -39,7 +47,52 @@ LogicalResult mlir::sparsenn::buildLowerToLLVMPipeline(OpPassManager &pm) {
   return parsePassPipeline(getLowerToLLVMPipeline(), pm);
 }
 
+void mlir::sparsenn::buildSparsifyPipeline(OpPassManager &pm,
+                                           const SparsifyOptions &options) {
+  if (options.import)
+    pm.addPass(createSparseNNImportPass());
+  pm.addPass(createCanonicalizerPass());
+
+  SparseNNPruneWeightsPassOptions prune;
+  prune.sparsity = options.sparsity;
+  prune.layerSparsity.assign(options.layerSparsity.begin(),
+                             options.layerSparsity.end());
+  prune.method = options.method;
+  prune.granularity = options.granularity;
+  prune.groupShape.assign(options.groupShape.begin(),
+                          options.groupShape.end());
+  prune.reduction = options.reduction;
+  prune.spgc8Aligned = options.spgc8Aligned;
+  pm.addPass(createSparseNNPruneWeightsPass(prune));
+
+  if (options.propagateChannels) {
+    pm.addPass(createSparseNNPropagateChannelPruningPass());
+    pm.addPass(createCanonicalizerPass());
+  }
+  // Kernels are chosen on the float weights; compression then replaces the
+  // weights and keeps the chosen format (the lowering decodes at load).
+  pm.addPass(createSparseNNSelectKernelsPass());
+  if (options.compress) {
+    SparseNNCompressWeightsPassOptions compress;
+    compress.bits = options.bits;
+    pm.addPass(createSparseNNCompressWeightsPass(compress));
+  }
+}
+
 void mlir::sparsenn::registerSparseNNPipelines() {
+  PassPipelineRegistration<SparsifyOptions>(
+      "sparsenn-sparsify",
+      "Model IR (linalg / TOSA / sparsenn) to sparse sparsenn IR: import, "
+      "pruning, channel propagation, kernel selection, SPGC8 compression",
+      buildSparsifyPipeline);
+  PassPipelineRegistration<SparsifyOptions>(
+      "sparsenn-sparsify-to-llvm",
+      "sparsenn-sparsify followed by sparsenn-lower-to-llvm",
+      [](OpPassManager &pm, const SparsifyOptions &options) {
+        buildSparsifyPipeline(pm, options);
+        if (failed(buildLowerToLLVMPipeline(pm)))
+          llvm::report_fatal_error("invalid sparsenn-lower-to-llvm pipeline");
+      });
   PassPipelineRegistration<>(
       "sparsenn-lower-to-llvm",
       "Lower sparsenn (and linalg/tensor) IR on tensors to the LLVM dialect: "

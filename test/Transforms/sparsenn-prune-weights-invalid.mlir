@@ -8,6 +8,9 @@
 // RUN: not sparse-opt %s --sparsenn-prune-weights="granularity=group group-shape=0,2" 2>&1 | FileCheck %s --check-prefix=POS
 // RUN: not sparse-opt %s -split-input-file --sparsenn-prune-weights="sparsity=0.5 granularity=group group-shape=1,1,2" 2>&1 | FileCheck %s --check-prefix=RANK
 
+// RUN: not sparse-opt %s -split-input-file --sparsenn-prune-weights="layer-sparsity=0.5,0.5" 2>&1 | FileCheck %s --check-prefix=LAYERS
+
+// LAYERS: layer-sparsity has 2 entries, the module has 1 sparsenn.linear / sparsenn.conv2d layers
 // METHOD: unknown method 'median' (expected quantile, gaussian or gumbel)
 // GRAN: unknown granularity 'row' (expected element, group, input_channel or output_filter)
 // RED: unknown reduction 'min' (expected max or mean)

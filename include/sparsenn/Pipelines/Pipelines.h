@@ -4,6 +4,7 @@
 #define SPARSENN_PIPELINES_PIPELINES_H
 
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
 
 namespace mlir {
 namespace sparsenn {
@@ -16,6 +17,58 @@ std::string getLowerToLLVMPipeline();
 
 /// Appends `sparsenn-lower-to-llvm` to a module-level pass manager.
 LogicalResult buildLowerToLLVMPipeline(OpPassManager &pm);
+
+/// Options of `sparsenn-sparsify`: the one-flag pipeline that takes model IR
+/// (linalg / TOSA / sparsenn) to sparse, compressed, kernel-selected
+/// sparsenn IR.
+struct SparsifyOptions : public PassPipelineOptions<SparsifyOptions> {
+  Option<bool> import{*this, "import",
+                      llvm::cl::desc("Raise linalg / TOSA layers first "
+                                     "(sparsenn-import)"),
+                      llvm::cl::init(true)};
+  Option<double> sparsity{
+      *this, "sparsity",
+      llvm::cl::desc("Global target sparsity in [0, 1] (negative: only "
+                     "layers with sparsenn.target_sparsity are pruned)"),
+      llvm::cl::init(-1.0)};
+  ListOption<double> layerSparsity{
+      *this, "layer-sparsity",
+      llvm::cl::desc("Per-layer target sparsity, in module order (negative: "
+                     "leave the layer alone)")};
+  Option<std::string> method{*this, "method",
+                             llvm::cl::desc("quantile, gaussian or gumbel"),
+                             llvm::cl::init("quantile")};
+  Option<std::string> granularity{
+      *this, "granularity",
+      llvm::cl::desc("element, group, input_channel or output_filter"),
+      llvm::cl::init("element")};
+  ListOption<int64_t> groupShape{
+      *this, "group-shape",
+      llvm::cl::desc("Group shape for granularity=group")};
+  Option<std::string> reduction{*this, "reduction",
+                                llvm::cl::desc("Group saliency: max or mean"),
+                                llvm::cl::init("max")};
+  Option<bool> spgc8Aligned{
+      *this, "spgc8-aligned",
+      llvm::cl::desc("Prune SPGC8-aligned 1x16 input-channel groups"),
+      llvm::cl::init(false)};
+  Option<bool> propagateChannels{
+      *this, "propagate-channels",
+      llvm::cl::desc("Remove unused channels (sparsenn-propagate-channel-"
+                     "pruning)"),
+      llvm::cl::init(true)};
+  Option<bool> compress{
+      *this, "compress",
+      llvm::cl::desc("SPGC8-compress the weights (lossy: quantises)"),
+      llvm::cl::init(false)};
+  Option<unsigned> bits{*this, "bits",
+                        llvm::cl::desc("SPGC8 coefficient width: 8 or 16"),
+                        llvm::cl::init(8)};
+};
+
+/// Appends `sparsenn-sparsify`: import → prune → channel propagation →
+/// compression → kernel selection (canonicalising in between).
+void buildSparsifyPipeline(OpPassManager &pm, const SparsifyOptions &options);
 
 /// Registers the pipelines with the global pass registry.
 void registerSparseNNPipelines();

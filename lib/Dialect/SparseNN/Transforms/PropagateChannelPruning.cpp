@@ -238,9 +238,13 @@ std::optional<double> evalBody(Block &body,
       env[arg] = *v;
   auto get = [&](Value v) -> std::optional<double> {
     auto it = env.find(v);
-    if (it == env.end())
-      return std::nullopt;
-    return it->second;
+    if (it != env.end())
+      return it->second;
+    // Scalars captured from above the region (e.g. relu's zero).
+    FloatAttr attr;
+    if (matchPattern(v, m_Constant(&attr)))
+      return attr.getValueAsDouble();
+    return std::nullopt;
   };
   for (Operation &op : body) {
     if (auto yield = dyn_cast<linalg::YieldOp>(op))

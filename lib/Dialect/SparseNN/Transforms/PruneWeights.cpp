@@ -155,9 +155,12 @@ struct SparseNNPruneWeightsPass
     return getPruneGroupShape(granularityValue, shape, group);
   }
 
-  LogicalResult pruneLayer(Operation *layer, OpOperand &weightOperand) {
+  LogicalResult pruneLayer(Operation *layer, OpOperand &weightOperand,
+                           std::optional<double> layerTarget) {
     std::optional<double> target;
-    if (auto attr = layer->getAttrOfType<FloatAttr>(kTargetSparsityAttr))
+    if (layerTarget)
+      target = *layerTarget >= 0.0 ? layerTarget : std::nullopt;
+    else if (auto attr = layer->getAttrOfType<FloatAttr>(kTargetSparsityAttr))
       target = attr.getValueAsDouble();
     else if (sparsity >= 0.0)
       target = sparsity;
@@ -245,8 +248,17 @@ struct SparseNNPruneWeightsPass
     for (PruneOp op : pruneOps)
       if (failed(evaluatePruneOp(op)))
         return signalPassFailure();
-    for (Operation *layer : layers) {
-      if (failed(pruneLayer(layer, layer->getOpOperand(1))))
+    if (!layerSparsity.empty() && layerSparsity.size() != layers.size()) {
+      getOperation().emitError("sparsenn-prune-weights: layer-sparsity has ")
+          << layerSparsity.size() << " entries, the module has "
+          << layers.size() << " sparsenn.linear / sparsenn.conv2d layers";
+      return signalPassFailure();
+    }
+    for (auto [i, layer] : llvm::enumerate(layers)) {
+      std::optional<double> layerTarget;
+      if (!layerSparsity.empty())
+        layerTarget = layerSparsity[i];
+      if (failed(pruneLayer(layer, layer->getOpOperand(1), layerTarget)))
         return signalPassFailure();
     }
   }

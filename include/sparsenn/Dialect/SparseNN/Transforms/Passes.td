@@ -32,9 +32,10 @@ def SparseNNPruneWeightsPass
     `sparsity` attribute is updated with the measured density (and the fan-in
     when every output unit has the same number of non-zeros).
 
-    The target sparsity s^φ of a layer is its discardable attribute
-    `sparsenn.target_sparsity` (a float in [0, 1]) if present, else the
-    `sparsity` option; layers with neither are left alone. `spgc8-aligned`
+    The target sparsity s^φ of a layer is its entry in `layer-sparsity`
+    (layers in module order) when that option is given, else its
+    discardable attribute `sparsenn.target_sparsity` (a float in [0, 1]) if
+    present, else the `sparsity` option; layers with none are left alone. `spgc8-aligned`
     selects the preset of seed 003 [0135]-[0175]: quantile pruning of 1×16
     groups along the input-channel axis (max reduction), exactly the SPGC8
     codec's traversal, so every pruned group becomes two all-zero subsets.
@@ -47,6 +48,11 @@ def SparseNNPruneWeightsPass
     Option<"sparsity", "sparsity", "double", /*default=*/"-1.0",
            "Target sparsity s^phi in [0, 1] for layers without "
            "sparsenn.target_sparsity (negative: only annotated layers)">,
+    ListOption<"layerSparsity", "layer-sparsity", "double",
+               "Per-layer target sparsity, one entry per sparsenn.linear / "
+               "sparsenn.conv2d in the module's order (a negative entry "
+               "leaves that layer alone); overrides `sparsity` and the "
+               "attribute">,
     Option<"method", "method", "std::string", /*default=*/"\"quantile\"",
            "Pruner: quantile, gaussian or gumbel">,
     Option<"granularity", "granularity", "std::string",
@@ -171,6 +177,48 @@ def SparseNNSelectKernelsPass
            "Fraction of 1x16 block slots that must be non-zero for block16">,
     Option<"force", "force", "std::string", /*default=*/"\"auto\"",
            "auto, dense, ell, block16 or sparse_sparse">,
+  ];
+}
+
+def SparseNNImportPass : Pass<"sparsenn-import", "::mlir::ModuleOp"> {
+  let summary = "Raise dense layers of linalg / TOSA model IR to sparsenn";
+  let description = [{
+    Recognises the dense layers that other ML compilers emit and turns them
+    into `sparsenn` layers, so that pruning, SPGC8 compression, channel
+    propagation and kernel selection apply to them:
+
+    * linalg on tensors: any contraction (`linalg.matmul` with or without
+      transposing `indexing_maps`, `linalg.batch_matmul` whose constant
+      weights are the same for every batch, or the equivalent
+      `linalg.generic`) with one constant operand → `sparsenn.linear`
+      (weights transposed to `[out, in]` at compile time); a bias that is
+      the matmul's init (`linalg.fill`, `linalg.broadcast`, a broadcasting
+      `linalg.generic`) or a following per-feature add is folded in;
+    * `linalg.conv_2d_nchw_fchw`, `conv_2d_nhwc_hwcf`, `conv_2d_nhwc_fhwc`,
+      `depthwise_conv_2d_nchw_chw`, `depthwise_conv_2d_nhwc_hwc` →
+      `sparsenn.conv2d` (NCHW / OIHW; a zero `tensor.pad` of the input
+      becomes the conv's padding; the init's bias becomes the conv's bias);
+    * relu written as `arith.cmpf` + `arith.select` becomes
+      `arith.maximumf` / `arith.maxnumf` (same NaN behaviour);
+      `linalg.pooling_nhwc_max` → `linalg.pooling_nchw_max`;
+    * TOSA: `tosa.conv2d`, `tosa.depthwise_conv2d`, `tosa.matmul` with
+      constant weights, `tosa.clamp` with min 0 and no upper bound (relu),
+      `tosa.max_pool2d`, `tosa.reshape` (to collapse/expand when it is one),
+      `tosa.transpose`.
+
+    Layouts: NHWC layers get `linalg.transpose` ops around them; the pass
+    then moves transposes through element-wise ops, padding and pooling and
+    cancels inverse pairs, so that a chain of NHWC layers runs in NCHW with
+    one transpose at each end. Anything not recognised stays as it is, and
+    the result verifies. `verbose` emits a remark per raised layer.
+  }];
+  let dependentDialects = ["::mlir::sparsenn::SparseNNDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::linalg::LinalgDialect"];
+  let options = [
+    Option<"verbose", "verbose", "bool", /*default=*/"false",
+           "Emit a remark per raised layer">,
   ];
 }
 
