@@ -27,14 +27,15 @@ int main(int argc, char **argv) {
                   mlir::tensor::TensorDialect>();
 
   // sparsenn: the dialect, then its passes and pipelines
-  // (--sparsenn-prune-weights, --sparsenn-compress-weights, ...).
+  // (--sparsenn-import, --sparsenn-prune-weights, --sparsenn-sparsify, ...)
+  // with the upstream passes the pipelines are made of.
   mlir::sparsenn::registerSparseNNDialect(registry);
   mlir::sparsenn::registerSparseNNPassesAndPipelines();
 
   // The lowering pipeline (--sparsenn-lower-to-llvm) also needs the upstream
-  // passes it names and the upstream dialects' interface models
-  // (bufferization, ...). A host that does not register those itself calls
-  // these instead of the two above, and gets everything sparse-opt has:
+  // dialects' interface models (bufferization, ...). A host that does not
+  // register those itself calls these instead of the two above, and gets
+  // everything sparse-opt has:
   //   mlir::sparsenn::registerAllDialects(registry);
   //   mlir::sparsenn::registerAllPasses();
 

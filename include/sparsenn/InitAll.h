@@ -20,11 +20,12 @@ void registerSparseNNDialect(DialectRegistry &registry);
 /// affine, memref, bufferization, vector, llvm, gpu, nvvm and the rest).
 void registerAllDialects(DialectRegistry &registry);
 
-/// Registers the sparsenn passes and pipelines (global pass registry). The
-/// pipelines (sparsenn-lower-to-llvm, ...) are made of upstream passes too:
-/// running them needs those registered (registerAllPasses below, or the
-/// host's own) and the upstream dialects' interface models in the context
-/// (registerAllDialects above, or the host's own).
+/// Registers the sparsenn passes and pipelines (global pass registry),
+/// together with the upstream passes the pipelines are made of
+/// (canonicalize, one-shot-bufferize, the conversions to LLVM, ...). Running
+/// `sparsenn-lower-to-llvm` also needs the upstream dialects' interface
+/// models (bufferization) in the context: registerAllDialects above, or the
+/// host's own.
 void registerSparseNNPassesAndPipelines();
 
 /// Registers the sparsenn passes plus every upstream pass.

@@ -4,6 +4,11 @@
 
 #include "sparsenn/Dialect/SparseNN/Transforms/Passes.h"
 
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -80,6 +85,16 @@ void mlir::sparsenn::buildSparsifyPipeline(OpPassManager &pm,
 }
 
 void mlir::sparsenn::registerSparseNNPipelines() {
+  // The pipelines are built from pass names: make sure a host that
+  // registers only sparsenn's passes can still parse them (registering an
+  // upstream pass a second time is harmless).
+  registerTransformsPasses();
+  registerConversionPasses();
+  registerLinalgPasses();
+  memref::registerMemRefPasses();
+  bufferization::registerBufferizationPasses();
+  bufferization::registerBufferizationPipelines();
+
   PassPipelineRegistration<SparsifyOptions>(
       "sparsenn-sparsify",
       "Model IR (linalg / TOSA / sparsenn) to sparse sparsenn IR: import, "

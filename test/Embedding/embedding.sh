@@ -66,4 +66,8 @@ step build "$cmake" --build "$work/build"
 echo "embedding: my-compiler --sparsenn-prune-weights=sparsity=0.5 | FileCheck"
 "$work/build/bin/my-compiler" "$input" --sparsenn-prune-weights=sparsity=0.5 |
   "$filecheck" "$input"
+# The one-flag pipeline, registered by the same entry point.
+echo "embedding: my-compiler --sparsenn-sparsify=sparsity=0.5 | FileCheck"
+"$work/build/bin/my-compiler" "$input" --sparsenn-sparsify=sparsity=0.5 |
+  "$filecheck" "$input" --check-prefix=SPARSIFY
 echo "embedding: ok"
