@@ -39,6 +39,8 @@ PIPELINES = [
     ["--sparsenn-prune-weights=sparsity=0.5", "--sparsenn-compress-weights"],
     ["--sparsenn-select-kernels", "--convert-sparsenn-to-linalg"],
     ["--sparsenn-lower-to-llvm"],
+    ["--sparsenn-import"],
+    ["--sparsenn-sparsify=sparsity=0.5 compress=true"],
 ]
 # Inputs that crash upstream MLIR 22 itself (the same crash with Debian's
 # mlir-opt, before any sparsenn code runs): the builtin parser of dense

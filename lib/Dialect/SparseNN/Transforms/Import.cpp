@@ -1128,29 +1128,50 @@ struct RaiseTosaReshape : OpRewritePattern<tosa::ReshapeOp> {
         return success();
       }
     }
-    // Otherwise collapse to the result's first axis followed by its
-    // non-unit axes (the batch axis stays), then expand, as upstream's
+    // Otherwise collapse, then expand, through the result's non-unit axes
+    // (keeping its first axis when that works), as upstream's
     // tosa-to-tensor does.
-    SmallVector<int64_t> mid = {dst.getDimSize(0)};
+    SmallVector<int64_t> nonUnit;
     for (int64_t d : dst.getShape().drop_front())
       if (d != 1)
-        mid.push_back(d);
-    auto midType = RankedTensorType::get(mid, dst.getElementType());
-    auto collapse = getReassociationIndicesForReshape(src, midType);
-    auto expand = getReassociationIndicesForReshape(midType, dst);
-    if (!collapse || !expand || midType.getRank() > src.getRank() ||
-        midType.getRank() > dst.getRank())
-      return failure();
-    Value v = op.getInput1();
-    if (midType.getRank() < src.getRank())
-      v = tensor::CollapseShapeOp::create(rewriter, op.getLoc(), midType, v,
-                                          *collapse);
-    if (midType.getRank() < dst.getRank())
-      v = tensor::ExpandShapeOp::create(rewriter, op.getLoc(), dst, v, *expand);
-    if (v.getType() != dst)
-      return failure();
-    rewriter.replaceOp(op, v);
-    return success();
+        nonUnit.push_back(d);
+    SmallVector<SmallVector<int64_t>> candidates;
+    candidates.push_back(SmallVector<int64_t>{dst.getDimSize(0)});
+    llvm::append_range(candidates.back(), nonUnit);
+    candidates.push_back({});
+    if (dst.getDimSize(0) != 1)
+      candidates.back().push_back(dst.getDimSize(0));
+    llvm::append_range(candidates.back(), nonUnit);
+    if (candidates.back().empty())
+      candidates.back().push_back(1);
+    for (ArrayRef<int64_t> mid : candidates) {
+      auto midType = RankedTensorType::get(mid, dst.getElementType());
+      if (midType.getRank() > src.getRank() ||
+          midType.getRank() > dst.getRank())
+        continue;
+      auto collapse = midType.getRank() < src.getRank()
+                          ? getReassociationIndicesForReshape(src, midType)
+                          : std::nullopt;
+      auto expand = midType.getRank() < dst.getRank()
+                        ? getReassociationIndicesForReshape(midType, dst)
+                        : std::nullopt;
+      bool collapseOk = midType.getRank() < src.getRank() ? bool(collapse)
+                                                          : midType == src;
+      bool expandOk = midType.getRank() < dst.getRank() ? bool(expand)
+                                                        : midType == dst;
+      if (!collapseOk || !expandOk)
+        continue;
+      Value v = op.getInput1();
+      if (collapse)
+        v = tensor::CollapseShapeOp::create(rewriter, op.getLoc(), midType, v,
+                                            *collapse);
+      if (expand)
+        v = tensor::ExpandShapeOp::create(rewriter, op.getLoc(), dst, v,
+                                          *expand);
+      rewriter.replaceOp(op, v);
+      return success();
+    }
+    return failure();
   }
 };
 
