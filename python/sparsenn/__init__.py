@@ -9,7 +9,10 @@ PyTorch):
   fixed fan-in masks (PyTorch);
 * :mod:`sparsenn.losses` - the sparsity loss of seed 003 eq. 11-15 (PyTorch);
 * :mod:`sparsenn.modules` - torch.nn modules and the networks of seed 000;
-* :mod:`sparsenn.spgc8_ref` - the SPGC8 raw-stream reference (numpy only).
+* :mod:`sparsenn.spgc8_ref` - the SPGC8 raw-stream reference (numpy only);
+* :mod:`sparsenn.export` - torch.nn (torch.fx) to MLIR text (PyTorch);
+* :mod:`sparsenn.onnx_import` - ONNX to MLIR text (onnx);
+* :mod:`sparsenn.irbuilder` - the MLIR text emitter they share (numpy only).
 
 The public functions of the first four are also reachable as attributes of
 the package (``sparsenn.kwinners``, ``sparsenn.prune``, ...), each importing
@@ -18,7 +21,8 @@ its submodule on first use.
 
 import importlib
 
-__all__ = ["functional", "pruning", "losses", "modules", "spgc8_ref"]
+__all__ = ["functional", "pruning", "losses", "modules", "spgc8_ref", "export", "onnx_import",
+           "irbuilder"]
 
 _SUBMODULES = frozenset(__all__)
 
