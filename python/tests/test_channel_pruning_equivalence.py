@@ -268,6 +268,18 @@ def net_depthwise(rng):
     return n, y
 
 
+def net_grouped(rng):
+    """A grouped (not depthwise) convolution: channel j of each group is tied
+    to channel j of the others."""
+    n = Net("grouped conv", (1, 4, 6, 6), rng)
+    x = n.relu(n.conv("%x", 8, k=1, zero_out=[1, 5], const_out=[2]))
+    # Groups of 4 input channels: column 3 unused in both groups (channels 3
+    # and 7); filters 2 and 5 (local 2 of each group of 3) zero.
+    x = n.relu(n.conv(x, 6, k=3, pad=1, groups=2, zero_out=[2, 5], zero_in=[3]))
+    y = n.conv(x, 4, k=1, zero_in=[0])
+    return n, y
+
+
 def net_mlp(rng):
     n = Net("MLP", (3, 16), rng)
     x = n.relu(n.linear("%x", 32, zero_out=[0, 9], const_out=[5, 20]))
@@ -313,6 +325,30 @@ def net_seed000_cnn(rng, zero_frac=0.25):
     return n, y
 
 
+def net_seed000_full(rng, zero_frac=0.0):
+    """Seed 000's sparse CNN in its Table 1 shape (conv 64@5x5 -> max-pool ->
+    k-winners -> conv 64@5x5 at 90 % weight sparsity -> max-pool -> k-winners
+    -> linear 1024->1000 at 90 % -> k-winners -> linear 1000->10), inference
+    form. Used for the report of docs/results.md (too big for the test's
+    numpy interpreter to run often)."""
+    n = Net("seed 000 sparse CNN, Table 1 shape", (1, 1, 28, 28), rng)
+    weights = iter([
+        fixed_fan_in(rng, (64, 1, 5, 5), 25), fixed_fan_in(rng, (64, 64, 5, 5), 160),
+        fixed_fan_in(rng, (1000, 1024), 102), fixed_fan_in(rng, (10, 1000), 1000)])
+    n.weights = lambda shape, zero_out=(), zero_in=(), in_block=1: (
+        _zeroed(next(weights), zero_out, zero_in, in_block))
+    z1 = sorted(rng.choice(64, int(64 * zero_frac), replace=False))
+    x = n.conv("%x", 64, k=5, zero_out=z1)
+    x = n.kwinners(n.maxpool(x), "global", density=0.1, boost=1.5)
+    z2 = sorted(rng.choice(64, int(64 * zero_frac), replace=False))
+    x = n.conv(x, 64, k=5, zero_out=z2)
+    x = n.kwinners(n.maxpool(x), "global", density=0.1, boost=1.5)
+    x = n.linear(n.flatten(x), 1000)
+    x = n.kwinners(x, "global", k=100, boost=1.5)
+    y = n.linear(x, 10)
+    return n, y
+
+
 def _zeroed(w, zero_out, zero_in, in_block):
     w = w.copy()
     for o in zero_out:
@@ -331,7 +367,7 @@ def net_random(seed):
         c = n.shapes[x][1]
         h = n.shapes[x][2]
         choice = rng.choice(["conv", "conv", "pool", "affine", "residual",
-                             "concat", "depthwise", "kwinners"])
+                             "concat", "depthwise", "kwinners", "grouped"])
         cout = int(rng.integers(2, 7))
         zo = sorted(rng.choice(cout, int(rng.integers(0, cout)), replace=False))
         split = int(rng.integers(0, len(zo) + 1))
@@ -354,6 +390,11 @@ def net_random(seed):
             x = n.concat(a, b)
         elif choice == "depthwise":
             x = n.relu(n.conv(x, c, k=3, pad=1, groups=c))
+        elif choice == "grouped" and c % 2 == 0:
+            co = 2 * int(rng.integers(1, 4))
+            zo = sorted(rng.choice(co, int(rng.integers(0, co)), replace=False))
+            zc = sorted(rng.choice(c // 2, int(rng.integers(0, c // 2)), replace=False))
+            x = n.relu(n.conv(x, co, k=1, groups=2, zero_out=zo, zero_in=zc))
         elif choice == "kwinners":
             mode = rng.choice(["global", "local", "channel"])
             size = {"global": c * h * h, "local": c, "channel": h * h}[mode]
@@ -374,6 +415,7 @@ NETWORKS = {
     "residual": net_residual,
     "concat": net_concat,
     "depthwise": net_depthwise,
+    "grouped": net_grouped,
     "mlp": net_mlp,
     "seed000_cnn": net_seed000_cnn,
 }
@@ -687,11 +729,15 @@ def test_random_graphs_prune_something():
 if __name__ == "__main__":
     # Writes one of the networks, e.g. the model of docs/results.md:
     #   python3 python/tests/test_channel_pruning_equivalence.py seed000_cnn OUT.mlir [ZERO_FRAC]
+    #   python3 python/tests/test_channel_pruning_equivalence.py seed000_full OUT.mlir [ZERO_FRAC]
     import sys
 
     name, out = sys.argv[1], sys.argv[2]
     if name == "seed000_cnn" and len(sys.argv) > 3:
         net, res = net_seed000_cnn(np.random.default_rng(0), float(sys.argv[3]))
+    elif name == "seed000_full":
+        net, res = net_seed000_full(np.random.default_rng(0),
+                                    float(sys.argv[3]) if len(sys.argv) > 3 else 0.0)
     else:
         net, res = build(name)
     with open(out, "w") as f:

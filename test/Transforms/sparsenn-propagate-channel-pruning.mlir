@@ -276,3 +276,39 @@ func.func @kwinners_global_constants(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x2x2x
   %y = sparsenn.conv2d %k, %w2 : tensor<1x3x2x2xf32>, tensor<1x3x1x1xf32> -> tensor<1x1x2x2xf32>
   return %y : tensor<1x1x2x2xf32>
 }
+
+// -----
+
+// Grouped convolution (groups = 2, not depthwise): channel j of each group is
+// tied to channel j of the other. Local channel 1 is unused in both groups, so
+// channels 1 and 3 go, with the filters producing them; each group keeps one
+// input channel.
+// CHECK-LABEL: func.func @grouped_conv_tied
+// CHECK:         %[[W1:.+]] = arith.constant dense<{{\[\[\[\[}}1.000000e+00]]], {{\[\[\[}}3.000000e+00]]]]> : tensor<2x1x1x1xf32>
+// CHECK:         %[[C:.+]] = sparsenn.conv2d %arg0, %[[W1]] : tensor<1x1x2x2xf32>, tensor<2x1x1x1xf32> -> tensor<1x2x2x2xf32>
+// CHECK:         %[[W2:.+]] = arith.constant dense<{{\[\[\[\[}}1.000000e+00]]], {{\[\[\[}}5.000000e+00]]]]> : tensor<2x1x1x1xf32>
+// CHECK:         sparsenn.conv2d %[[C]], %[[W2]] {groups = 2 : i64} : tensor<1x2x2x2xf32>, tensor<2x1x1x1xf32> -> tensor<1x2x2x2xf32>
+func.func @grouped_conv_tied(%x: tensor<1x1x2x2xf32>) -> tensor<1x2x2x2xf32> {
+  %w = arith.constant dense<[[[[1.0]]], [[[2.0]]], [[[3.0]]], [[[4.0]]]]> : tensor<4x1x1x1xf32>
+  %c = sparsenn.conv2d %x, %w : tensor<1x1x2x2xf32>, tensor<4x1x1x1xf32> -> tensor<1x4x2x2xf32>
+  %w2 = arith.constant dense<[[[[1.0]], [[0.0]]], [[[5.0]], [[0.0]]]]> : tensor<2x2x1x1xf32>
+  %y = sparsenn.conv2d %c, %w2 {groups = 2 : i64} : tensor<1x4x2x2xf32>, tensor<2x2x1x1xf32> -> tensor<1x2x2x2xf32>
+  return %y : tensor<1x2x2x2xf32>
+}
+
+// -----
+
+// A grouped convolution's own zero filters: filter 1 of each group is zero
+// (zero bias), so output channels 1 and 3 are zero and the consumer's
+// columns for them go, with the filters.
+// CHECK-LABEL: func.func @grouped_conv_zero_filters
+// CHECK:         sparsenn.conv2d %arg0, %{{.+}} {groups = 2 : i64} : tensor<1x2x2x2xf32>, tensor<2x1x1x1xf32> -> tensor<1x2x2x2xf32>
+// CHECK:         sparsenn.linear %{{.+}}, %{{.+}} : tensor<1x8xf32>, tensor<3x8xf32> -> tensor<1x3xf32>
+func.func @grouped_conv_zero_filters(%x: tensor<1x2x2x2xf32>) -> tensor<1x3xf32> {
+  %w = arith.constant dense<[[[[1.0]]], [[[0.0]]], [[[3.0]]], [[[0.0]]]]> : tensor<4x1x1x1xf32>
+  %c = sparsenn.conv2d %x, %w {groups = 2 : i64} : tensor<1x2x2x2xf32>, tensor<4x1x1x1xf32> -> tensor<1x4x2x2xf32>
+  %f = tensor.collapse_shape %c [[0], [1, 2, 3]] : tensor<1x4x2x2xf32> into tensor<1x16xf32>
+  %w2 = arith.constant dense<0.5> : tensor<3x16xf32>
+  %y = sparsenn.linear %f, %w2 : tensor<1x16xf32>, tensor<3x16xf32> -> tensor<1x3xf32>
+  return %y : tensor<1x3xf32>
+}

@@ -25,9 +25,10 @@
 // padding the border positions see fewer copies of k, so the channel stays).
 // The outputs never change ([0185]: the runtime network computes the same).
 //
-// Refused, with a remark on the op where the analysis stops: function
-// returns and calls, ops it does not model, grouped (non-depthwise)
-// convolutions, k-winners <group>, k-winners <global>/<local> without relu,
+// Grouped convolutions tie channel j of every group together (each group
+// keeps the same number of channels). Refused, with a remark on the op where
+// the analysis stops: function returns and calls, ops it does not model,
+// k-winners <group>, k-winners <global>/<local> without relu,
 // duty cycles that are not constants, weights that are not float constants
 // (an unevaluated sparsenn.prune, SPGC8-compressed weights).
 //
@@ -426,12 +427,13 @@ struct SparseNNPropagateChannelPruningPass
       for (int64_t o = 0; o < cout; ++o)
         fa.block(out.base + o, layer,
                  "weights or bias are not float constants");
-    } else if (groups > 1 && !depthwise) {
-      for (int64_t o = 0; o < cout; ++o)
-        fa.block(out.base + o, layer,
-                 Twine("grouped convolution (groups = ") + Twine(groups) +
-                     "): channels are tied within groups");
     } else {
+      // Grouped (not depthwise): every group must keep the same number of
+      // filters, so filter j of each group goes with filter j of the others
+      // (tied channels; a dependency group across the groups).
+      if (groups > 1 && !depthwise)
+        for (int64_t o = 0; o < cout; ++o)
+          fa.unite(out.base + o % (cout / groups), out.base + o);
       for (int64_t o = 0; o < cout; ++o) {
         bool zeroFilter = true;
         for (int64_t i = 0; i < perFilter && zeroFilter; ++i)
@@ -515,10 +517,11 @@ struct SparseNNPropagateChannelPruningPass
       if (!dead && k && *k != 0.0 && !zeroPadding)
         fa.foldRefusals.push_back({in->base + c, layer});
     }
+    // Grouped: input channel j of each group goes with channel j of the
+    // others, so that every group keeps C_in/groups channels.
     if (groups > 1)
-      fa.blockValue(input, layer,
-                    Twine("grouped convolution (groups = ") + Twine(groups) +
-                        "): channels are tied within groups");
+      for (int64_t c = 0; c < in->channels; ++c)
+        fa.unite(in->base + c % perGroup, in->base + c);
   }
 
   /// Unites operand and result channels of an element-wise op and computes
@@ -995,16 +998,22 @@ struct SparseNNPropagateChannelPruningPass
       if (hasBias)
         bias = toDoubles(getFloatConstant(layer->getOperand(2)));
       bool folded = false;
+      // Groups: channel c is column c % inPerGroup of the filters of group
+      // c / inPerGroup (one group for linear layers).
+      int64_t groups = conv ? conv.getGroups() : 1;
+      int64_t inPerGroup = in ? in->channels / groups : 0;
+      int64_t outPerGroup = cout / groups;
       if (shrinkIn) {
         std::set<int64_t> kept(keepIn.begin(), keepIn.end());
         for (int64_t c = 0; c < in->channels; ++c) {
           std::optional<double> k = fa.constant[in->base + c];
           if (kept.count(c) || !k || *k == 0.0)
             continue;
-          for (int64_t o = 0; o < cout; ++o) {
+          int64_t g = c / inPerGroup, local = c % inPerGroup;
+          for (int64_t o = g * outPerGroup; o < (g + 1) * outPerGroup; ++o) {
             double sum = 0.0;
-            for (int64_t j = c * in->block * inner;
-                 j < (c + 1) * in->block * inner; ++j)
+            for (int64_t j = local * in->block * inner;
+                 j < (local + 1) * in->block * inner; ++j)
               sum += w[o * cols * inner + j];
             if (sum != 0.0) {
               bias[o] += *k * sum;
@@ -1017,8 +1026,14 @@ struct SparseNNPropagateChannelPruningPass
       DenseElementsAttr newWeight = weight;
       if (shrinkOut)
         newWeight = sliceAttr(newWeight, 0, 1, keepOut);
-      if (shrinkIn)
-        newWeight = sliceAttr(newWeight, 1, in->block, keepIn);
+      if (shrinkIn) {
+        // Tied across groups: the kept local columns are those of group 0.
+        SmallVector<int64_t> keepLocal;
+        for (int64_t c : keepIn)
+          if (c < inPerGroup)
+            keepLocal.push_back(c);
+        newWeight = sliceAttr(newWeight, 1, in->block, keepLocal);
+      }
       // Old constants are erased by runOnFunction once unused.
       layer->setOperand(1, arith::ConstantOp::create(b, loc, newWeight));
       if (hasBias || folded) {
