@@ -179,7 +179,8 @@ class Net:
             f"tensor<2x2xf32>) outs({f} : {ttype(out)}) -> {ttype(out)}")
         return y
 
-    def kwinners(self, x, mode, k=None, density=None, relu=True, boost=None):
+    def kwinners(self, x, mode, k=None, density=None, relu=True, boost=None,
+                 group_size=None):
         shape = self.shapes[x]
         parts = [f"sparsenn.kwinners <{mode}> {x}"]
         types = ttype(shape)
@@ -188,6 +189,8 @@ class Net:
             parts.append(f"duty_cycle {d}")
             types += f", {ttype((shape[1],))}"
         parts.append(f"k = {k}" if k is not None else f"density = {density}")
+        if group_size is not None:
+            parts.append(f"group_size = {group_size}")
         if boost is not None:
             parts.append(f"boost = {boost}")
         parts.append("break_ties")
@@ -265,6 +268,17 @@ def net_depthwise(rng):
     x = n.conv(x, 6, k=3, pad=1, groups=6)
     x = n.affine(n.relu(x))
     y = n.conv(x, 4, k=1, zero_in=[1, 4])
+    return n, y
+
+
+def net_kwinners_group(rng):
+    """k-winners <group> over groups of 2 channels: channel j of each group
+    is tied to channel j of the other."""
+    n = Net("k-winners group", (1, 2, 4, 4), rng)
+    # Filters 1 and 3 (position 1 of both groups of 2) zero, zero bias.
+    x = n.conv("%x", 4, k=1, zero_out=[1, 3])
+    x = n.kwinners(x, "group", k=5, group_size=32)
+    y = n.linear(n.flatten(x), 3)
     return n, y
 
 
@@ -396,10 +410,14 @@ def net_random(seed):
             zc = sorted(rng.choice(c // 2, int(rng.integers(0, c // 2)), replace=False))
             x = n.relu(n.conv(x, co, k=1, groups=2, zero_out=zo, zero_in=zc))
         elif choice == "kwinners":
-            mode = rng.choice(["global", "local", "channel"])
-            size = {"global": c * h * h, "local": c, "channel": h * h}[mode]
+            mode = rng.choice(["global", "local", "channel", "group"])
+            # <group>: groups of one channel, or of half the channels.
+            per = c // 2 if c % 2 == 0 and rng.random() < 0.5 else 1
+            size = {"global": c * h * h, "local": c, "channel": h * h,
+                    "group": per * h * h}[mode]
             x = n.kwinners(x, mode, k=max(1, size // 3),
-                           boost=1.0 if mode == "channel" else None)
+                           boost=1.0 if mode == "channel" else None,
+                           group_size=size if mode == "group" else None)
     c = n.shapes[x][1]
     zi = sorted(rng.choice(c, int(rng.integers(0, c)), replace=False))
     if rng.random() < 0.5:
@@ -416,6 +434,7 @@ NETWORKS = {
     "concat": net_concat,
     "depthwise": net_depthwise,
     "grouped": net_grouped,
+    "kwinners_group": net_kwinners_group,
     "mlp": net_mlp,
     "seed000_cnn": net_seed000_cnn,
 }
@@ -467,11 +486,13 @@ def conv2d(x, w, b, strides, padding, dilations, groups):
     return y
 
 
-def kwinners(x, mode, k, density, duty, boost, break_ties, relu):
+def kwinners(x, mode, k, density, duty, boost, break_ties, relu, group_size=None):
     shape = x.shape
     c = shape[1]
     if mode == "global":
         n = int(np.prod(shape[1:]))
+    elif mode == "group":
+        n = group_size
     elif mode == "local":
         n = c
     else:
@@ -485,6 +506,9 @@ def kwinners(x, mode, k, density, duty, boost, break_ties, relu):
     # Domains as rows.
     if mode == "global":
         rows, xr = rank.reshape(shape[0], -1), x.reshape(shape[0], -1)
+        back = lambda m: m.reshape(shape)  # noqa: E731
+    elif mode == "group":
+        rows, xr = rank.reshape(-1, n), x.reshape(-1, n)
         back = lambda m: m.reshape(shape)  # noqa: E731
     elif mode == "local":
         perm = (0, 2, 3, 1)
@@ -621,10 +645,12 @@ def run_reference(text, inputs):
             k = re.search(r"\bk = (\d+)", rest)
             dens = re.search(r"density = ([0-9.e+-]+)", rest)
             boost = re.search(r"boost = ([0-9.e+-]+)", rest)
+            gs = re.search(r"group_size = (\d+)", rest)
             env[res] = kwinners(x, mode, int(k.group(1)) if k else None,
                                 float(dens.group(1)) if dens else None, duty,
                                 float(boost.group(1)) if boost else 0.0,
-                                "break_ties" in rest, " relu" in rest)
+                                "break_ties" in rest, " relu" in rest,
+                                int(gs.group(1)) if gs else None)
         elif op == "tensor.collapse_shape":
             x = operands(rest.split("[")[0])[0]
             env[res] = x.reshape(parse_type(rest.split("into")[-1]))

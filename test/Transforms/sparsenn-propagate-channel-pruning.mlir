@@ -312,3 +312,37 @@ func.func @grouped_conv_zero_filters(%x: tensor<1x2x2x2xf32>) -> tensor<1x3xf32>
   %y = sparsenn.linear %f, %w2 : tensor<1x16xf32>, tensor<3x16xf32> -> tensor<1x3xf32>
   return %y : tensor<1x3xf32>
 }
+
+// -----
+
+// k-winners <group> over groups of 2 features (relu): feature j of each group
+// is tied to feature j of the other. Feature 1 of both groups is a zero
+// filter's output (constant 0, never a winner): features 1 and 3 go, the
+// groups become 1 wide and k stays 1.
+// CHECK-LABEL: func.func @kwinners_group_tied
+// CHECK:         sparsenn.linear %arg0, %{{.+}} : tensor<2x3xf32>, tensor<2x3xf32> -> tensor<2x2xf32>
+// CHECK:         sparsenn.kwinners <group> %{{.+}} k = 1 group_size = 1 relu : tensor<2x2xf32> -> tensor<2x2xf32>
+// CHECK:         sparsenn.linear %{{.+}}, %{{.+}} : tensor<2x2xf32>, tensor<5x2xf32> -> tensor<2x5xf32>
+func.func @kwinners_group_tied(%x: tensor<2x3xf32>) -> tensor<2x5xf32> {
+  %w = arith.constant dense<[[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [4.0, 5.0, 6.0], [0.0, 0.0, 0.0]]> : tensor<4x3xf32>
+  %h = sparsenn.linear %x, %w : tensor<2x3xf32>, tensor<4x3xf32> -> tensor<2x4xf32>
+  %k = sparsenn.kwinners <group> %h density = 0.5 group_size = 2 relu : tensor<2x4xf32> -> tensor<2x4xf32>
+  %w2 = arith.constant dense<0.5> : tensor<5x4xf32>
+  %y = sparsenn.linear %k, %w2 : tensor<2x4xf32>, tensor<5x4xf32> -> tensor<2x5xf32>
+  return %y : tensor<2x5xf32>
+}
+
+// -----
+
+// Groups of whole channels (group_size = H·W, one channel a group): a zero
+// channel is a whole group and goes alone; group_size and k stay.
+// CHECK-LABEL: func.func @kwinners_group_whole_channels
+// CHECK:         sparsenn.kwinners <group> %{{.+}} k = 1 group_size = 4 relu : tensor<1x2x2x2xf32> -> tensor<1x2x2x2xf32>
+func.func @kwinners_group_whole_channels(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32> {
+  %w = arith.constant dense<[[[[1.0]]], [[[0.0]]], [[[2.0]]]]> : tensor<3x1x1x1xf32>
+  %c = sparsenn.conv2d %x, %w : tensor<1x1x2x2xf32>, tensor<3x1x1x1xf32> -> tensor<1x3x2x2xf32>
+  %k = sparsenn.kwinners <group> %c k = 1 group_size = 4 relu : tensor<1x3x2x2xf32> -> tensor<1x3x2x2xf32>
+  %w2 = arith.constant dense<1.0> : tensor<1x3x1x1xf32>
+  %y = sparsenn.conv2d %k, %w2 : tensor<1x3x2x2xf32>, tensor<1x3x1x1xf32> -> tensor<1x1x2x2xf32>
+  return %y : tensor<1x1x2x2xf32>
+}

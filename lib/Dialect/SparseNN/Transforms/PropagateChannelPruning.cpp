@@ -28,7 +28,8 @@
 // Grouped convolutions tie channel j of every group together (each group
 // keeps the same number of channels). Refused, with a remark on the op where
 // the analysis stops: function returns and calls, ops it does not model,
-// k-winners <group>, k-winners <global>/<local> without relu,
+// k-winners <group> whose groups split channels, k-winners
+// <global>/<local>/<group> without relu,
 // duty cycles that are not constants, weights that are not float constants
 // (an unevaluated sparsenn.prune, SPGC8-compressed weights).
 //
@@ -809,11 +810,21 @@ struct SparseNNPropagateChannelPruningPass
       return;
     }
     KWinnersMode mode = kw.getMode();
+    int64_t channelsPerGroup = 0;
     if (mode == KWinnersMode::group) {
-      fa.blockValue(kw.getInput(), op,
-                    "k-winners <group>: removing a channel would shift the "
-                    "group boundaries");
-      return;
+      // Groups of whole channels only; channel j of every group is then tied
+      // to channel j of the others, so that all groups keep the same size.
+      int64_t spatial = 1;
+      for (int64_t d : kw.getInput().getType().getShape().drop_front(2))
+        spatial *= d;
+      int64_t groupSize = *kw.getGroupSize();
+      if (l.block != 1 || groupSize % spatial != 0) {
+        fa.blockValue(kw.getInput(), op,
+                      "k-winners <group> whose groups split channels: "
+                      "removing a channel would shift the group boundaries");
+        return;
+      }
+      channelsPerGroup = groupSize / spatial;
     }
     if (mode != KWinnersMode::channel && !kw.getRelu()) {
       fa.blockValue(kw.getInput(), op,
@@ -829,6 +840,11 @@ struct SparseNNPropagateChannelPruningPass
       return;
     }
     fa.originalK[op] = kw.getEffectiveK();
+    // One channel per group: removing it removes a whole group, which
+    // leaves the others as they are (no tie needed).
+    if (channelsPerGroup > 1)
+      for (int64_t c = 0; c < l.channels; ++c)
+        fa.unite(l.base + c % channelsPerGroup, l.base + c);
     analyzeElementwise(fa, op, l);
     const Layout &out = *fa.get(op->getResult(0));
     for (int64_t c = 0; c < l.channels; ++c) {
@@ -1109,7 +1125,10 @@ struct SparseNNPropagateChannelPruningPass
       //   smaller domain), clamped to the new domain size n. The boost
       //   target density k/n changes, but it multiplies every unit of a
       //   domain by the same exp(beta * k/n), so the ranking does not;
-      // - <group>: refused in the analysis (group boundaries would shift).
+      // - <group> (relu only, groups of whole channels): channel j of each
+      //   group went with channel j of the others, so every group lost the
+      //   same channels; as for <global>, k stays the original count,
+      //   clamped to the new group size.
       // Duty cycles (per channel) must be constants and are sliced; one
       // that is a function argument is state owned by the caller, and
       // shrinking it would change the signature, so the analysis refuses.
@@ -1118,6 +1137,16 @@ struct SparseNNPropagateChannelPruningPass
         kw.getDutyCycleMutable().assign(
             sliceConstant(b, loc, duty, 0, out.block, kept));
       result.setType(newType);
+      int64_t spatial = 1;
+      for (int64_t d : kw.getInput().getType().getShape().drop_front(2))
+        spatial *= d;
+      if (kw.getMode() == KWinnersMode::group &&
+          static_cast<int64_t>(*kw.getGroupSize()) != spatial) {
+        // Every group kept the same channels: the size scales with them.
+        int64_t oldSize = *kw.getGroupSize();
+        kw.setGroupSizeAttr(b.getI64IntegerAttr(
+            oldSize * int64_t(kept.size()) / out.channels));
+      }
       if (kw.getMode() != KWinnersMode::channel) {
         int64_t n = kw.getDomainSize();
         kw.setKAttr(b.getI64IntegerAttr(std::min(k, n)));
