@@ -19,6 +19,8 @@ std::string mlir::sparsenn::getLowerToLLVMPipeline() {
   // arith/math on tensors (e.g. relu as arith.maximumf) become linalg so
   // that they bufferize.
   return "canonicalize,"
+         // Learnable pruning and the sparsity loss (training graphs).
+         "sparsenn-lower-training-ops,"
          "sparsenn-select-kernels,"
          "convert-sparsenn-to-linalg,"
          // TOSA left over from imported models goes through upstream's

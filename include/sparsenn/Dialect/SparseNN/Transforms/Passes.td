@@ -222,4 +222,26 @@ def SparseNNImportPass : Pass<"sparsenn-import", "::mlir::ModuleOp"> {
   ];
 }
 
+def SparseNNLowerTrainingOpsPass
+    : Pass<"sparsenn-lower-training-ops", "::mlir::ModuleOp"> {
+  let summary = "Lower learnable pruning and the sparsity loss to upstream ops";
+  let description = [{
+    Seed 003 [0194]-[0219]: with a sparsity parameter that is a value (a
+    function argument during training), `sparsenn.prune` and
+    `sparsenn.sparsity_loss` are computed at run time. Lowers
+    `prune <gaussian>` (FIG. 7c, eq. 3-4: mean and population std of the
+    weights, threshold Ψ·√2·erfinv(s^φ)), `prune <gumbel>` with element
+    granularity (FIG. 7d, eq. 7-10) and `sparsity_loss` (eq. 13-15) to
+    linalg / arith / math on tensors, with the statistics in f64.
+    Quantile pruners and group Gumbel pruners are refused with an error
+    naming the op (they rank or reduce over groups; the training step
+    updates their parameter directly, [0214]). `sparsenn-lower-to-llvm`
+    runs this pass, so `sparse-run` executes these ops.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::linalg::LinalgDialect"];
+}
+
 #endif // SPARSENN_DIALECT_SPARSENN_TRANSFORMS_PASSES_TD
