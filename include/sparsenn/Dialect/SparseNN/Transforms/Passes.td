@@ -244,4 +244,47 @@ def SparseNNLowerTrainingOpsPass
                            "::mlir::linalg::LinalgDialect"];
 }
 
+def SparseNNGenerateTrainStepPass
+    : Pass<"sparsenn-generate-train-step", "::mlir::ModuleOp"> {
+  let summary = "Generate a compiled SGD training step from a forward function";
+  let description = [{
+    Seed 000 [0053]-[0067], seed 003 [0194]-[0219]. From the forward
+    function `function` (arguments marked `sparsenn.trainable` — weights,
+    biases — and `sparsenn.duty_cycle` — k-winners state — one result, the
+    logits [B, C]) generates
+
+    ```
+    @<function>_train_step(<forward's arguments>..., %targets: [B, C],
+                           %momenta (one per trainable argument)...)
+        -> (%loss, %new_trainables..., %new_momenta..., %new_duty_cycles...)
+    ```
+
+    loss = mean softmax cross-entropy against the targets (rows summing to
+    1) + `l1`·Σ|W| over weights of rank ≥ 2 (eq. 11); an analytic backward
+    pass (sparsenn.linear on [B, in], relu as max(x, 0) in arith or
+    linalg.generic, sparsenn.kwinners with the gradient through the winners
+    only, arith.addf); SGD with momentum, v' = μ·v + g, w' = w − lr·v'.
+    Weights read by a layer with a `sparsity` fact keep their zeros (fixed
+    fan-in, seed 000 [0057]); duty cycles are updated with eq. 1 (`duty-alpha`)
+    from the batch's k-winners outputs. Any other op on the gradient path is
+    refused with an error naming it.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::linalg::LinalgDialect"];
+  let options = [
+    Option<"function", "function", "std::string", /*default=*/"\"forward\"",
+           "The forward function">,
+    Option<"lr", "lr", "double", /*default=*/"0.01", "Learning rate">,
+    Option<"momentum", "momentum", "double", /*default=*/"0.9",
+           "SGD momentum">,
+    Option<"l1", "l1", "double", /*default=*/"0.0",
+           "L1 penalty on weights of rank >= 2 (seed 003 eq. 11)">,
+    Option<"dutyAlpha", "duty-alpha", "double", /*default=*/"0.001",
+           "alpha of the duty-cycle update (seed 000 eq. 1)">,
+  ];
+}
+
 #endif // SPARSENN_DIALECT_SPARSENN_TRANSFORMS_PASSES_TD

@@ -1,0 +1,485 @@
+//===- GenerateTrainStep.cpp - a compiled SGD training step ---------------===//
+//
+// Seed 000 [0053]-[0067] (training sparse networks, boosting, eq. 1-4) and
+// seed 003 [0194]-[0219]: from a forward function whose trainable weights
+// and duty cycles are marked, generate a functional training step
+//
+//   @<f>_train_step(<f's arguments>..., %targets, %momenta...)
+//       -> (%loss, %new_weights..., %new_momenta..., %new_duty_cycles...)
+//
+// with the forward pass, the loss (softmax cross-entropy against the targets
+// [B, C], rows summing to 1, averaged over the batch; plus l1·Σ|W|), an
+// analytic backward pass and SGD with momentum (v' = μ·v + g,
+// w' = w − lr·v'). Weights read by a layer with a `sparsity` fact keep their
+// zeros (fixed fan-in, seed 000 [0057]). Duty cycles of k-winners are
+// updated with eq. 1 from the batch's outputs.
+//
+// Marks: argument attribute `sparsenn.trainable` (weights, biases) and
+// `sparsenn.duty_cycle` (k-winners state). Backward rules: sparsenn.linear
+// (rank 2), relu (arith.maximumf / maxnumf with a zero constant, or a
+// linalg.generic computing it), sparsenn.kwinners (gradient only through
+// the winners), arith.addf. Any other op on the gradient path is refused
+// with an error naming it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sparsenn/Dialect/SparseNN/IR/SparseNNOps.h"
+#include "sparsenn/Dialect/SparseNN/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+
+#include <limits>
+
+namespace mlir {
+namespace sparsenn {
+#define GEN_PASS_DEF_SPARSENNGENERATETRAINSTEPPASS
+#include "sparsenn/Dialect/SparseNN/Transforms/Passes.h.inc"
+} // namespace sparsenn
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::sparsenn;
+
+namespace {
+
+constexpr StringLiteral kTrainable = "sparsenn.trainable";
+constexpr StringLiteral kDutyCycle = "sparsenn.duty_cycle";
+
+using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+/// Builds tensors with linalg.generic.
+struct TensorBuilder {
+  OpBuilder &b;
+  Location loc;
+
+  Value filled(RankedTensorType type, double v) {
+    Value empty = tensor::EmptyOp::create(b, loc, type.getShape(),
+                                          type.getElementType());
+    Value c = arith::ConstantOp::create(
+        b, loc, b.getFloatAttr(type.getElementType(), v));
+    return linalg::FillOp::create(b, loc, c, empty)->getResult(0);
+  }
+
+  /// out[...] = fn(ins[...]) with the given maps (out map last).
+  Value generic(ValueRange ins, RankedTensorType outType,
+                ArrayRef<AffineMap> maps,
+                ArrayRef<utils::IteratorType> iterators, BodyFn fn,
+                std::optional<double> init = std::nullopt) {
+    Value out = init ? filled(outType, *init)
+                     : tensor::EmptyOp::create(b, loc, outType.getShape(),
+                                               outType.getElementType())
+                           .getResult();
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{outType}, ins, ValueRange{out}, maps,
+               iterators,
+               [&](OpBuilder &nb, Location nl, ValueRange args) {
+                 linalg::YieldOp::create(nb, nl, fn(nb, nl, args));
+               })
+        .getResult(0);
+  }
+
+  /// Element-wise over values of one shape.
+  Value ewise(ValueRange ins, BodyFn fn) {
+    auto type = cast<RankedTensorType>(ins.front().getType());
+    auto id = b.getMultiDimIdentityMap(type.getRank());
+    SmallVector<AffineMap> maps(ins.size() + 1, id);
+    return generic(ins, type, maps,
+                   SmallVector<utils::IteratorType>(
+                       type.getRank(), utils::IteratorType::parallel),
+                   fn);
+  }
+
+  AffineMap map(unsigned dims, ArrayRef<unsigned> results) {
+    SmallVector<AffineExpr> exprs;
+    for (unsigned r : results)
+      exprs.push_back(b.getAffineDimExpr(r));
+    return AffineMap::get(dims, 0, exprs, b.getContext());
+  }
+
+  /// C[i, j] = Σ_k A[a(i, j, k)] · B[b(i, j, k)] over loops (i, j, k).
+  Value contract(Value lhs, AffineMap lhsMap, Value rhs, AffineMap rhsMap,
+                 RankedTensorType outType) {
+    auto par = utils::IteratorType::parallel;
+    auto red = utils::IteratorType::reduction;
+    return generic(
+        {lhs, rhs}, outType, {lhsMap, rhsMap, map(3, {0, 1})}, {par, par, red},
+        [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+          Value m = arith::MulFOp::create(nb, nl, a[0], a[1]);
+          return arith::AddFOp::create(nb, nl, m, a[2]);
+        },
+        0.0);
+  }
+
+  Value zero(Type t) {
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, 0.0));
+  }
+};
+
+bool isZeroSplat(Value v) { return matchPattern(v, m_AnyZeroFloat()); }
+
+/// The input of a relu written as max(x, 0), if `op` is one.
+Value reluInput(Operation *op) {
+  if (isa<arith::MaximumFOp, arith::MaxNumFOp>(op)) {
+    if (isZeroSplat(op->getOperand(1)))
+      return op->getOperand(0);
+    if (isZeroSplat(op->getOperand(0)))
+      return op->getOperand(1);
+    return {};
+  }
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic || generic.getNumDpsInputs() != 1 ||
+      generic.getNumDpsInits() != 1 ||
+      generic.getNumLoops() != generic.getNumParallelLoops() ||
+      !llvm::all_of(generic.getIndexingMapsArray(),
+                    [](AffineMap m) { return m.isIdentity(); }))
+    return {};
+  Block &body = generic.getRegion().front();
+  if (body.getOperations().size() != 2)
+    return {};
+  Operation *max = &body.front();
+  if (!isa<arith::MaximumFOp, arith::MaxNumFOp>(max) ||
+      body.getTerminator()->getOperand(0) != max->getResult(0))
+    return {};
+  Value arg = body.getArgument(0);
+  if ((max->getOperand(0) == arg && isZeroSplat(max->getOperand(1))) ||
+      (max->getOperand(1) == arg && isZeroSplat(max->getOperand(0))))
+    return generic.getDpsInputs()[0];
+  return {};
+}
+
+struct SparseNNGenerateTrainStepPass
+    : public sparsenn::impl::SparseNNGenerateTrainStepPassBase<
+          SparseNNGenerateTrainStepPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto forward = module.lookupSymbol<func::FuncOp>(function);
+    if (!forward) {
+      module.emitError("sparsenn-generate-train-step: no function '")
+          << function << "'";
+      return signalPassFailure();
+    }
+    if (failed(generate(forward)))
+      return signalPassFailure();
+  }
+
+  LogicalResult generate(func::FuncOp forward) {
+    FunctionType fType = forward.getFunctionType();
+    if (fType.getNumResults() != 1 || !forward.getBody().hasOneBlock())
+      return forward.emitError("train-step generation expects one block and "
+                               "one result (the logits)");
+    auto logitsType = dyn_cast<RankedTensorType>(fType.getResult(0));
+    if (!logitsType || logitsType.getRank() != 2 ||
+        !logitsType.hasStaticShape() ||
+        !isa<FloatType>(logitsType.getElementType()))
+      return forward.emitError("the logits must be a static [B, C] float "
+                               "tensor");
+    SmallVector<unsigned> trainable, duty;
+    for (unsigned i = 0; i < forward.getNumArguments(); ++i) {
+      if (forward.getArgAttr(i, kTrainable))
+        trainable.push_back(i);
+      if (forward.getArgAttr(i, kDutyCycle))
+        duty.push_back(i);
+    }
+    if (trainable.empty())
+      return forward.emitError("no argument is marked '")
+             << kTrainable << "'";
+
+    // Signature: forward's arguments, the targets, one momentum each.
+    SmallVector<Type> inputs(fType.getInputs());
+    inputs.push_back(logitsType);
+    for (unsigned i : trainable)
+      inputs.push_back(fType.getInput(i));
+    SmallVector<Type> results = {
+        RankedTensorType::get({}, logitsType.getElementType())};
+    for (unsigned i : trainable)
+      results.push_back(fType.getInput(i));
+    for (unsigned i : trainable)
+      results.push_back(fType.getInput(i));
+    for (unsigned i : duty)
+      results.push_back(fType.getInput(i));
+
+    OpBuilder mb(forward->getContext());
+    mb.setInsertionPointAfter(forward);
+    Location loc = forward.getLoc();
+    auto step = func::FuncOp::create(
+        mb, loc, (forward.getSymName() + "_train_step").str(),
+        mb.getFunctionType(inputs, results));
+    Block *entry = step.addEntryBlock();
+    OpBuilder b = OpBuilder::atBlockBegin(entry);
+    TensorBuilder tb{b, loc};
+
+    // Forward, cloned.
+    IRMapping map;
+    for (unsigned i = 0; i < forward.getNumArguments(); ++i)
+      map.map(forward.getArgument(i), entry->getArgument(i));
+    Block &body = forward.getBody().front();
+    SmallVector<Operation *> ops;
+    for (Operation &op : body.without_terminator())
+      ops.push_back(b.clone(op, map));
+    Value logits = map.lookup(body.getTerminator()->getOperand(0));
+    Value targets = entry->getArgument(forward.getNumArguments());
+
+    // Values that depend on a trainable argument need gradients.
+    DenseSet<Value> active;
+    for (unsigned i : trainable)
+      active.insert(entry->getArgument(i));
+    for (Operation *op : ops)
+      if (llvm::any_of(op->getOperands(),
+                       [&](Value v) { return active.contains(v); }))
+        for (Value r : op->getResults())
+          active.insert(r);
+
+    // Loss: mean over the batch of logsumexp(z) − Σ_c y·z.
+    int64_t batch = logitsType.getDimSize(0);
+    Type elt = logitsType.getElementType();
+    auto rowType = RankedTensorType::get({batch}, elt);
+    auto scalarType = RankedTensorType::get({}, elt);
+    auto par = utils::IteratorType::parallel;
+    auto red = utils::IteratorType::reduction;
+    AffineMap zm = tb.map(2, {0, 1}), rm = tb.map(2, {0});
+    Value rowMax = tb.generic(
+        {logits}, rowType, {zm, rm}, {par, red},
+        [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+          return arith::MaximumFOp::create(nb, nl, a[0], a[1]);
+        },
+        -std::numeric_limits<double>::infinity());
+    Value sumExp = tb.generic(
+        {logits, rowMax}, rowType, {zm, rm, rm}, {par, red},
+        [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+          Value d = arith::SubFOp::create(nb, nl, a[0], a[1]);
+          Value e = math::ExpOp::create(nb, nl, d);
+          return arith::AddFOp::create(nb, nl, e, a[2]);
+        },
+        0.0);
+    Value lse = tb.ewise({rowMax, sumExp},
+                         [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                           Value l = math::LogOp::create(nb, nl, a[1]);
+                           return arith::AddFOp::create(nb, nl, a[0], l);
+                         });
+    Value yz = tb.generic(
+        {logits, targets}, rowType, {zm, zm, rm}, {par, red},
+        [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+          Value m = arith::MulFOp::create(nb, nl, a[0], a[1]);
+          return arith::AddFOp::create(nb, nl, m, a[2]);
+        },
+        0.0);
+    Value invB = arith::ConstantOp::create(
+        b, loc, b.getFloatAttr(elt, 1.0 / double(batch)));
+    Value loss = tb.generic(
+        {lse, yz}, scalarType, {tb.map(1, {0}), tb.map(1, {0}), tb.map(1, {})},
+        {red},
+        [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+          Value d = arith::SubFOp::create(nb, nl, a[0], a[1]);
+          Value s = arith::MulFOp::create(nb, nl, d, invB);
+          return arith::AddFOp::create(nb, nl, s, a[2]);
+        },
+        0.0);
+    // dL/dz = (softmax(z) − y) / B.
+    Value dLogits = tb.generic(
+        {logits, lse, targets}, logitsType, {zm, rm, zm, zm}, {par, par},
+        [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+          Value d = arith::SubFOp::create(nb, nl, a[0], a[1]);
+          Value p = math::ExpOp::create(nb, nl, d);
+          Value g = arith::SubFOp::create(nb, nl, p, a[2]);
+          return arith::MulFOp::create(nb, nl, g, invB);
+        });
+
+    // Backward.
+    DenseMap<Value, Value> grads;
+    auto accumulate = [&](Value v, Value g) {
+      if (!active.contains(v))
+        return;
+      auto it = grads.find(v);
+      if (it == grads.end())
+        grads[v] = g;
+      else
+        it->second = arith::AddFOp::create(b, loc, it->second, g);
+    };
+    accumulate(logits, dLogits);
+    DenseSet<Value> fixedMask;
+    SmallVector<std::pair<Value, Value>> dutyUpdates; // (duty arg, output)
+    for (Operation *op : llvm::reverse(ops)) {
+      if (auto kw = dyn_cast<KWinnersOp>(op))
+        if (Value d = kw.getDutyCycle())
+          if (auto arg = dyn_cast<BlockArgument>(d);
+              arg && arg.getOwner() == entry &&
+              llvm::is_contained(duty, arg.getArgNumber()))
+            dutyUpdates.push_back({d, kw.getResult()});
+      if (auto linear = dyn_cast<LinearOp>(op))
+        if (linear.getSparsity())
+          fixedMask.insert(linear.getWeight());
+      if (op->getNumResults() != 1 || !grads.count(op->getResult(0)))
+        continue;
+      Value dy = grads[op->getResult(0)];
+      if (failed(backward(tb, op, dy, accumulate)))
+        return failure();
+    }
+
+    // L1 on weights of rank >= 2 (eq. 11): loss += l1·Σ|W|, g += l1·sign(W).
+    SmallVector<Value> newWeights, newMomenta;
+    unsigned momentumBase = forward.getNumArguments() + 1;
+    for (auto [n, i] : llvm::enumerate(trainable)) {
+      Value w = entry->getArgument(i);
+      Value v = entry->getArgument(momentumBase + n);
+      auto wType = cast<RankedTensorType>(w.getType());
+      Value g = grads.lookup(w);
+      if (!g)
+        g = tb.filled(wType, 0.0);
+      if (l1 != 0.0 && wType.getRank() >= 2) {
+        double lambda = l1;
+        int64_t rank = wType.getRank();
+        SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
+                                       AffineMap::get(rank, 0, b.getContext())};
+        Value absSum = tb.generic(
+            {w}, scalarType, maps,
+            SmallVector<utils::IteratorType>(rank, red),
+            [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+              Value abs = math::AbsFOp::create(nb, nl, a[0]);
+              return arith::AddFOp::create(nb, nl, abs, a[1]);
+            },
+            0.0);
+        Value lam = arith::ConstantOp::create(b, loc, b.getFloatAttr(elt, lambda));
+        loss = tb.ewise({loss, absSum},
+                        [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                          Value s = arith::MulFOp::create(nb, nl, a[1], lam);
+                          return arith::AddFOp::create(nb, nl, a[0], s);
+                        });
+        g = tb.ewise({g, w}, [&](OpBuilder &nb, Location nl,
+                                 ValueRange a) -> Value {
+          Value sign = math::CopySignOp::create(
+              nb, nl, arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, 1.0)),
+              a[1]);
+          Value isZero = arith::CmpFOp::create(
+              nb, nl, arith::CmpFPredicate::OEQ, a[1],
+              arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, 0.0)));
+          Value s = arith::SelectOp::create(
+              nb, nl, isZero,
+              arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, 0.0)), sign);
+          Value ls = arith::MulFOp::create(nb, nl, s, lam);
+          return arith::AddFOp::create(nb, nl, a[0], ls);
+        });
+      }
+      // SGD with momentum; fixed fan-in weights keep their zeros.
+      bool keepZeros = fixedMask.contains(w);
+      Value mu = arith::ConstantOp::create(b, loc, b.getFloatAttr(elt, momentum));
+      Value eta = arith::ConstantOp::create(b, loc, b.getFloatAttr(elt, lr));
+      Value newV = tb.ewise({v, g, w}, [&](OpBuilder &nb, Location nl,
+                                           ValueRange a) -> Value {
+        Value m = arith::MulFOp::create(nb, nl, a[0], mu);
+        Value r = arith::AddFOp::create(nb, nl, m, a[1]);
+        if (!keepZeros)
+          return r;
+        Value zero = arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, 0.0));
+        Value nz = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UNE,
+                                         a[2], zero);
+        return arith::SelectOp::create(nb, nl, nz, r, zero);
+      });
+      Value newW = tb.ewise({w, newV}, [&](OpBuilder &nb, Location nl,
+                                           ValueRange a) -> Value {
+        Value s = arith::MulFOp::create(nb, nl, a[1], eta);
+        Value r = arith::SubFOp::create(nb, nl, a[0], s);
+        if (!keepZeros)
+          return r;
+        Value zero = arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, 0.0));
+        Value nz = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UNE,
+                                         a[0], zero);
+        return arith::SelectOp::create(nb, nl, nz, r, zero);
+      });
+      newWeights.push_back(newW);
+      newMomenta.push_back(newV);
+    }
+
+    // Duty cycles (eq. 1) from this batch's k-winners outputs.
+    SmallVector<Value> newDuty;
+    for (unsigned i : duty) {
+      Value d = entry->getArgument(i);
+      Value updated = d;
+      for (auto [arg, y] : dutyUpdates)
+        if (arg == d)
+          updated = DutyCycleUpdateOp::create(
+                        b, loc, d.getType(), /*new_seen=*/Type(), updated, y,
+                        /*seen=*/Value(), b.getF64FloatAttr(dutyAlpha),
+                        /*period=*/IntegerAttr())
+                        .getNewDutyCycle();
+      newDuty.push_back(updated);
+    }
+
+    SmallVector<Value> rets = {loss};
+    llvm::append_range(rets, newWeights);
+    llvm::append_range(rets, newMomenta);
+    llvm::append_range(rets, newDuty);
+    func::ReturnOp::create(b, loc, rets);
+    return success();
+  }
+
+  LogicalResult backward(TensorBuilder &tb, Operation *op, Value dy,
+                         function_ref<void(Value, Value)> accumulate) {
+    if (auto linear = dyn_cast<LinearOp>(op)) {
+      Value x = linear.getInput(), w = linear.getWeight();
+      auto xType = cast<RankedTensorType>(x.getType());
+      auto wType = dyn_cast<RankedTensorType>(w.getType());
+      if (xType.getRank() != 2 || !wType)
+        return op->emitError("train-step generation: 'sparsenn.linear' "
+                             "needs a [B, in] input and float weights");
+      // dX[b, i] = Σ_o dY[b, o] W[o, i]; dW[o, i] = Σ_b dY[b, o] X[b, i].
+      accumulate(x, tb.contract(dy, tb.map(3, {0, 2}), w, tb.map(3, {2, 1}),
+                                xType));
+      accumulate(w, tb.contract(dy, tb.map(3, {2, 0}), x, tb.map(3, {2, 1}),
+                                wType));
+      if (Value bias = linear.getBias()) {
+        auto bType = cast<RankedTensorType>(bias.getType());
+        auto par = utils::IteratorType::parallel;
+        auto red = utils::IteratorType::reduction;
+        accumulate(bias, tb.generic(
+                             {dy}, bType, {tb.map(2, {1, 0}), tb.map(2, {0})},
+                             {par, red},
+                             [](OpBuilder &nb, Location nl,
+                                ValueRange a) -> Value {
+                               return arith::AddFOp::create(nb, nl, a[0], a[1]);
+                             },
+                             0.0));
+      }
+      return success();
+    }
+    // Gradient only where a reference value is positive / non-zero.
+    auto gate = [&](Value ref, arith::CmpFPredicate pred) {
+      return tb.ewise({dy, ref}, [&](OpBuilder &nb, Location nl,
+                                     ValueRange a) -> Value {
+        Value zero =
+            arith::ConstantOp::create(nb, nl, nb.getFloatAttr(a[0].getType(), 0.0));
+        Value keep = arith::CmpFOp::create(nb, nl, pred, a[1], zero);
+        return arith::SelectOp::create(nb, nl, keep, a[0], zero);
+      });
+    };
+    if (Value x = reluInput(op)) {
+      accumulate(x, gate(x, arith::CmpFPredicate::OGT));
+      return success();
+    }
+    if (auto kw = dyn_cast<KWinnersOp>(op)) {
+      // Only the winners pass their gradient (seed 000 [0047]).
+      accumulate(kw.getInput(),
+                 gate(kw.getResult(), arith::CmpFPredicate::UNE));
+      return success();
+    }
+    if (auto add = dyn_cast<arith::AddFOp>(op)) {
+      if (add.getLhs().getType() != add.getType() ||
+          add.getRhs().getType() != add.getType())
+        return op->emitError("train-step generation: broadcasting add");
+      accumulate(add.getLhs(), dy);
+      accumulate(add.getRhs(), dy);
+      return success();
+    }
+    return op->emitError("train-step generation: no backward rule for '")
+           << op->getName() << "'";
+  }
+};
+
+} // namespace

@@ -1,0 +1,160 @@
+"""`--sparsenn-generate-train-step` (seed 000 [0053]-[0067]): the compiled
+training step of a sparse MLP with k-winners and boosting, run with
+sparse-run, against PyTorch autograd on the same forward pass (the
+k-winners mask from python/sparsenn/functional.py, gradient through the
+winners only).
+
+Tolerances: loss and updated weights relative 1e-5 (fp32 sums reordered);
+the duty cycles follow eq. 1 exactly as functional.duty_cycle_update does;
+fixed fan-in zeros stay zero. A short run on a toy problem checks that the
+loss falls."""
+
+import os
+import subprocess
+import tempfile
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from sparsenn import functional as ref  # noqa: E402
+from sparsenn.mlirgen import ttype  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SPARSE_OPT = os.environ.get("SPARSE_OPT", os.path.join(ROOT, "build", "bin", "sparse-opt"))
+SPARSE_RUN = os.environ.get("SPARSE_RUN", os.path.join(ROOT, "build", "bin", "sparse-run"))
+pytestmark = pytest.mark.skipif(
+    not (os.path.exists(SPARSE_OPT) and os.path.exists(SPARSE_RUN)),
+    reason="sparse-opt / sparse-run not built")
+
+B, IN, HID, OUT, K = 6, 10, 16, 4, 4
+
+
+def forward_ir(fixed):
+    sp = " {sparsity = #sparsenn.sparsity<density = 0.5>}" if fixed else ""
+    return f"""func.func @forward(%x: {ttype((B, IN))}, %w1: {ttype((HID, IN))} {{sparsenn.trainable}},
+    %b1: {ttype((HID,))} {{sparsenn.trainable}}, %duty: {ttype((HID,))} {{sparsenn.duty_cycle}},
+    %w2: {ttype((OUT, HID))} {{sparsenn.trainable}}, %b2: {ttype((OUT,))} {{sparsenn.trainable}}) -> {ttype((B, OUT))} {{
+  %h = sparsenn.linear %x, %w1, %b1{sp} : {ttype((B, IN))}, {ttype((HID, IN))}, {ttype((HID,))} -> {ttype((B, HID))}
+  %k = sparsenn.kwinners <global> %h duty_cycle %duty k = {K} boost = 1.5 break_ties relu : {ttype((B, HID))}, {ttype((HID,))} -> {ttype((B, HID))}
+  %y = sparsenn.linear %k, %w2, %b2 : {ttype((B, HID))}, {ttype((OUT, HID))}, {ttype((OUT,))} -> {ttype((B, OUT))}
+  return %y : {ttype((B, OUT))}
+}}
+"""
+
+
+def compile_step(options, fixed=False):
+    proc = subprocess.run([SPARSE_OPT, "-", f"--sparsenn-generate-train-step={options}"],
+                          input=forward_ir(fixed), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def run(module, inputs, entry="forward_train_step"):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "m.mlir")
+        with open(path, "w") as f:
+            f.write(module)
+        args = [SPARSE_RUN, path, "--entry", entry, "--output-dir", tmp]
+        for i, a in enumerate(inputs):
+            p = os.path.join(tmp, f"in{i}.npy")
+            np.save(p, np.ascontiguousarray(a))
+            args += ["--input", p]
+        proc = subprocess.run(args, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        outs, i = [], 0
+        while os.path.exists(os.path.join(tmp, f"result{i}.npy")):
+            outs.append(np.load(os.path.join(tmp, f"result{i}.npy")))
+            i += 1
+        return outs
+
+
+def params(rng, fixed=False):
+    w1 = rng.normal(0, 0.5, size=(HID, IN)).astype(np.float32)
+    if fixed:
+        w1[:, ::2] = 0  # fixed fan-in 5 of 10
+    return dict(w1=w1, b1=rng.normal(0, 0.1, size=HID).astype(np.float32),
+                duty=rng.uniform(0, 0.3, size=HID).astype(np.float32),
+                w2=rng.normal(0, 0.5, size=(OUT, HID)).astype(np.float32),
+                b2=rng.normal(0, 0.1, size=OUT).astype(np.float32))
+
+
+def torch_step(x, y, p, lr, mom, v, l1):
+    t = {k: torch.tensor(a, dtype=torch.float64, requires_grad=k != "duty") for k, a in p.items()}
+    h = torch.from_numpy(x).double() @ t["w1"].T + t["b1"]
+    mask = ref.kwinners_mask(h.detach(), K, mode="global", duty_cycles=t["duty"].detach(),
+                             boost_strength=1.5, break_ties=True)
+    k = torch.where(mask & (h > 0), h, torch.zeros_like(h))
+    z = k @ t["w2"].T + t["b2"]
+    loss = -(torch.from_numpy(y).double() * torch.log_softmax(z, 1)).sum(1).mean()
+    loss = loss + l1 * (t["w1"].abs().sum() + t["w2"].abs().sum())
+    loss.backward()
+    new, newv = {}, {}
+    for n in ("w1", "b1", "w2", "b2"):
+        g = t[n].grad.numpy()
+        newv[n] = mom * v[n] + g
+        new[n] = p[n] - lr * newv[n]
+    duty = ref.duty_cycle_update(t["duty"].detach(), k.detach(), alpha=0.01).numpy()
+    return float(loss), new, newv, duty
+
+
+def check_kwinners_reference():
+    """functional.kwinners_mask's keyword names, checked once."""
+    import inspect
+    sig = inspect.signature(ref.kwinners_mask)
+    return {"duty_cycles", "boost_strength", "break_ties"} <= set(sig.parameters)
+
+
+@pytest.mark.parametrize("lr,mom,l1", [(1.0, 0.0, 0.0), (0.1, 0.9, 0.0), (0.05, 0.5, 1e-3)])
+def test_step_matches_autograd(lr, mom, l1):
+    if not check_kwinners_reference():
+        pytest.skip("functional.kwinners_mask has another signature")
+    rng = np.random.default_rng(int(lr * 100 + mom * 10))
+    x = rng.normal(size=(B, IN)).astype(np.float32)
+    y = np.eye(OUT, dtype=np.float32)[rng.integers(0, OUT, size=B)]
+    p = params(rng)
+    v = {n: rng.normal(0, 0.01, size=p[n].shape).astype(np.float32) for n in ("w1", "b1", "w2", "b2")}
+    step = compile_step(f"lr={lr} momentum={mom} l1={l1} duty-alpha=0.01")
+    outs = run(step, [x, p["w1"], p["b1"], p["duty"], p["w2"], p["b2"], y,
+                      v["w1"], v["b1"], v["w2"], v["b2"]])
+    loss, new, newv, duty = torch_step(x, y, p, lr, mom, v, l1)
+    np.testing.assert_allclose(outs[0], loss, rtol=1e-5)
+    for i, n in enumerate(("w1", "b1", "w2", "b2")):
+        np.testing.assert_allclose(outs[1 + i], new[n], rtol=1e-5, atol=1e-6, err_msg=n)
+        np.testing.assert_allclose(outs[5 + i], newv[n], rtol=1e-5, atol=1e-6, err_msg=n)
+    np.testing.assert_allclose(outs[9], duty, rtol=1e-5, atol=1e-7)
+
+
+def test_fixed_fan_in_stays_sparse_and_loss_falls():
+    rng = np.random.default_rng(3)
+    p = params(rng, fixed=True)
+    zeros = p["w1"] == 0
+    step = compile_step("lr=0.2 momentum=0.9 duty-alpha=0.01", fixed=True)
+    # A separable toy problem: the class is the argmax of 4 input features.
+    x = rng.normal(size=(B, IN)).astype(np.float32)
+    y = np.eye(OUT, dtype=np.float32)[np.argmax(x[:, 1:1 + 2 * OUT:2], axis=1)]
+    v = {n: np.zeros_like(p[n]) for n in ("w1", "b1", "w2", "b2")}
+    losses = []
+    with tempfile.TemporaryDirectory():
+        for _ in range(25):
+            outs = run(step, [x, p["w1"], p["b1"], p["duty"], p["w2"], p["b2"], y,
+                              v["w1"], v["b1"], v["w2"], v["b2"]])
+            losses.append(float(outs[0]))
+            for i, n in enumerate(("w1", "b1", "w2", "b2")):
+                p[n], v[n] = outs[1 + i], outs[5 + i]
+            p["duty"] = outs[9]
+    assert (p["w1"][zeros] == 0).all()
+    assert losses[-1] < 0.5 * losses[0], losses
+
+
+def test_unsupported_op_is_refused():
+    ir = f"""func.func @forward(%x: {ttype((2, 3))}, %w: {ttype((4, 3))} {{sparsenn.trainable}}) -> {ttype((2, 4))} {{
+  %h = sparsenn.linear %x, %w : {ttype((2, 3))}, {ttype((4, 3))} -> {ttype((2, 4))}
+  %e = math.tanh %h : {ttype((2, 4))}
+  return %e : {ttype((2, 4))}
+}}"""
+    proc = subprocess.run([SPARSE_OPT, "-", "--sparsenn-generate-train-step"],
+                          input=ir, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "no backward rule for 'math.tanh'" in proc.stderr
