@@ -470,9 +470,7 @@ struct SparseNNGenerateTrainStepPass
       return success();
     }
     if (auto add = dyn_cast<arith::AddFOp>(op)) {
-      if (add.getLhs().getType() != add.getType() ||
-          add.getRhs().getType() != add.getType())
-        return op->emitError("train-step generation: broadcasting add");
+      // arith.addf has one type for operands and result: no broadcast.
       accumulate(add.getLhs(), dy);
       accumulate(add.getRhs(), dy);
       return success();

@@ -1,0 +1,22 @@
+// RUN: sparse-opt %s --sparsenn-generate-train-step="lr=0.5 momentum=0.9" | FileCheck %s
+
+// The step takes forward's arguments, the targets and one momentum per
+// trainable argument; it returns the loss, the new weights, the new momenta
+// and the new duty cycles. The forward pass is cloned, the loss is a mean
+// softmax cross-entropy, the backward pass contracts over the batch.
+// CHECK-LABEL: func.func @forward(
+// CHECK-LABEL: func.func @forward_train_step(
+// CHECK-SAME:    %[[X:.+]]: tensor<2x3xf32>, %[[W:.+]]: tensor<4x3xf32>, %[[D:.+]]: tensor<4xf32>, %[[Y:.+]]: tensor<2x4xf32>, %[[V:.+]]: tensor<4x3xf32>)
+// CHECK-SAME:    -> (tensor<f32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<4xf32>)
+// CHECK:         %[[H:.+]] = sparsenn.linear %[[X]], %[[W]] {sparsity = #sparsenn.sparsity<density = 5.000000e-01>}
+// CHECK:         %[[K:.+]] = sparsenn.kwinners <global> %[[H]] duty_cycle %[[D]]
+// CHECK:         math.exp
+// CHECK:         math.log
+// CHECK:         arith.cmpf une
+// CHECK:         %[[ND:.+]] = sparsenn.duty_cycle_update %[[D]], %[[K]] alpha = 1.000000e-03
+// CHECK:         return %{{.+}}, %{{.+}}, %{{.+}}, %[[ND]] : tensor<f32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<4xf32>
+func.func @forward(%x: tensor<2x3xf32>, %w: tensor<4x3xf32> {sparsenn.trainable}, %d: tensor<4xf32> {sparsenn.duty_cycle}) -> tensor<2x4xf32> {
+  %h = sparsenn.linear %x, %w {sparsity = #sparsenn.sparsity<density = 0.5>} : tensor<2x3xf32>, tensor<4x3xf32> -> tensor<2x4xf32>
+  %k = sparsenn.kwinners <global> %h duty_cycle %d k = 2 boost = 1.0 relu : tensor<2x4xf32>, tensor<4xf32> -> tensor<2x4xf32>
+  return %k : tensor<2x4xf32>
+}
