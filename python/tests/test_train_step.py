@@ -158,3 +158,59 @@ def test_unsupported_op_is_refused():
                           input=ir, capture_output=True, text=True)
     assert proc.returncode != 0
     assert "no backward rule for 'math.tanh'" in proc.stderr
+
+
+def cnn_ir():
+    return f"""func.func @forward(%x: {ttype((2, 1, 8, 8))}, %w1: {ttype((4, 1, 3, 3))} {{sparsenn.trainable}},
+    %b1: {ttype((4,))} {{sparsenn.trainable}}, %w2: {ttype((6, 4, 3, 3))} {{sparsenn.trainable}},
+    %w3: {ttype((5, 24))} {{sparsenn.trainable}}) -> {ttype((2, 5))} {{
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant -3.40282347E+38 : f32
+  %c1 = sparsenn.conv2d %x, %w1, %b1 {{padding = array<i64: 1, 1, 1, 1>}} : {ttype((2, 1, 8, 8))}, {ttype((4, 1, 3, 3))}, {ttype((4,))} -> {ttype((2, 4, 8, 8))}
+  %e = tensor.empty() : {ttype((2, 4, 8, 8))}
+  %r = linalg.generic {{indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}} ins(%c1 : {ttype((2, 4, 8, 8))}) outs(%e : {ttype((2, 4, 8, 8))}) {{
+  ^bb0(%in: f32, %o: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  }} -> {ttype((2, 4, 8, 8))}
+  %win = tensor.empty() : tensor<2x2xf32>
+  %pe = tensor.empty() : {ttype((2, 4, 4, 4))}
+  %pf = linalg.fill ins(%ninf : f32) outs(%pe : {ttype((2, 4, 4, 4))}) -> {ttype((2, 4, 4, 4))}
+  %p = linalg.pooling_nchw_max {{dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}} ins(%r, %win : {ttype((2, 4, 8, 8))}, tensor<2x2xf32>) outs(%pf : {ttype((2, 4, 4, 4))}) -> {ttype((2, 4, 4, 4))}
+  %k = sparsenn.kwinners <global> %p k = 20 relu : {ttype((2, 4, 4, 4))} -> {ttype((2, 4, 4, 4))}
+  %c2 = sparsenn.conv2d %k, %w2 : {ttype((2, 4, 4, 4))}, {ttype((6, 4, 3, 3))} -> {ttype((2, 6, 2, 2))}
+  %f = tensor.collapse_shape %c2 [[0], [1, 2, 3]] : {ttype((2, 6, 2, 2))} into {ttype((2, 24))}
+  %y = sparsenn.linear %f, %w3 : {ttype((2, 24))}, {ttype((5, 24))} -> {ttype((2, 5))}
+  return %y : {ttype((2, 5))}
+}}
+"""
+
+
+def test_cnn_step_matches_autograd():
+    """conv (padding 1) -> relu -> max-pool 2x2 -> k-winners -> conv ->
+    flatten -> linear: one step with lr 1, no momentum, so the update is the
+    gradient."""
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(2, 1, 8, 8)).astype(np.float32)
+    y = np.eye(5, dtype=np.float32)[[1, 3]]
+    p = dict(w1=rng.normal(0, 0.5, size=(4, 1, 3, 3)), b1=rng.normal(0, 0.1, size=4),
+             w2=rng.normal(0, 0.3, size=(6, 4, 3, 3)), w3=rng.normal(0, 0.3, size=(5, 24)))
+    p = {k: v.astype(np.float32) for k, v in p.items()}
+    proc = subprocess.run([SPARSE_OPT, "-", "--sparsenn-generate-train-step=lr=1.0 momentum=0.0"],
+                          input=cnn_ir(), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    zeros = [np.zeros_like(p[n]) for n in ("w1", "b1", "w2", "w3")]
+    outs = run(proc.stdout, [x, p["w1"], p["b1"], p["w2"], p["w3"], y] + zeros)
+
+    t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in p.items()}
+    F = torch.nn.functional
+    h = F.max_pool2d(F.relu(F.conv2d(torch.from_numpy(x).double(), t["w1"], t["b1"], padding=1)), 2)
+    mask = ref.kwinners_mask(h.detach(), 20, mode="global")
+    h = torch.where(mask & (h > 0), h, torch.zeros_like(h))
+    z = F.conv2d(h, t["w2"]).reshape(2, 24) @ t["w3"].T
+    loss = -(torch.from_numpy(y).double() * torch.log_softmax(z, 1)).sum(1).mean()
+    loss.backward()
+    np.testing.assert_allclose(outs[0], float(loss), rtol=1e-5)
+    for i, n in enumerate(("w1", "b1", "w2", "w3")):
+        np.testing.assert_allclose(p[n] - outs[1 + i], t[n].grad.numpy(), rtol=1e-4, atol=1e-6,
+                                   err_msg=n)

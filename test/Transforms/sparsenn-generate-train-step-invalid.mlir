@@ -39,3 +39,26 @@ func.func @forward(%x: tensor<2x3xf32>, %w: tensor<4x3xf32> {sparsenn.trainable}
   %t = math.tanh %h : tensor<2x4xf32>
   return %t : tensor<2x4xf32>
 }
+
+// -----
+
+func.func @forward(%x: tensor<1x1x6x6xf32>, %w: tensor<2x1x3x3xf32> {sparsenn.trainable}) -> tensor<1x8xf32> {
+  // expected-error @+1 {{train-step generation: 'sparsenn.conv2d' backward needs float weights, groups 1, stride 1 and dilation 1}}
+  %c = sparsenn.conv2d %x, %w {strides = array<i64: 2, 2>} : tensor<1x1x6x6xf32>, tensor<2x1x3x3xf32> -> tensor<1x2x2x2xf32>
+  %f = tensor.collapse_shape %c [[0], [1, 2, 3]] : tensor<1x2x2x2xf32> into tensor<1x8xf32>
+  return %f : tensor<1x8xf32>
+}
+
+// -----
+
+func.func @forward(%x: tensor<1x1x5x5xf32>, %w: tensor<2x1x1x1xf32> {sparsenn.trainable}) -> tensor<1x32xf32> {
+  %ninf = arith.constant -3.40282347E+38 : f32
+  %c = sparsenn.conv2d %x, %w : tensor<1x1x5x5xf32>, tensor<2x1x1x1xf32> -> tensor<1x2x5x5xf32>
+  %win = tensor.empty() : tensor<2x2xf32>
+  %pe = tensor.empty() : tensor<1x2x4x4xf32>
+  %pf = linalg.fill ins(%ninf : f32) outs(%pe : tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  // expected-error @+1 {{train-step generation: max-pooling backward needs non-overlapping windows (kernel = stride) that tile the input}}
+  %p = linalg.pooling_nchw_max {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>} ins(%c, %win : tensor<1x2x5x5xf32>, tensor<2x2xf32>) outs(%pf : tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %f = tensor.collapse_shape %p [[0], [1, 2, 3]] : tensor<1x2x4x4xf32> into tensor<1x32xf32>
+  return %f : tensor<1x32xf32>
+}

@@ -16,9 +16,11 @@
 //
 // Marks: argument attribute `sparsenn.trainable` (weights, biases) and
 // `sparsenn.duty_cycle` (k-winners state). Backward rules: sparsenn.linear
-// (rank 2), relu (arith.maximumf / maxnumf with a zero constant, or a
-// linalg.generic computing it), sparsenn.kwinners (gradient only through
-// the winners), arith.addf. Any other op on the gradient path is refused
+// (rank 2), sparsenn.conv2d (groups 1, stride 1, dilation 1, any padding),
+// relu (arith.maximumf / maxnumf with a zero constant, or a linalg.generic
+// computing it), sparsenn.kwinners (gradient only through the winners),
+// linalg.pooling_nchw_max with non-overlapping windows, flatten
+// (tensor.collapse_shape), arith.addf. Any other op on the gradient path is refused
 // with an error naming it.
 //
 //===----------------------------------------------------------------------===//
@@ -420,6 +422,145 @@ struct SparseNNGenerateTrainStepPass
     return success();
   }
 
+  /// Conv2d (groups 1, dilation 1, stride 1), with Xp the zero-padded
+  /// input: dW[o,c,kh,kw] = Σ dY[n,o,y,x]·Xp[n,c,y+kh,x+kw];
+  /// dXp[n,c,i,j] = Σ dYp[n,o,i−kh+KH−1,j−kw+KW−1]·W[o,c,kh,kw] with dY
+  /// padded by KH−1, KW−1 (a full correlation), then cropped to X.
+  LogicalResult backwardConv(TensorBuilder &tb, Conv2DOp conv, Value dy,
+                             function_ref<void(Value, Value)> accumulate) {
+    OpBuilder &b = tb.b;
+    Location loc = tb.loc;
+    auto wType = dyn_cast<RankedTensorType>(conv.getWeight().getType());
+    if (!wType || conv.getGroups() != 1 ||
+        llvm::any_of(conv.getStrides(), [](int64_t v) { return v != 1; }) ||
+        llvm::any_of(conv.getDilations(), [](int64_t v) { return v != 1; }))
+      return conv.emitError("train-step generation: 'sparsenn.conv2d' "
+                            "backward needs float weights, groups 1, stride 1 "
+                            "and dilation 1");
+    Value x = conv.getInput(), w = conv.getWeight();
+    auto xType = conv.getInput().getType();
+    auto dyType = cast<RankedTensorType>(dy.getType());
+    Type elt = xType.getElementType();
+    ArrayRef<int64_t> pad = conv.getPadding(); // top, bottom, left, right
+    int64_t kh = wType.getDimSize(2), kw = wType.getDimSize(3);
+    auto padded = [&](Value v, ArrayRef<int64_t> p) -> Value {
+      if (llvm::all_of(p, [](int64_t q) { return q == 0; }))
+        return v;
+      auto t = cast<RankedTensorType>(v.getType());
+      SmallVector<int64_t> shape(t.getShape());
+      shape[2] += p[0] + p[1];
+      shape[3] += p[2] + p[3];
+      SmallVector<OpFoldResult> low = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                       b.getIndexAttr(p[0]),
+                                       b.getIndexAttr(p[2])};
+      SmallVector<OpFoldResult> high = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                        b.getIndexAttr(p[1]),
+                                        b.getIndexAttr(p[3])};
+      return tensor::PadOp::create(b, loc, RankedTensorType::get(shape, elt),
+                                   v, low, high, tb.zero(elt));
+    };
+    auto par = utils::IteratorType::parallel;
+    auto red = utils::IteratorType::reduction;
+    SmallVector<utils::IteratorType> its = {par, par, par, par, red, red, red};
+    auto d = [&](unsigned i) { return b.getAffineDimExpr(i); };
+    auto map4 = [&](AffineExpr a, AffineExpr e1, AffineExpr e2, AffineExpr e3) {
+      return AffineMap::get(7, 0, {a, e1, e2, e3}, b.getContext());
+    };
+    auto macc = [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+      Value m = arith::MulFOp::create(nb, nl, a[0], a[1]);
+      return arith::AddFOp::create(nb, nl, m, a[2]);
+    };
+    Value xp = padded(x, pad);
+    // Weight gradient: loops (o, c, kh, kw, n, y, x).
+    accumulate(w, tb.generic({dy, xp}, wType,
+                             {map4(d(4), d(0), d(5), d(6)),
+                              map4(d(4), d(1), d(5) + d(2), d(6) + d(3)),
+                              map4(d(0), d(1), d(2), d(3))},
+                             its, macc, 0.0));
+    // Bias gradient: Σ over n, y, x.
+    if (Value bias = conv.getBias()) {
+      auto bType = cast<RankedTensorType>(bias.getType());
+      accumulate(bias,
+                 tb.generic({dy}, bType,
+                            {AffineMap::get(4, 0, {d(1), d(0), d(2), d(3)},
+                                            b.getContext()),
+                             AffineMap::get(4, 0, {d(0)}, b.getContext())},
+                            {par, red, red, red},
+                            [](OpBuilder &nb, Location nl,
+                               ValueRange a) -> Value {
+                              return arith::AddFOp::create(nb, nl, a[0], a[1]);
+                            },
+                            0.0));
+    }
+    // Input gradient: loops (n, c, i, j, o, kh, kw).
+    Value dyp = padded(dy, {kh - 1, kh - 1, kw - 1, kw - 1});
+    auto xpType = cast<RankedTensorType>(xp.getType());
+    Value dxp = tb.generic(
+        {dyp, w}, xpType,
+        {map4(d(0), d(4), d(2) - d(5) + (kh - 1), d(3) - d(6) + (kw - 1)),
+         map4(d(4), d(1), d(5), d(6)), map4(d(0), d(1), d(2), d(3))},
+        its, macc, 0.0);
+    (void)dyType;
+    Value dx = dxp;
+    if (xp != x) {
+      SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                           b.getIndexAttr(pad[0]),
+                                           b.getIndexAttr(pad[2])};
+      SmallVector<OpFoldResult> sizes, strides(4, b.getIndexAttr(1));
+      for (int64_t v : xType.getShape())
+        sizes.push_back(b.getIndexAttr(v));
+      dx = tensor::ExtractSliceOp::create(b, loc, xType, dxp, offsets, sizes,
+                                          strides);
+    }
+    accumulate(x, dx);
+    return success();
+  }
+
+  /// Max pooling with non-overlapping windows (kernel = stride, dilation
+  /// 1): each input element receives its window's gradient where it equals
+  /// the window's maximum (ties all receive it).
+  LogicalResult
+  backwardMaxPool(TensorBuilder &tb, linalg::PoolingNchwMaxOp pool, Value dy,
+                  function_ref<void(Value, Value)> accumulate) {
+    OpBuilder &b = tb.b;
+    Value x = pool.getDpsInputs()[0], window = pool.getDpsInputs()[1];
+    auto xType = cast<RankedTensorType>(x.getType());
+    auto winShape = cast<RankedTensorType>(window.getType()).getShape();
+    SmallVector<int64_t> strides, dilations;
+    for (const APInt &v : pool.getStrides().getValues<APInt>())
+      strides.push_back(v.getSExtValue());
+    for (const APInt &v : pool.getDilations().getValues<APInt>())
+      dilations.push_back(v.getSExtValue());
+    auto yShape = cast<RankedTensorType>(dy.getType()).getShape();
+    if (strides[0] != winShape[0] || strides[1] != winShape[1] ||
+        dilations[0] != 1 || dilations[1] != 1 ||
+        yShape[2] * strides[0] != xType.getDimSize(2) ||
+        yShape[3] * strides[1] != xType.getDimSize(3))
+      return pool.emitError("train-step generation: max-pooling backward "
+                            "needs non-overlapping windows (kernel = stride) "
+                            "that tile the input");
+    auto d = [&](unsigned i) { return b.getAffineDimExpr(i); };
+    AffineMap id = b.getMultiDimIdentityMap(4);
+    AffineMap down = AffineMap::get(
+        4, 0, {d(0), d(1), d(2).floorDiv(strides[0]), d(3).floorDiv(strides[1])},
+        b.getContext());
+    Value y = pool->getResult(0);
+    auto par = utils::IteratorType::parallel;
+    accumulate(x, tb.generic({x, y, dy}, xType, {id, down, down, id},
+                             {par, par, par, par},
+                             [](OpBuilder &nb, Location nl,
+                                ValueRange a) -> Value {
+                               Value hit = arith::CmpFOp::create(
+                                   nb, nl, arith::CmpFPredicate::OEQ, a[0],
+                                   a[1]);
+                               Value zero = arith::ConstantOp::create(
+                                   nb, nl, nb.getFloatAttr(a[0].getType(), 0.0));
+                               return arith::SelectOp::create(nb, nl, hit,
+                                                              a[2], zero);
+                             }));
+    return success();
+  }
+
   LogicalResult backward(TensorBuilder &tb, Operation *op, Value dy,
                          function_ref<void(Value, Value)> accumulate) {
     if (auto linear = dyn_cast<LinearOp>(op)) {
@@ -449,6 +590,17 @@ struct SparseNNGenerateTrainStepPass
       }
       return success();
     }
+    if (auto conv = dyn_cast<Conv2DOp>(op))
+      return backwardConv(tb, conv, dy, accumulate);
+    if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op)) {
+      accumulate(collapse.getSrc(),
+                 tensor::ExpandShapeOp::create(
+                     tb.b, tb.loc, collapse.getSrcType(), dy,
+                     collapse.getReassociationIndices()));
+      return success();
+    }
+    if (auto pool = dyn_cast<linalg::PoolingNchwMaxOp>(op))
+      return backwardMaxPool(tb, pool, dy, accumulate);
     // Gradient only where a reference value is positive / non-zero.
     auto gate = [&](Value ref, arith::CmpFPredicate pred) {
       return tb.ewise({dy, ref}, [&](OpBuilder &nb, Location nl,

@@ -261,9 +261,11 @@ def SparseNNGenerateTrainStepPass
 
     loss = mean softmax cross-entropy against the targets (rows summing to
     1) + `l1`·Σ|W| over weights of rank ≥ 2 (eq. 11); an analytic backward
-    pass (sparsenn.linear on [B, in], relu as max(x, 0) in arith or
+    pass (sparsenn.linear on [B, in], sparsenn.conv2d with groups 1,
+    stride 1, dilation 1 and any padding, relu as max(x, 0) in arith or
     linalg.generic, sparsenn.kwinners with the gradient through the winners
-    only, arith.addf); SGD with momentum, v' = μ·v + g, w' = w − lr·v'.
+    only, linalg.pooling_nchw_max with non-overlapping windows, flatten as
+    tensor.collapse_shape, arith.addf); SGD with momentum, v' = μ·v + g, w' = w − lr·v'.
     Weights read by a layer with a `sparsity` fact keep their zeros (fixed
     fan-in, seed 000 [0057]); duty cycles are updated with eq. 1 (`duty-alpha`)
     from the batch's k-winners outputs. Any other op on the gradient path is
