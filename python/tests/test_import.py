@@ -19,10 +19,7 @@ changes the outputs).
 
 Needs build/bin/sparse-opt and sparse-run (or $SPARSE_OPT / $SPARSE_RUN)."""
 
-import os
 import re
-import subprocess
-import tempfile
 
 import numpy as np
 import pytest
@@ -31,39 +28,17 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 from sparsenn.mlirgen import ttype  # noqa: E402
+import harness  # noqa: E402
+from harness import TOOLS_BUILT, opt  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SPARSE_OPT = os.environ.get("SPARSE_OPT", os.path.join(ROOT, "build", "bin", "sparse-opt"))
-SPARSE_RUN = os.environ.get("SPARSE_RUN", os.path.join(ROOT, "build", "bin", "sparse-run"))
-
-pytestmark = pytest.mark.skipif(
-    not (os.path.exists(SPARSE_OPT) and os.path.exists(SPARSE_RUN)),
-    reason="sparse-opt / sparse-run not built")
+pytestmark = pytest.mark.skipif(not TOOLS_BUILT, reason="sparse-opt / sparse-run not built")
 
 TOSA_TO_LINALG = ("--pass-pipeline=builtin.module(func.func(tosa-to-linalg-named,"
                   "tosa-to-linalg),tosa-to-arith,tosa-to-tensor,canonicalize)")
 
 
-def opt(module, *args):
-    proc = subprocess.run([SPARSE_OPT, "-", *args], input=module,
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
-
-
 def run(module, inputs, entry):
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "m.mlir")
-        with open(path, "w") as f:
-            f.write(module)
-        args = [SPARSE_RUN, path, "--entry", entry, "--output-dir", tmp]
-        for i, a in enumerate(inputs):
-            p = os.path.join(tmp, f"in{i}.npy")
-            np.save(p, a)
-            args += ["--input", p]
-        proc = subprocess.run(args, capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr
-        return np.load(os.path.join(tmp, "result0.npy"))
+    return harness.run(module, inputs, entry)[0]
 
 
 def rel_err(got, want):

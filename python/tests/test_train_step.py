@@ -9,9 +9,7 @@ the duty cycles follow eq. 1 exactly as functional.duty_cycle_update does;
 fixed fan-in zeros stay zero. A short run on a toy problem checks that the
 loss falls."""
 
-import os
 import subprocess
-import tempfile
 
 import numpy as np
 import pytest
@@ -20,13 +18,10 @@ torch = pytest.importorskip("torch")
 
 from sparsenn import functional as ref  # noqa: E402
 from sparsenn.mlirgen import ttype  # noqa: E402
+import harness  # noqa: E402
+from harness import SPARSE_OPT, TOOLS_BUILT, opt  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SPARSE_OPT = os.environ.get("SPARSE_OPT", os.path.join(ROOT, "build", "bin", "sparse-opt"))
-SPARSE_RUN = os.environ.get("SPARSE_RUN", os.path.join(ROOT, "build", "bin", "sparse-run"))
-pytestmark = pytest.mark.skipif(
-    not (os.path.exists(SPARSE_OPT) and os.path.exists(SPARSE_RUN)),
-    reason="sparse-opt / sparse-run not built")
+pytestmark = pytest.mark.skipif(not TOOLS_BUILT, reason="sparse-opt / sparse-run not built")
 
 B, IN, HID, OUT, K = 6, 10, 16, 4, 4
 
@@ -45,29 +40,11 @@ def forward_ir(fixed):
 
 
 def compile_step(options, fixed=False):
-    proc = subprocess.run([SPARSE_OPT, "-", f"--sparsenn-generate-train-step={options}"],
-                          input=forward_ir(fixed), capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
+    return opt(forward_ir(fixed), f"--sparsenn-generate-train-step={options}")
 
 
 def run(module, inputs, entry="forward_train_step"):
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "m.mlir")
-        with open(path, "w") as f:
-            f.write(module)
-        args = [SPARSE_RUN, path, "--entry", entry, "--output-dir", tmp]
-        for i, a in enumerate(inputs):
-            p = os.path.join(tmp, f"in{i}.npy")
-            np.save(p, np.ascontiguousarray(a))
-            args += ["--input", p]
-        proc = subprocess.run(args, capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr
-        outs, i = [], 0
-        while os.path.exists(os.path.join(tmp, f"result{i}.npy")):
-            outs.append(np.load(os.path.join(tmp, f"result{i}.npy")))
-            i += 1
-        return outs
+    return harness.run(module, inputs, entry)
 
 
 def params(rng, fixed=False):
@@ -136,14 +113,13 @@ def test_fixed_fan_in_stays_sparse_and_loss_falls():
     y = np.eye(OUT, dtype=np.float32)[np.argmax(x[:, 1:1 + 2 * OUT:2], axis=1)]
     v = {n: np.zeros_like(p[n]) for n in ("w1", "b1", "w2", "b2")}
     losses = []
-    with tempfile.TemporaryDirectory():
-        for _ in range(25):
-            outs = run(step, [x, p["w1"], p["b1"], p["duty"], p["w2"], p["b2"], y,
-                              v["w1"], v["b1"], v["w2"], v["b2"]])
-            losses.append(float(outs[0]))
-            for i, n in enumerate(("w1", "b1", "w2", "b2")):
-                p[n], v[n] = outs[1 + i], outs[5 + i]
-            p["duty"] = outs[9]
+    for _ in range(25):
+        outs = run(step, [x, p["w1"], p["b1"], p["duty"], p["w2"], p["b2"], y,
+                          v["w1"], v["b1"], v["w2"], v["b2"]])
+        losses.append(float(outs[0]))
+        for i, n in enumerate(("w1", "b1", "w2", "b2")):
+            p[n], v[n] = outs[1 + i], outs[5 + i]
+        p["duty"] = outs[9]
     assert (p["w1"][zeros] == 0).all()
     assert losses[-1] < 0.5 * losses[0], losses
 

@@ -7,10 +7,6 @@ Masks must be identical except for coefficients within 1e-6 (relative to
 the weights' spread) of the threshold, where f32 vs f64 statistics may
 round differently; losses match to relative 1e-6."""
 
-import os
-import subprocess
-import tempfile
-
 import numpy as np
 import pytest
 
@@ -18,29 +14,9 @@ torch = pytest.importorskip("torch")
 
 from sparsenn import losses, pruning  # noqa: E402
 from sparsenn.mlirgen import ttype  # noqa: E402
+from harness import TOOLS_BUILT, run  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SPARSE_RUN = os.environ.get("SPARSE_RUN", os.path.join(ROOT, "build", "bin", "sparse-run"))
-pytestmark = pytest.mark.skipif(not os.path.exists(SPARSE_RUN), reason="sparse-run not built")
-
-
-def run(module, inputs, entry="main"):
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "m.mlir")
-        with open(path, "w") as f:
-            f.write(module)
-        args = [SPARSE_RUN, path, "--entry", entry, "--output-dir", tmp]
-        for i, a in enumerate(inputs):
-            p = os.path.join(tmp, f"in{i}.npy")
-            np.save(p, a)
-            args += ["--input", p]
-        proc = subprocess.run(args, capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr
-        outs, i = [], 0
-        while os.path.exists(os.path.join(tmp, f"result{i}.npy")):
-            outs.append(np.load(os.path.join(tmp, f"result{i}.npy")))
-            i += 1
-        return outs
+pytestmark = pytest.mark.skipif(not TOOLS_BUILT, reason="sparse-opt / sparse-run not built")
 
 
 CASES = [
