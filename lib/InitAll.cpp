@@ -4,12 +4,14 @@
 #include "sparsenn/Conversion/Passes.h"
 #include "sparsenn/Dialect/SparseNN/IR/SparseNNDialect.h"
 #include "sparsenn/Dialect/SparseNN/Transforms/Passes.h"
+#include "sparsenn/Pipelines/GPUPipeline.h"
 #include "sparsenn/Pipelines/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 
 void mlir::sparsenn::registerSparseNNDialect(DialectRegistry &registry) {
   registry.insert<SparseNNDialect>();
@@ -23,6 +25,9 @@ void mlir::sparsenn::registerAllDialects(DialectRegistry &registry) {
   // dialect.
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
+  // gpu-module-to-binary (sparsenn-lower-to-nvvm) translates device code to
+  // LLVM IR inside the pass: it needs the translation interfaces.
+  mlir::registerAllToLLVMIRTranslations(registry);
 }
 
 void mlir::sparsenn::registerSparseNNPassesAndPipelines() {
@@ -32,6 +37,7 @@ void mlir::sparsenn::registerSparseNNPassesAndPipelines() {
     registerSparseNNPasses();
     registerSparseNNConversionPasses();
     registerSparseNNPipelines();
+    registerSparseNNGPUPipelines();
     return true;
   }();
   (void)registered;

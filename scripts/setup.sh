@@ -36,3 +36,5 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
     -DPython3_EXECUTABLE=/usr/bin/python3 >/dev/null
 fi
 cmake --build "$BUILD_DIR"
+# ptxas for the gpu.ptxas test (PTX for sm_90 assembled without a GPU).
+BUILD_DIR="$BUILD_DIR" ./scripts/fetch-ptxas.sh

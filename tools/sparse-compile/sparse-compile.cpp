@@ -1,6 +1,7 @@
 //===- sparse-compile.cpp - ahead-of-time compile a module to a .so -------===//
 //
 //   sparse-compile FILE.mlir -o libmodel.so
+//   sparse-compile --gpu FILE.mlir -o libmodel.so     (NVIDIA GPU, sm_90)
 //
 // Lowers the module with `sparsenn-lower-to-llvm`, gives every public
 // function a C interface (`_mlir_ciface_<name>`, see
@@ -11,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "sparsenn/InitAll.h"
+#include "sparsenn/Pipelines/GPUPipeline.h"
 #include "sparsenn/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -21,6 +23,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -52,6 +55,18 @@ llvm::cl::opt<bool> keepObject("keep-object",
                                llvm::cl::desc("Also keep OUTPUT.o"),
                                llvm::cl::init(false));
 
+llvm::cl::opt<bool> useGPU(
+    "gpu",
+    llvm::cl::desc("Compile for an NVIDIA GPU (sparsenn-lower-to-nvvm); the "
+                   "library embeds the device code and the CUDA launch "
+                   "runtime (runtime/include/sparsenn/Runtime/GPU.h)"),
+    llvm::cl::init(false));
+llvm::cl::opt<std::string> gpuOptions(
+    "gpu-options",
+    llvm::cl::desc("Options of sparsenn-lower-to-nvvm, e.g. 'chip=sm_90 "
+                   "format=fatbin'"),
+    llvm::cl::init(""));
+
 [[noreturn]] void fail(const llvm::Twine &message) {
   llvm::errs() << "sparse-compile: error: " << message << "\n";
   std::exit(1);
@@ -59,15 +74,17 @@ llvm::cl::opt<bool> keepObject("keep-object",
 
 // The runtime archive next to the tool (bin/../lib, in the build tree and in
 // an installed tree alike), else the one the build made.
-std::string runtimeLibrary(const char *argv0) {
+std::string runtimeLibrary(const char *argv0,
+                           const char *name = "libSparseNNRuntime.a",
+                           const char *fallback = SPARSENN_RUNTIME_LIBRARY) {
   std::string exe = llvm::sys::fs::getMainExecutable(
       argv0, reinterpret_cast<void *>(reinterpret_cast<intptr_t>(&fail)));
   llvm::SmallString<256> path(
       llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
-  llvm::sys::path::append(path, "lib", "libSparseNNRuntime.a");
+  llvm::sys::path::append(path, "lib", name);
   if (!exe.empty() && llvm::sys::fs::exists(path))
     return std::string(path);
-  return SPARSENN_RUNTIME_LIBRARY;
+  return fallback;
 }
 
 } // namespace
@@ -119,8 +136,13 @@ int main(int argc, char **argv) {
     fail("'" + inputFile + "' has no public function to export");
 
   PassManager pm(&context);
-  if (failed(mlir::sparsenn::buildLowerToLLVMPipeline(pm)))
+  if (useGPU) {
+    if (failed(parsePassPipeline("sparsenn-lower-to-nvvm{" + gpuOptions + "}",
+                                 pm)))
+      fail("invalid --gpu-options '" + gpuOptions + "'");
+  } else if (failed(mlir::sparsenn::buildLowerToLLVMPipeline(pm))) {
     fail("invalid lowering pipeline");
+  }
   if (failed(pm.run(*module)))
     return 1;
 
@@ -174,6 +196,14 @@ int main(int argc, char **argv) {
                                  "-lmlir_c_runner_utils",
                                  "-Wl,-rpath," SPARSENN_LLVM_LIBRARY_DIR,
                                  "-lm"};
+  // The GPU runtime whole, so that the library also exports its status API
+  // (sparsenn_gpu_last_error, ...); it loads libcuda itself (dlopen).
+  std::string gpuRuntime =
+      runtimeLibrary(argv[0], "libSparseNNGPURuntime.a",
+                     SPARSENN_GPU_RUNTIME_LIBRARY);
+  if (useGPU)
+    args.append({"-Wl,--whole-archive", gpuRuntime, "-Wl,--no-whole-archive",
+                 "-ldl"});
   std::string linkError;
   int rc =
       llvm::sys::ExecuteAndWait(*cxx, args, std::nullopt, {}, 0, 0, &linkError);

@@ -11,7 +11,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "sparsenn/InitAll.h"
+#include "sparsenn/Pipelines/GPUPipeline.h"
 #include "sparsenn/Pipelines/Pipelines.h"
+#include "sparsenn/Runtime/GPU.h"
 #include "sparsenn/Runtime/MemRefABI.h"
 #include "sparsenn/Runtime/Npy.h"
 
@@ -24,6 +26,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 
@@ -68,6 +71,17 @@ llvm::cl::opt<bool> noLower("no-lower",
                             llvm::cl::desc("The module is already in the LLVM "
                                            "dialect: skip the lowering"),
                             llvm::cl::init(false));
+
+llvm::cl::opt<bool>
+    useGPU("gpu",
+        llvm::cl::desc("Run on an NVIDIA GPU: lower with sparsenn-lower-to-nvvm "
+                       "and launch through the CUDA driver (needs libcuda)"),
+        llvm::cl::init(false));
+llvm::cl::opt<std::string> gpuOptions(
+    "gpu-options",
+    llvm::cl::desc("Options of sparsenn-lower-to-nvvm for --gpu, e.g. "
+                   "'chip=sm_90 format=isa'"),
+    llvm::cl::init(""));
 
 [[noreturn]] void fail(const llvm::Twine &message) {
   llvm::errs() << "sparse-run: error: " << message << "\n";
@@ -263,7 +277,15 @@ int main(int argc, char **argv) {
   entry->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
   if (!noLower && !isLLVMOnly(*module)) {
     PassManager pm(&context);
-    if (failed(mlir::sparsenn::buildLowerToLLVMPipeline(pm)))
+    if (useGPU) {
+      // Say why not before compiling anything.
+      if (!sparsenn_gpu_available())
+        fail(llvm::Twine("--gpu: no usable GPU: ") +
+             sparsenn_gpu_last_error());
+      if (failed(parsePassPipeline(
+              "sparsenn-lower-to-nvvm{" + gpuOptions + "}", pm)))
+        fail("invalid --gpu-options '" + gpuOptions + "'");
+    } else if (failed(mlir::sparsenn::buildLowerToLLVMPipeline(pm)))
       fail("invalid lowering pipeline");
     if (failed(pm.run(*module)))
       return 1;
@@ -288,10 +310,22 @@ int main(int argc, char **argv) {
         &_mlir_ciface_sparsenn_rt_kwinners_f32);
     add("_mlir_ciface_sparsenn_rt_linear_f32",
         &_mlir_ciface_sparsenn_rt_linear_f32);
+    add("_mlir_ciface_sparsenn_rt_linear_spgc8_f32",
+        &_mlir_ciface_sparsenn_rt_linear_spgc8_f32);
     add("_mlir_ciface_sparsenn_rt_conv2d_f32",
         &_mlir_ciface_sparsenn_rt_conv2d_f32);
+    size_t count = 0;
+    const sparsenn_gpu_symbol *gpuSymbols = sparsenn_gpu_symbols(&count);
+    for (size_t i = 0; i < count; ++i)
+      map[interner(gpuSymbols[i].name)] = {
+          llvm::orc::ExecutorAddr::fromPtr(gpuSymbols[i].address),
+          llvm::JITSymbolFlags::Exported};
     return map;
   });
+  // Global constructors load the GPU modules (gpu.binary).
+  engine->initialize();
+  if (useGPU && sparsenn_gpu_last_error())
+    fail(llvm::Twine("--gpu: ") + sparsenn_gpu_last_error());
 
   // Arguments: pointers to descriptors; results: one struct of descriptors
   // written through a pointer passed first.
@@ -318,6 +352,8 @@ int main(int argc, char **argv) {
       fail("cannot call @" + entryName + ": " + llvm::toString(std::move(err)));
   };
   invoke();
+  if (useGPU && sparsenn_gpu_last_error())
+    fail(llvm::Twine("--gpu: ") + sparsenn_gpu_last_error());
 
   if (!llvm::sys::fs::is_directory(outputDir))
     if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))

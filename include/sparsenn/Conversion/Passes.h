@@ -3,8 +3,10 @@
 #ifndef SPARSENN_CONVERSION_PASSES_H
 #define SPARSENN_CONVERSION_PASSES_H
 
+#include "sparsenn/Conversion/SparseNNToGPU/SparseNNToGPU.h"
 #include "sparsenn/Conversion/SparseNNToLinalg/SparseNNToLinalg.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {

@@ -38,4 +38,99 @@ def ConvertSparseNNToLinalgPass
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// The GPU path (docs/architecture.md, "The GPU path")
+//===----------------------------------------------------------------------===//
+
+def ConvertSparseNNToGPUPass
+    : Pass<"convert-sparsenn-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Lower sparse linear layers and k-winners to hand-written "
+                "GPU kernels (gpu.launch)";
+  let description = [{
+    Runs on sparsenn IR on tensors, before `convert-sparsenn-to-linalg`.
+    Weights are packed at compile time by the runtime's packers (as for the
+    CPU) and become constants:
+
+    * `linear` with `#sparsenn.kernel<ell>` (fixed fan-in): values and
+      16-bit column indices; one warp per (output row, sample), lanes stride
+      over the row's non-zeros, warp-shuffle reduction (`sparsenn_ell_linear`).
+    * `linear` with `block16`: one warp per (row, sample), half-warps take
+      alternate 1x16 blocks (`sparsenn_block16_linear`).
+    * `linear` with `sparse_sparse`: CSC columns; one warp per (input,
+      sample) skips zero inputs and scatters with atomic adds after a bias
+      initialisation kernel (`sparsenn_sparse_sparse_{init,linear}`).
+    * `kwinners`, every mode, boosting, ties, relu: one block per selection
+      domain; the k-th largest ranking key by a 4-pass MSB radix select in
+      shared memory, then ties kept in index order (`sparsenn_kwinners`).
+      The boost factor's `math.exp` is expanded to a polynomial, so kernels
+      need no libdevice.
+
+    Layers with another kernel format, or whose weights are not constant,
+    lose their `kernel` attribute and take the dense linalg path. Compressed
+    weights of sparse layers are decoded at compile time and packed.
+    Results are `memref.alloc` buffers wrapped in `bufferization.to_tensor`.
+  }];
+  let options = [
+    Option<"warpsPerBlock", "warps-per-block", "int64_t", /*default=*/"4",
+           "Warps per thread block of the linear kernels">,
+    Option<"kwinnersThreads", "kwinners-threads", "int64_t",
+           /*default=*/"256",
+           "Threads per k-winners block (a multiple of 32, at most 1024)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def SparseNNTileGPULoopsPass
+    : Pass<"sparsenn-tile-gpu-loops", "::mlir::func::FuncOp"> {
+  let summary = "Collapse and tile host parallel loops for GPU mapping";
+  let description = [{
+    Each outermost `scf.parallel` outside GPU kernels (the dense layers,
+    after `convert-linalg-to-parallel-loops`) is collapsed to one dimension
+    and tiled by `block-size`, so that `gpu-map-parallel-loops` maps tiles to
+    blocks and the intra-tile loop to threads, whatever the rank of the
+    nest. Loops with results are left alone.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block for mapped parallel loops">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
+def SparseNNPlaceGPUBuffersPass
+    : Pass<"sparsenn-place-gpu-buffers", "::mlir::ModuleOp"> {
+  let summary = "Put the buffers GPU kernels use in device memory, keeping "
+                "the function's host ABI";
+  let description = [{
+    For each function that contains `gpu.launch` ops (after bufferization):
+    leftover host loops that touch memory become single-thread kernels;
+    `memref.copy` becomes `gpu.memcpy` or a copy kernel; allocations that
+    kernels use become `gpu.alloc`; arguments kernels read are copied to
+    the device at entry; constants kernels read become the runtime's cached
+    device copy (`_mlir_ciface_sparsenn_gpu_constant_<T>`); device results
+    are copied to new host buffers before the return; device buffers are
+    freed after their last use. Functions must be a single block. Host code
+    that would still touch device memory is an error.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 #endif // SPARSENN_CONVERSION_PASSES_TD

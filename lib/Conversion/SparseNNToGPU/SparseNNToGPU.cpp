@@ -1,0 +1,838 @@
+//===- SparseNNToGPU.cpp - sparse layers and k-winners as GPU kernels -----===//
+//
+// convert-sparsenn-to-gpu: hand-written gpu.launch kernels for the ops whose
+// CPU lowering calls runtime kernels. Weights are packed at compile time by
+// the runtime's own packers (runtime/include/sparsenn/Runtime/Kernels.h), as
+// convert-sparsenn-to-linalg does for the CPU, and become constants that
+// sparsenn-place-gpu-buffers uploads once to device memory.
+//
+//   linear, kernel ell           one warp per (output row, sample): lanes
+//                                stride over the row's K (value, column)
+//                                pairs, gather x, warp-shuffle reduction
+//   linear, kernel block16       one warp per (row, sample): half-warps take
+//                                alternate 1x16 blocks, lane = column in block
+//   linear, kernel sparse_sparse bias init kernel, then one warp per (input
+//                                column, sample) that skips zero inputs and
+//                                scatters the CSC column with atomic adds
+//   kwinners (all modes)         one block per selection domain: exact
+//                                k-th largest ranking key by 4-pass MSB radix
+//                                select (256-bin shared histograms), then a
+//                                chunked pass that keeps ties in index order
+//
+// Everything else (dense layers, element-wise ops) is left to
+// convert-sparsenn-to-linalg: a linear/conv2d with another kernel format
+// loses its `kernel` attribute here so that it takes the linalg path (which
+// the GPU pipeline maps to kernels) rather than a CPU runtime call.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sparsenn/Conversion/Passes.h"
+#include "sparsenn/Conversion/SparseNNToGPU/SparseNNToGPU.h"
+#include "sparsenn/Dialect/SparseNN/IR/SparseNNOps.h"
+#include "sparsenn/Runtime/Kernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir {
+namespace sparsenn {
+#define GEN_PASS_DEF_CONVERTSPARSENNTOGPUPASS
+#include "sparsenn/Conversion/Passes.h.inc"
+} // namespace sparsenn
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::sparsenn;
+
+namespace {
+
+constexpr int64_t kWarp = 32;
+
+//===----------------------------------------------------------------------===//
+// Small builders
+//===----------------------------------------------------------------------===//
+
+/// a * b + c, contractible into one fma by the backend (math.fma would
+/// become a libdevice call).
+Value mulAdd(OpBuilder &b, Location loc, Value a, Value x, Value c) {
+  auto contract = arith::FastMathFlagsAttr::get(b.getContext(),
+                                                arith::FastMathFlags::contract);
+  Value p = arith::MulFOp::create(b, loc, a, x, contract);
+  return arith::AddFOp::create(b, loc, p, c, contract);
+}
+
+/// Index arithmetic and loads inside kernels, at one location.
+struct KB {
+  OpBuilder &b;
+  Location loc;
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value i32(int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, v, 32).getResult();
+  }
+  Value f32(double v) {
+    return arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
+                                          APFloat(static_cast<float>(v)))
+        .getResult();
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value div(Value x, Value y) { return arith::DivUIOp::create(b, loc, x, y); }
+  Value rem(Value x, Value y) { return arith::RemUIOp::create(b, loc, x, y); }
+  Value min(Value x, Value y) { return arith::MinUIOp::create(b, loc, x, y); }
+  Value ult(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
+  }
+  Value eq(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
+  }
+  Value load(Value m, Value i) {
+    return memref::LoadOp::create(b, loc, m, ValueRange{i});
+  }
+  void store(Value v, Value m, Value i) {
+    memref::StoreOp::create(b, loc, v, m, ValueRange{i});
+  }
+  Value select(Value c, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, c, x, y);
+  }
+  /// Runs `body` when `cond` holds.
+  void when(Value cond, function_ref<void()> body) {
+    auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    body();
+  }
+  /// for (iv = lb; iv < ub; iv += step) with loop-carried values.
+  ValueRange loop(Value lb, Value ub, Value step, ValueRange init,
+                  function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    auto forOp = scf::ForOp::create(
+        b, loc, lb, ub, step, init,
+        [&](OpBuilder &nb, Location, Value iv, ValueRange args) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          SmallVector<Value> next = body(iv, args);
+          scf::YieldOp::create(b, loc, next);
+        });
+    return forOp.getResults();
+  }
+  /// Sum over the 32 lanes of a warp (every lane gets the total).
+  Value warpSum(Value v) {
+    for (int32_t offset = kWarp / 2; offset > 0; offset /= 2) {
+      auto shuffle = gpu::ShuffleOp::create(b, loc, v, offset, kWarp,
+                                            gpu::ShuffleMode::XOR);
+      v = arith::AddFOp::create(b, loc, v, shuffle.getShuffleResult());
+    }
+    return v;
+  }
+};
+
+/// A flat, static, identity-layout view memref<N x T> of a memref.
+Value flatView(OpBuilder &b, Location loc, Value memref) {
+  auto type = cast<MemRefType>(memref.getType());
+  if (type.getRank() == 1)
+    return memref;
+  SmallVector<ReassociationIndices> all = {
+      llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()))};
+  return memref::CollapseShapeOp::create(b, loc, memref, all);
+}
+
+/// The read-only buffer of a tensor, as a flat view.
+Value flatBuffer(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  auto memType = MemRefType::get(type.getShape(), type.getElementType());
+  Value buffer = bufferization::ToBufferOp::create(b, loc, memType, tensor,
+                                                   /*readOnly=*/true);
+  return flatView(b, loc, buffer);
+}
+
+/// A constant array packed at compile time, as a flat read-only buffer
+/// (uploaded to the device once by sparsenn-place-gpu-buffers).
+template <typename T>
+Value packedBuffer(OpBuilder &b, Location loc, Type elt, ArrayRef<T> data) {
+  // Empty arrays still need one element: memrefs of size 0 are fine, but a
+  // uniform shape keeps the kernels simple.
+  SmallVector<T> storage(data.begin(), data.end());
+  if (storage.empty())
+    storage.push_back(T());
+  auto type =
+      RankedTensorType::get({static_cast<int64_t>(storage.size())}, elt);
+  Value c = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, ArrayRef<T>(storage)));
+  return flatBuffer(b, loc, c);
+}
+
+/// The output buffer of a kernel and its flat view.
+std::pair<Value, Value> outputBuffer(OpBuilder &b, Location loc,
+                                     RankedTensorType type) {
+  Value alloc = memref::AllocOp::create(
+      b, loc, MemRefType::get(type.getShape(), type.getElementType()));
+  return {alloc, flatView(b, loc, alloc)};
+}
+
+void replaceWithBuffer(RewriterBase &rewriter, Operation *op, Value buffer,
+                       RankedTensorType type) {
+  auto tensor =
+      bufferization::ToTensorOp::create(rewriter, op->getLoc(), type, buffer);
+  tensor.setRestrict(true);
+  tensor.setWritable(true);
+  rewriter.replaceOp(op, tensor.getResult());
+}
+
+/// Creates `gpu.launch` with a 1-D block of `threads` and a grid of
+/// (gx, gy), named sparsenn_<name>, with `workgroup` shared buffers; `body`
+/// fills it (the terminator is added).
+gpu::LaunchOp launch(OpBuilder &b, Location loc, StringRef name, Value gx,
+                     Value gy, int64_t threads, TypeRange workgroup,
+                     function_ref<void(gpu::LaunchOp)> body) {
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value tx = arith::ConstantIndexOp::create(b, loc, threads);
+  auto op = gpu::LaunchOp::create(
+      b, loc, gx, gy, one, tx, one, one, /*dynamicSharedMemorySize=*/nullptr,
+      /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{}, workgroup,
+      /*privateAttributions=*/{}, nullptr, nullptr, nullptr,
+      FlatSymbolRefAttr::get(b.getContext(), "sparsenn_kernels"),
+      FlatSymbolRefAttr::get(b.getContext(), (kGPUKernelPrefix + name).str()));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&op.getBody().front());
+  body(op);
+  gpu::TerminatorOp::create(b, loc);
+  return op;
+}
+
+MemRefType sharedType(ArrayRef<int64_t> shape, Type elt) {
+  auto space = gpu::AddressSpaceAttr::get(elt.getContext(),
+                                          gpu::AddressSpace::Workgroup);
+  return MemRefType::get(shape, elt, MemRefLayoutAttrInterface(), space);
+}
+
+//===----------------------------------------------------------------------===//
+// Linear layers
+//===----------------------------------------------------------------------===//
+
+/// f32 weights of a layer at compile time (dense constant or decoded
+/// compressed constant); empty when they are not constant.
+std::optional<std::vector<float>> constantWeights(LinearOp op) {
+  Value w = op.getWeight();
+  if (auto source = w.getDefiningOp<CompressedConstantOp>()) {
+    auto type = cast<SPGC8Type>(w.getType());
+    DenseElementsAttr dense = decodeCompressedConstant(
+        source, RankedTensorType::get(type.getShape(),
+                                      Float32Type::get(op.getContext())));
+    if (!dense)
+      return std::nullopt;
+    return std::vector<float>(dense.getValues<float>().begin(),
+                              dense.getValues<float>().end());
+  }
+  DenseElementsAttr attr;
+  if (!matchPattern(w, m_Constant(&attr)) || !attr.getElementType().isF32())
+    return std::nullopt;
+  return std::vector<float>(attr.getValues<float>().begin(),
+                            attr.getValues<float>().end());
+}
+
+struct LinearShape {
+  int64_t rows, in, out;
+};
+
+/// One warp per (output row o, sample b): ELL rows of K pairs.
+void emitEll(OpBuilder &b, Location loc, LinearShape s, Value x, Value y,
+             Value bias, Value values, Value cols, int64_t k,
+             int64_t warpsPerBlock) {
+  KB kb{b, loc};
+  Value gx = kb.idx(llvm::divideCeil(s.out, warpsPerBlock));
+  launch(b, loc, "ell_linear", gx, kb.idx(s.rows), warpsPerBlock * kWarp, {},
+         [&](gpu::LaunchOp op) {
+           Value tid = op.getThreadIds().x;
+           Value warp = kb.div(tid, kb.idx(kWarp));
+           Value lane = kb.rem(tid, kb.idx(kWarp));
+           Value o = kb.add(kb.mul(op.getBlockIds().x, kb.idx(warpsPerBlock)),
+                            warp);
+           Value sample = op.getBlockIds().y;
+           kb.when(kb.ult(o, kb.idx(s.out)), [&] {
+             Value base = kb.mul(o, kb.idx(k));
+             Value xBase = kb.mul(sample, kb.idx(s.in));
+             Value acc = kb.loop(
+                 lane, kb.idx(k), kb.idx(kWarp), {kb.f32(0)},
+                 [&](Value j, ValueRange args) -> SmallVector<Value> {
+                   Value p = kb.add(base, j);
+                   Value v = kb.load(values, p);
+                   Value c16 = kb.load(cols, p);
+                   Value c32 =
+                       arith::ExtUIOp::create(b, loc, b.getI32Type(), c16);
+                   Value c = arith::IndexCastUIOp::create(
+                       b, loc, b.getIndexType(), c32);
+                   Value xv = kb.load(x, kb.add(xBase, c));
+                   return {mulAdd(b, loc, v, xv, args[0])};
+                 })[0];
+             Value sum = kb.warpSum(acc);
+             kb.when(kb.eq(lane, kb.idx(0)), [&] {
+               Value r = sum;
+               if (bias)
+                 r = arith::AddFOp::create(b, loc, r, kb.load(bias, o));
+               kb.store(r, y, kb.add(kb.mul(sample, kb.idx(s.out)), o));
+             });
+           });
+         });
+}
+
+/// One warp per (row, sample): lane l takes column l % 16 of blocks
+/// p = row_ptr[o] + l / 16, +2, ...
+void emitBlock16(OpBuilder &b, Location loc, LinearShape s, Value x, Value y,
+                 Value bias, Value rowPtr, Value blockCols, Value values,
+                 int64_t warpsPerBlock) {
+  KB kb{b, loc};
+  Value gx = kb.idx(llvm::divideCeil(s.out, warpsPerBlock));
+  launch(
+      b, loc, "block16_linear", gx, kb.idx(s.rows), warpsPerBlock * kWarp, {},
+      [&](gpu::LaunchOp op) {
+        Value tid = op.getThreadIds().x;
+        Value warp = kb.div(tid, kb.idx(kWarp));
+        Value lane = kb.rem(tid, kb.idx(kWarp));
+        Value half = kb.div(lane, kb.idx(16));
+        Value col = kb.rem(lane, kb.idx(16));
+        Value o =
+            kb.add(kb.mul(op.getBlockIds().x, kb.idx(warpsPerBlock)), warp);
+        Value sample = op.getBlockIds().y;
+        kb.when(kb.ult(o, kb.idx(s.out)), [&] {
+          auto index = [&](Value i32v) -> Value {
+            return arith::IndexCastOp::create(b, loc, b.getIndexType(), i32v);
+          };
+          Value p0 = index(kb.load(rowPtr, o));
+          Value p1 = index(kb.load(rowPtr, kb.add(o, kb.idx(1))));
+          Value xBase = kb.mul(sample, kb.idx(s.in));
+          Value acc = kb.loop(
+              kb.add(p0, half), p1, kb.idx(2), {kb.f32(0)},
+              [&](Value p, ValueRange args) -> SmallVector<Value> {
+                Value c = kb.add(index(kb.load(blockCols, p)), col);
+                Value v = kb.load(values, kb.add(kb.mul(p, kb.idx(16)), col));
+                // Columns past `in` hold zeros: read x only inside the row.
+                Value inside = kb.ult(c, kb.idx(s.in));
+                Value safe = kb.select(inside, c, kb.idx(0));
+                Value xv = kb.load(x, kb.add(xBase, safe));
+                xv = kb.select(inside, xv, kb.f32(0));
+                return {mulAdd(b, loc, v, xv, args[0])};
+              })[0];
+          Value sum = kb.warpSum(acc);
+          kb.when(kb.eq(lane, kb.idx(0)), [&] {
+            Value r = sum;
+            if (bias)
+              r = arith::AddFOp::create(b, loc, r, kb.load(bias, o));
+            kb.store(r, y, kb.add(kb.mul(sample, kb.idx(s.out)), o));
+          });
+        });
+      });
+}
+
+/// y = bias (or 0), then one warp per (input column i, sample) with
+/// x[sample, i] != 0 adds x * W[:, i] (CSC) into y with atomics.
+void emitSparseSparse(OpBuilder &b, Location loc, LinearShape s, Value x,
+                      Value y, Value bias, Value colPtr, Value rowIdx,
+                      Value values, int64_t warpsPerBlock) {
+  KB kb{b, loc};
+  int64_t total = s.rows * s.out;
+  int64_t threads = warpsPerBlock * kWarp;
+  launch(b, loc, "sparse_sparse_init", kb.idx(llvm::divideCeil(total, threads)),
+         kb.idx(1), threads, {}, [&](gpu::LaunchOp op) {
+           Value i = kb.add(kb.mul(op.getBlockIds().x, kb.idx(threads)),
+                            op.getThreadIds().x);
+           kb.when(kb.ult(i, kb.idx(total)), [&] {
+             Value v = bias ? kb.load(bias, kb.rem(i, kb.idx(s.out)))
+                            : kb.f32(0);
+             kb.store(v, y, i);
+           });
+         });
+  launch(
+      b, loc, "sparse_sparse_linear",
+      kb.idx(llvm::divideCeil(s.in, warpsPerBlock)), kb.idx(s.rows), threads,
+      {}, [&](gpu::LaunchOp op) {
+        Value tid = op.getThreadIds().x;
+        Value warp = kb.div(tid, kb.idx(kWarp));
+        Value lane = kb.rem(tid, kb.idx(kWarp));
+        Value i =
+            kb.add(kb.mul(op.getBlockIds().x, kb.idx(warpsPerBlock)), warp);
+        Value sample = op.getBlockIds().y;
+        kb.when(kb.ult(i, kb.idx(s.in)), [&] {
+          Value xv = kb.load(x, kb.add(kb.mul(sample, kb.idx(s.in)), i));
+          Value nonZero = arith::CmpFOp::create(
+              b, loc, arith::CmpFPredicate::UNE, xv, kb.f32(0));
+          kb.when(nonZero, [&] {
+            auto index = [&](Value v) -> Value {
+              return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+            };
+            Value p0 = index(kb.load(colPtr, i));
+            Value p1 = index(kb.load(colPtr, kb.add(i, kb.idx(1))));
+            Value yBase = kb.mul(sample, kb.idx(s.out));
+            kb.loop(kb.add(p0, lane), p1, kb.idx(kWarp), {},
+                    [&](Value p, ValueRange) -> SmallVector<Value> {
+                      Value o = index(kb.load(rowIdx, p));
+                      Value w = kb.load(values, p);
+                      Value prod = arith::MulFOp::create(b, loc, w, xv);
+                      memref::AtomicRMWOp::create(
+                          b, loc, arith::AtomicRMWKind::addf, prod, y,
+                          ValueRange{kb.add(yBase, o)});
+                      return {};
+                    });
+          });
+        });
+      });
+}
+
+/// Rewrites a linear layer with a GPU kernel format; returns failure (the
+/// layer is left for convert-sparsenn-to-linalg) when the weights are not
+/// an f32 constant or the format has no GPU kernel.
+LogicalResult lowerLinear(LinearOp op, IRRewriter &rewriter,
+                          int64_t warpsPerBlock) {
+  auto inType = op.getInput().getType();
+  auto outType = op.getOutput().getType();
+  if (!op.getKernel() || !inType.getElementType().isF32() ||
+      !outType.getElementType().isF32() || !inType.hasStaticShape() ||
+      !outType.hasStaticShape())
+    return failure();
+  if (op.getBias() &&
+      !cast<RankedTensorType>(op.getBias().getType()).getElementType().isF32())
+    return failure();
+  KernelFormat format = *op.getKernel();
+  if (format != KernelFormat::ell && format != KernelFormat::block16 &&
+      format != KernelFormat::sparse_sparse)
+    return failure();
+  std::optional<std::vector<float>> w = constantWeights(op);
+  if (!w)
+    return failure();
+  ArrayRef<int64_t> wShape = getWeightShape(op.getWeight().getType());
+  LinearShape s{inType.getNumElements() / wShape[1], wShape[1], wShape[0]};
+
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  OpBuilder &b = rewriter;
+  Type f32 = b.getF32Type(), i32 = b.getI32Type(), i16 = b.getI16Type();
+  auto [alloc, y] = outputBuffer(b, loc, outType);
+  Value x = flatBuffer(b, loc, op.getInput());
+  Value bias = op.getBias() ? flatBuffer(b, loc, op.getBias()) : Value();
+  switch (format) {
+  case KernelFormat::ell: {
+    int64_t k = 0;
+    if (sparsenn_pack_ell_f32(w->data(), s.out, s.in, 0, nullptr, nullptr,
+                              &k) != 0)
+      return failure();
+    std::vector<float> values(s.out * k);
+    std::vector<uint16_t> cols(s.out * k);
+    if (sparsenn_pack_ell_f32(w->data(), s.out, s.in, k, values.data(),
+                              cols.data(), &k) != 0)
+      return failure();
+    std::vector<int16_t> cols16(cols.begin(), cols.end());
+    emitEll(b, loc, s, x, y, bias,
+            packedBuffer<float>(b, loc, f32, values),
+            packedBuffer<int16_t>(b, loc, i16, cols16), k, warpsPerBlock);
+    break;
+  }
+  case KernelFormat::block16: {
+    int64_t n = 0;
+    std::vector<int32_t> rowPtr(s.out + 1);
+    if (sparsenn_pack_block16_f32(w->data(), s.out, s.in, rowPtr.data(),
+                                  nullptr, nullptr, &n) != 0)
+      return failure();
+    std::vector<int32_t> blockCols(n);
+    std::vector<float> values(n * 16);
+    if (sparsenn_pack_block16_f32(w->data(), s.out, s.in, rowPtr.data(),
+                                  blockCols.data(), values.data(), &n) != 0)
+      return failure();
+    emitBlock16(b, loc, s, x, y, bias,
+                packedBuffer<int32_t>(b, loc, i32, rowPtr),
+                packedBuffer<int32_t>(b, loc, i32, blockCols),
+                packedBuffer<float>(b, loc, f32, values), warpsPerBlock);
+    break;
+  }
+  case KernelFormat::sparse_sparse: {
+    int64_t n = 0;
+    std::vector<int32_t> colPtr(s.in + 1);
+    if (sparsenn_pack_csc_f32(w->data(), s.out, s.in, colPtr.data(), nullptr,
+                              nullptr, &n) != 0)
+      return failure();
+    std::vector<int32_t> rowIdx(n);
+    std::vector<float> values(n);
+    if (sparsenn_pack_csc_f32(w->data(), s.out, s.in, colPtr.data(),
+                              rowIdx.data(), values.data(), &n) != 0)
+      return failure();
+    emitSparseSparse(b, loc, s, x, y, bias,
+                     packedBuffer<int32_t>(b, loc, i32, colPtr),
+                     packedBuffer<int32_t>(b, loc, i32, rowIdx),
+                     packedBuffer<float>(b, loc, f32, values), warpsPerBlock);
+    break;
+  }
+  default:
+    llvm_unreachable("checked above");
+  }
+  replaceWithBuffer(rewriter, op, alloc, outType);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// k-winners
+//===----------------------------------------------------------------------===//
+
+/// One block of `threads` per selection domain (seed 000 [0047]; semantics
+/// of sparsenn_kwinners_f32 in runtime/include/sparsenn/Runtime/Kernels.h).
+void emitKWinners(OpBuilder &b, Location loc, KWinnersOp op, Value x, Value y,
+                  Value duty, int64_t threads) {
+  KB kb{b, loc};
+  auto type = op.getInput().getType();
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t batch = shape[0], channels = shape[1];
+  int64_t spatial = shape.size() == 4 ? shape[2] * shape[3] : 1;
+  int64_t total = channels * spatial;
+  int64_t k = op.getEffectiveK();
+  double beta = op.getBoostStrengthOrZero();
+  bool boost = duty && beta != 0.0;
+  bool breakTies = op.getBreakTies(), relu = op.getRelu();
+  KWinnersMode mode = op.getMode();
+  int64_t groupSize = op.getGroupSize() ? *op.getGroupSize() : total;
+  int64_t groups = llvm::divideCeil(total, groupSize);
+  int64_t domains = batch;
+  switch (mode) {
+  case KWinnersMode::global:
+    break;
+  case KWinnersMode::group:
+    domains = batch * groups;
+    break;
+  case KWinnersMode::local:
+    domains = batch * spatial;
+    break;
+  case KWinnersMode::channel:
+    domains = batch * channels;
+    break;
+  }
+  Type i32 = b.getI32Type();
+  SmallVector<Type> shared = {sharedType({256}, i32),     // histogram
+                              sharedType({threads}, i32), // tie counts
+                              sharedType({4}, i32)};      // select state
+  launch(b, loc, "kwinners", kb.idx(domains), kb.idx(1), threads, shared,
+         [&](gpu::LaunchOp op) {
+           Value hist = op.getWorkgroupAttributions()[0];
+           Value ties = op.getWorkgroupAttributions()[1];
+           Value state = op.getWorkgroupAttributions()[2];
+           Value d = op.getBlockIds().x;
+           Value tid = op.getThreadIds().x;
+           Value zero = kb.idx(0), one = kb.idx(1), nthreads = kb.idx(threads);
+           // Domain d: elements sampleBase + q0 + j * stride, j < n.
+           Value sample, q0, n, stride = one, fixedChannel;
+           switch (mode) {
+           case KWinnersMode::global:
+             sample = d;
+             q0 = zero;
+             n = kb.idx(total);
+             break;
+           case KWinnersMode::group: {
+             sample = kb.div(d, kb.idx(groups));
+             q0 = kb.mul(kb.rem(d, kb.idx(groups)), kb.idx(groupSize));
+             n = kb.min(kb.idx(groupSize), kb.sub(kb.idx(total), q0));
+             break;
+           }
+           case KWinnersMode::local:
+             sample = kb.div(d, kb.idx(spatial));
+             q0 = kb.rem(d, kb.idx(spatial));
+             n = kb.idx(channels);
+             stride = kb.idx(spatial);
+             break;
+           case KWinnersMode::channel:
+             sample = kb.div(d, kb.idx(channels));
+             fixedChannel = kb.rem(d, kb.idx(channels));
+             q0 = kb.mul(fixedChannel, kb.idx(spatial));
+             n = kb.idx(spatial);
+             break;
+           }
+           Value base = kb.add(kb.mul(sample, kb.idx(total)), q0);
+           Value kk = kb.min(kb.idx(k), n);
+           // Boost factor exp(beta * (k/n - duty[c])) of channel c.
+           Value target;
+           if (boost) {
+             auto toF = [&](Value v) -> Value {
+               Value i = arith::IndexCastUIOp::create(b, loc, b.getI64Type(), v);
+               return arith::UIToFPOp::create(b, loc, b.getF32Type(), i);
+             };
+             target = arith::DivFOp::create(b, loc, toF(kk), toF(n));
+           }
+           auto channelOf = [&](Value j) -> Value {
+             if (fixedChannel)
+               return fixedChannel;
+             if (mode == KWinnersMode::local)
+               return j;
+             return kb.div(kb.add(q0, j), kb.idx(spatial));
+           };
+           auto element = [&](Value j) {
+             return kb.add(base, kb.mul(j, stride));
+           };
+           // Ranking key: order-preserving uint32 of r = x * factor, -0 as +0.
+           auto keyOf = [&](Value j, Value xv) -> Value {
+             Value r = xv;
+             if (boost) {
+               Value dc = kb.load(duty, channelOf(j));
+               Value t = arith::SubFOp::create(b, loc, target, dc);
+               t = arith::MulFOp::create(b, loc, kb.f32(beta), t);
+               Value f = math::ExpOp::create(b, loc, t);
+               r = arith::MulFOp::create(b, loc, xv, f);
+             }
+             Value isZero = arith::CmpFOp::create(
+                 b, loc, arith::CmpFPredicate::OEQ, r, kb.f32(0));
+             r = kb.select(isZero, kb.f32(0), r);
+             Value u = arith::BitcastOp::create(b, loc, i32, r);
+             Value neg = arith::CmpIOp::create(
+                 b, loc, arith::CmpIPredicate::slt, u, kb.i32(0));
+             Value flipped = arith::XOrIOp::create(b, loc, u, kb.i32(-1));
+             Value signed_ = arith::XOrIOp::create(
+                 b, loc, u, kb.i32(static_cast<int32_t>(0x80000000u)));
+             return kb.select(neg, flipped, signed_);
+           };
+           auto ucmp = [&](arith::CmpIPredicate p, Value l, Value r) -> Value {
+             return arith::CmpIOp::create(b, loc, p, l, r);
+           };
+           auto barrier = [&] { gpu::BarrierOp::create(b, loc); };
+           auto isLeader = kb.eq(tid, zero);
+           // state = {prefix, mask, remaining k}.
+           kb.when(isLeader, [&] {
+             kb.store(kb.i32(0), state, kb.idx(0));
+             kb.store(kb.i32(0), state, kb.idx(1));
+             Value kk32 = arith::IndexCastUIOp::create(b, loc, i32, kk);
+             kb.store(kk32, state, kb.idx(2));
+           });
+           barrier();
+           for (int shift = 24; shift >= 0; shift -= 8) {
+             kb.loop(tid, kb.idx(256), nthreads, {},
+                     [&](Value i, ValueRange) -> SmallVector<Value> {
+                       kb.store(kb.i32(0), hist, i);
+                       return {};
+                     });
+             barrier();
+             Value prefix = kb.load(state, kb.idx(0));
+             Value mask = kb.load(state, kb.idx(1));
+             kb.loop(tid, n, nthreads, {},
+                     [&](Value j, ValueRange) -> SmallVector<Value> {
+                       Value key = keyOf(j, kb.load(x, element(j)));
+                       Value masked = arith::AndIOp::create(b, loc, key, mask);
+                       kb.when(kb.eq(masked, prefix), [&] {
+                         Value digit = arith::ShRUIOp::create(
+                             b, loc, key, kb.i32(shift));
+                         digit =
+                             arith::AndIOp::create(b, loc, digit, kb.i32(255));
+                         Value bin = arith::IndexCastUIOp::create(
+                             b, loc, b.getIndexType(), digit);
+                         memref::AtomicRMWOp::create(
+                             b, loc, arith::AtomicRMWKind::addi, kb.i32(1),
+                             hist, ValueRange{bin});
+                       });
+                       return {};
+                     });
+             barrier();
+             // The leader finds the bin holding the remaining k-th largest.
+             kb.when(isLeader, [&] {
+               Value remaining = kb.load(state, kb.idx(2));
+               Value no = arith::ConstantIntOp::create(b, loc, 0, 1);
+               ValueRange found = kb.loop(
+                   zero, kb.idx(256), one,
+                   {kb.i32(0), no, kb.i32(0), remaining},
+                   [&](Value t, ValueRange a) -> SmallVector<Value> {
+                     Value bin = kb.sub(kb.idx(255), t);
+                     Value cum = arith::AddIOp::create(b, loc, a[0],
+                                                       kb.load(hist, bin));
+                     Value reached =
+                         ucmp(arith::CmpIPredicate::uge, cum, remaining);
+                     Value notYet = arith::XOrIOp::create(
+                         b, loc, a[1], arith::ConstantIntOp::create(b, loc, 1, 1));
+                     Value hit = arith::AndIOp::create(b, loc, reached, notYet);
+                     Value bin32 = arith::IndexCastUIOp::create(b, loc, i32, bin);
+                     Value left = arith::SubIOp::create(b, loc, remaining, a[0]);
+                     return {cum, arith::OrIOp::create(b, loc, a[1], hit),
+                             kb.select(hit, bin32, a[2]),
+                             kb.select(hit, left, a[3])};
+                   });
+               Value digit =
+                   arith::ShLIOp::create(b, loc, found[2], kb.i32(shift));
+               kb.store(arith::OrIOp::create(b, loc, prefix, digit), state,
+                        kb.idx(0));
+               kb.store(arith::OrIOp::create(
+                            b, loc, mask,
+                            kb.i32(static_cast<int32_t>(255u << shift))),
+                        state, kb.idx(1));
+               kb.store(found[3], state, kb.idx(2));
+             });
+             barrier();
+           }
+           Value threshold = kb.load(state, kb.idx(0));
+           Value need = kb.load(state, kb.idx(2));
+           auto output = [&](Value j, Value xv, Value win) {
+             if (relu)
+               win = arith::AndIOp::create(
+                   b, loc, win,
+                   arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, xv,
+                                         kb.f32(0)));
+             kb.store(kb.select(win, xv, kb.f32(0)), y, element(j));
+           };
+           if (!breakTies) {
+             kb.loop(tid, n, nthreads, {},
+                     [&](Value j, ValueRange) -> SmallVector<Value> {
+                       Value xv = kb.load(x, element(j));
+                       Value key = keyOf(j, xv);
+                       output(j, xv,
+                              ucmp(arith::CmpIPredicate::uge, key, threshold));
+                       return {};
+                     });
+             return;
+           }
+           // Ties in index order: thread t owns [t * chunk, (t + 1) * chunk).
+           Value chunk = kb.div(kb.add(n, kb.idx(threads - 1)), nthreads);
+           Value lo = kb.min(kb.mul(tid, chunk), n);
+           Value hi = kb.min(kb.add(lo, chunk), n);
+           Value mine = kb.loop(
+               lo, hi, one, {kb.i32(0)},
+               [&](Value j, ValueRange a) -> SmallVector<Value> {
+                 Value key = keyOf(j, kb.load(x, element(j)));
+                 Value tie = kb.eq(key, threshold);
+                 Value inc = arith::ExtUIOp::create(b, loc, i32, tie);
+                 return {arith::AddIOp::create(b, loc, a[0], inc)};
+               })[0];
+           kb.store(mine, ties, tid);
+           barrier();
+           kb.when(isLeader, [&] {
+             kb.loop(zero, nthreads, one, {kb.i32(0)},
+                     [&](Value t, ValueRange a) -> SmallVector<Value> {
+                       Value c = kb.load(ties, t);
+                       kb.store(a[0], ties, t);
+                       return {arith::AddIOp::create(b, loc, a[0], c)};
+                     });
+           });
+           barrier();
+           Value before = kb.load(ties, tid);
+           kb.loop(lo, hi, one, {before},
+                   [&](Value j, ValueRange a) -> SmallVector<Value> {
+                     Value xv = kb.load(x, element(j));
+                     Value key = keyOf(j, xv);
+                     Value above = ucmp(arith::CmpIPredicate::ugt, key, threshold);
+                     Value tie = kb.eq(key, threshold);
+                     Value room = ucmp(arith::CmpIPredicate::ult, a[0], need);
+                     Value takeTie = arith::AndIOp::create(b, loc, tie, room);
+                     output(j, xv, arith::OrIOp::create(b, loc, above, takeTie));
+                     Value inc = arith::ExtUIOp::create(b, loc, i32, tie);
+                     return {arith::AddIOp::create(b, loc, a[0], inc)};
+                   });
+         });
+}
+
+LogicalResult lowerKWinners(KWinnersOp op, IRRewriter &rewriter,
+                            int64_t threads) {
+  auto type = op.getInput().getType();
+  if (!type.hasStaticShape())
+    return op.emitError("k-winners on the GPU needs static shapes, got ")
+           << type;
+  if (!type.getElementType().isF32())
+    return op.emitError("k-winners on the GPU needs f32 data, got ")
+           << type.getElementType();
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  auto [alloc, y] = outputBuffer(rewriter, loc, type);
+  Value x = flatBuffer(rewriter, loc, op.getInput());
+  Value duty = op.getDutyCycle() && op.getBoostStrengthOrZero() != 0.0
+                   ? flatBuffer(rewriter, loc, op.getDutyCycle())
+                   : Value();
+  emitKWinners(rewriter, loc, op, x, y, duty, threads);
+  replaceWithBuffer(rewriter, op, alloc, type);
+  return success();
+}
+
+/// floor(x) for the |x| < 2^31 of the exp approximation's exponent: convert
+/// toward zero, step down for negative non-integers.
+struct SmallFloorToArith : OpRewritePattern<math::FloorOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(math::FloorOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.getType().isF32())
+      return failure();
+    Location loc = op.getLoc();
+    Value x = op.getOperand();
+    Value i = arith::FPToSIOp::create(rewriter, loc, rewriter.getI32Type(), x);
+    Value t = arith::SIToFPOp::create(rewriter, loc, rewriter.getF32Type(), i);
+    Value above =
+        arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OGT, t, x);
+    Value one = arith::ConstantFloatOp::create(rewriter, loc,
+                                               rewriter.getF32Type(),
+                                               APFloat(1.0f));
+    Value down = arith::SubFOp::create(rewriter, loc, t, one);
+    rewriter.replaceOpWithNewOp<arith::SelectOp>(op, above, down, t);
+    return success();
+  }
+};
+
+struct ConvertSparseNNToGPUPass
+    : public sparsenn::impl::ConvertSparseNNToGPUPassBase<
+          ConvertSparseNNToGPUPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    if (warpsPerBlock < 1 || warpsPerBlock > 32) {
+      emitError(UnknownLoc::get(&getContext()),
+                "warps-per-block must be in [1, 32], got ")
+          << static_cast<int64_t>(warpsPerBlock);
+      return signalPassFailure();
+    }
+    if (kwinnersThreads < 32 || kwinnersThreads > 1024 ||
+        kwinnersThreads % 32 != 0) {
+      emitError(UnknownLoc::get(&getContext()),
+                "kwinners-threads must be a multiple of 32 in [32, 1024], "
+                "got ")
+          << static_cast<int64_t>(kwinnersThreads);
+      return signalPassFailure();
+    }
+    IRRewriter rewriter(&getContext());
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (isa<LinearOp, Conv2DOp, KWinnersOp>(op))
+        ops.push_back(op);
+    });
+    bool failed = false;
+    for (Operation *op : ops) {
+      if (auto linear = dyn_cast<LinearOp>(op)) {
+        if (succeeded(lowerLinear(linear, rewriter, warpsPerBlock)))
+          continue;
+        // No GPU kernel for it: the dense linalg path (mapped to kernels).
+        linear.removeKernelAttr();
+      } else if (auto conv = dyn_cast<Conv2DOp>(op)) {
+        conv.removeKernelAttr();
+      } else if (auto kw = dyn_cast<KWinnersOp>(op)) {
+        // Trivial selections (k >= n, no boost, no relu) fold away.
+        if (kw.getEffectiveK() >= kw.getDomainSize() &&
+            kw.getBoostStrengthOrZero() == 0.0 && !kw.getRelu()) {
+          rewriter.replaceOp(kw, kw.getInput());
+          continue;
+        }
+        if (::mlir::failed(lowerKWinners(kw, rewriter, kwinnersThreads)))
+          failed = true;
+      }
+    }
+    if (failed)
+      return signalPassFailure();
+    // The boost factor's exp becomes arith (a polynomial): the kernels need
+    // no libdevice.
+    RewritePatternSet patterns(&getContext());
+    populateMathPolynomialApproximationPatterns(
+        patterns, [](StringRef name) { return name == "exp" || name == "math.exp"; });
+    // The approximation uses math.fma and math.floor, themselves libdevice
+    // calls on NVVM: they become arith too.
+    math::populateExpansionPatterns(patterns, {"fma"});
+    patterns.add<SmallFloorToArith>(&getContext());
+    FrozenRewritePatternSet frozen(std::move(patterns));
+    SmallVector<Operation *> launches;
+    getOperation().walk([&](gpu::LaunchOp op) { launches.push_back(op); });
+    for (Operation *op : launches)
+      if (::mlir::failed(applyPatternsGreedily(op, frozen)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,113 @@
+// RUN: sparse-opt %s -split-input-file --convert-sparsenn-to-gpu | FileCheck %s
+
+// ELL (fixed fan-in 2): values and 16-bit columns packed at compile time,
+// one warp per (output row, sample): 4 warps per block, grid (ceil(3/4), 2).
+// CHECK-LABEL: func.func @ell
+// CHECK-DAG: %[[OUT:.*]] = memref.alloc() : memref<2x3xf32>
+// CHECK-DAG: arith.constant dense<[1.000000e+00, 2.000000e+00, 3.000000e+00, 0.000000e+00, 4.000000e+00, 5.000000e+00]> : tensor<6xf32>
+// CHECK-DAG: arith.constant dense<[0, 3, 1, 0, 2, 3]> : tensor<6xi16>
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %{{.*}}, {{.*}} = %{{.*}}, {{.*}}) threads({{.*}}) in ({{.*}} = %{{.*}}, {{.*}}) module(@sparsenn_kernels) function(@sparsenn_ell_linear)
+// CHECK:   scf.for
+// CHECK:     memref.load {{.*}} : memref<6xf32>
+// CHECK:     memref.load {{.*}} : memref<6xi16>
+// CHECK:     arith.extui {{.*}} : i16 to i32
+// CHECK:     arith.mulf {{.*}} fastmath<contract>
+// CHECK:   gpu.shuffle xor
+// CHECK-COUNT-4: gpu.shuffle xor
+// CHECK:   memref.store
+// CHECK: bufferization.to_tensor %[[OUT]] restrict writable
+func.func @ell(%x: tensor<2x4xf32>) -> tensor<2x3xf32> {
+  %w = arith.constant dense<[[1.0, 0.0, 0.0, 2.0], [0.0, 3.0, 0.0, 0.0], [0.0, 0.0, 4.0, 5.0]]> : tensor<3x4xf32>
+  %y = sparsenn.linear %x, %w {kernel = #sparsenn.kernel<ell>} : tensor<2x4xf32>, tensor<3x4xf32> -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+// Block16: row pointers, block columns and 16 values per kept block.
+// CHECK-LABEL: func.func @block16
+// CHECK-DAG: arith.constant dense<[0, 1, 1]> : tensor<3xi32>
+// CHECK-DAG: arith.constant dense<16> : tensor<1xi32>
+// CHECK: gpu.launch {{.*}} function(@sparsenn_block16_linear)
+// CHECK:   scf.for
+// CHECK:     memref.load {{.*}} : memref<1xi32>
+// CHECK:     memref.load {{.*}} : memref<16xf32>
+// CHECK:   gpu.shuffle xor
+func.func @block16(%x: tensor<1x32xf32>, %b: tensor<2xf32>) -> tensor<1x2xf32> {
+  %w = arith.constant dense<[[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]]> : tensor<2x32xf32>
+  %y = sparsenn.linear %x, %w, %b {kernel = #sparsenn.kernel<block16>} : tensor<1x32xf32>, tensor<2x32xf32>, tensor<2xf32> -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+// Sparse-sparse: a bias initialisation kernel, then one warp per input that
+// skips zeros and scatters its CSC column with atomic adds.
+// CHECK-LABEL: func.func @sparse_sparse
+// CHECK: gpu.launch {{.*}} function(@sparsenn_sparse_sparse_init)
+// CHECK: gpu.launch {{.*}} function(@sparsenn_sparse_sparse_linear)
+// CHECK:   arith.cmpf une
+// CHECK:   scf.if
+// CHECK:     scf.for
+// CHECK:       memref.atomic_rmw addf
+func.func @sparse_sparse(%x: tensor<3x4xf32>, %b: tensor<2xf32>) -> tensor<3x2xf32> {
+  %w = arith.constant dense<[[1.0, 0.0, 0.0, 2.0], [0.0, 3.0, 0.0, 0.0]]> : tensor<2x4xf32>
+  %y = sparsenn.linear %x, %w, %b {kernel = #sparsenn.kernel<sparse_sparse>} : tensor<3x4xf32>, tensor<2x4xf32>, tensor<2xf32> -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+// Layers without a GPU kernel (dense, conv2d) lose `kernel` and stay for
+// convert-sparsenn-to-linalg.
+// CHECK-LABEL: func.func @dense_fallback
+// CHECK-NOT: gpu.launch
+// CHECK: sparsenn.linear %{{.*}}, %{{.*}} : tensor<1x4xf32>
+// CHECK-NOT: kernel
+// CHECK: sparsenn.conv2d %{{.*}}, %{{.*}} : tensor<1x1x4x4xf32>
+// CHECK-NOT: kernel
+func.func @dense_fallback(%x: tensor<1x4xf32>, %w: tensor<2x4xf32>, %i: tensor<1x1x4x4xf32>) -> (tensor<1x2xf32>, tensor<1x1x4x4xf32>) {
+  %y = sparsenn.linear %x, %w {kernel = #sparsenn.kernel<ell>} : tensor<1x4xf32>, tensor<2x4xf32> -> tensor<1x2xf32>
+  %f = arith.constant dense<1.0> : tensor<1x1x1x1xf32>
+  %c = sparsenn.conv2d %i, %f {kernel = #sparsenn.kernel<ell>} : tensor<1x1x4x4xf32>, tensor<1x1x1x1xf32> -> tensor<1x1x4x4xf32>
+  return %y, %c : tensor<1x2xf32>, tensor<1x1x4x4xf32>
+}
+
+// -----
+
+// k-winners: one block per domain (global: one per sample), shared
+// histogram, tie counts and select state; 4 radix passes; boost factors
+// computed in the kernel with a polynomial exp (no libdevice call).
+// CHECK-LABEL: func.func @kwinners_global
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[B:.*]], {{.*}}) threads({{.*}}) in ({{.*}} = %[[T:.*]], {{.*}}) module(@sparsenn_kernels) function(@sparsenn_kwinners) workgroup({{.*}} : memref<256xi32, #gpu.address_space<workgroup>>, {{.*}} : memref<256xi32, #gpu.address_space<workgroup>>, {{.*}} : memref<4xi32, #gpu.address_space<workgroup>>)
+// CHECK-NOT: math.
+// CHECK-COUNT-4: memref.atomic_rmw addi
+// CHECK-NOT: math.
+// CHECK: gpu.terminator
+func.func @kwinners_global(%x: tensor<8x64xf32>, %d: tensor<64xf32>) -> tensor<8x64xf32> {
+  %y = sparsenn.kwinners <global> %x duty_cycle %d k = 8 boost = 1.5 break_ties : tensor<8x64xf32>, tensor<64xf32> -> tensor<8x64xf32>
+  return %y : tensor<8x64xf32>
+}
+
+// -----
+
+// Local mode on NCHW: one block per (sample, position), stride H*W.
+// CHECK-LABEL: func.func @kwinners_local
+// CHECK: arith.constant 32 : index
+// CHECK: gpu.launch {{.*}} function(@sparsenn_kwinners)
+// CHECK-NOT: scf.for {{.*}} iter_args({{.*}}) -> (i32) {
+// CHECK: gpu.terminator
+func.func @kwinners_local(%x: tensor<2x8x4x4xf32>) -> tensor<2x8x4x4xf32> {
+  %y = sparsenn.kwinners <local> %x k = 2 relu : tensor<2x8x4x4xf32> -> tensor<2x8x4x4xf32>
+  return %y : tensor<2x8x4x4xf32>
+}
+
+// -----
+
+// A k-winners that keeps everything folds away.
+// CHECK-LABEL: func.func @kwinners_all
+// CHECK-NEXT: return %arg0
+func.func @kwinners_all(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  %y = sparsenn.kwinners <global> %x k = 8 : tensor<2x8xf32> -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
