@@ -190,3 +190,53 @@ def test_cnn_step_matches_autograd():
     for i, n in enumerate(("w1", "b1", "w2", "w3")):
         np.testing.assert_allclose(p[n] - outs[1 + i], t[n].grad.numpy(), rtol=1e-4, atol=1e-6,
                                    err_msg=n)
+
+
+def test_learnable_sparsity_matches_autograd():
+    """Seed 003 [0194]-[0219]: w1 pruned by the Gaussian pruner with a
+    learnable s1 (straight-through on the sigmoid relaxation,
+    pruning.prune_ste), w2 by the same with a hard-sigmoid normalised s2;
+    loss = mean(L_ce + L_sp) with alpha 0.5 (eq. 13). (Quantile pruners with
+    a learned s are refused by the lowering: their mask needs a ranking.) One step with lr 1 and no momentum: the
+    update is the gradient, for the weights and for s1, s2."""
+    from sparsenn import losses, pruning
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(B, IN)).astype(np.float32)
+    y = np.eye(OUT, dtype=np.float32)[rng.integers(0, OUT, size=B)]
+    w1 = rng.normal(0, 0.5, size=(HID, IN)).astype(np.float32)
+    w2 = rng.normal(0, 0.5, size=(OUT, HID)).astype(np.float32)
+    s1, s2 = np.array(-0.3, np.float32), np.array(0.4, np.float32)
+    ir = f"""func.func @forward(%x: {ttype((B, IN))}, %w1: {ttype((HID, IN))} {{sparsenn.trainable}},
+    %s1: tensor<f32> {{sparsenn.trainable}}, %w2: {ttype((OUT, HID))} {{sparsenn.trainable}},
+    %s2: tensor<f32> {{sparsenn.trainable}}) -> {ttype((B, OUT))} {{
+  %zero = arith.constant dense<0.0> : {ttype((B, HID))}
+  %p1, %m1 = sparsenn.prune <gaussian> %w1, %s1 : {ttype((HID, IN))}, tensor<f32> -> {ttype((HID, IN))}, {ttype((HID, IN), 'i1')}
+  %h = sparsenn.linear %x, %p1 : {ttype((B, IN))}, {ttype((HID, IN))} -> {ttype((B, HID))}
+  %r = arith.maximumf %h, %zero : {ttype((B, HID))}
+  %p2, %m2 = sparsenn.prune <gaussian> %w2, %s2 {{normalization = #sparsenn.normalization<hard_sigmoid>}} : {ttype((OUT, HID))}, tensor<f32> -> {ttype((OUT, HID))}, {ttype((OUT, HID), 'i1')}
+  %z = sparsenn.linear %r, %p2 : {ttype((B, HID))}, {ttype((OUT, HID))} -> {ttype((B, OUT))}
+  return %z : {ttype((B, OUT))}
+}}
+"""
+    step = opt(ir, "--sparsenn-generate-train-step=lr=1.0 momentum=0.0 alpha=0.5")
+    zeros = [np.zeros_like(w1), np.zeros_like(s1), np.zeros_like(w2), np.zeros_like(s2)]
+    outs = run(step, [x, w1, s1, w2, s2, y] + zeros)
+
+    t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+         for k, v in dict(w1=w1, s1=s1, w2=w2, s2=s2).items()}
+    p1, _ = pruning.prune_ste(t["w1"], t["s1"], method="gaussian")
+    p2, _ = pruning.prune_ste(t["w2"], t["s2"], method="gaussian",
+                              normalization="hard_sigmoid")
+    z = torch.relu(torch.from_numpy(x).double() @ p1.T) @ p2.T
+    ce = -(torch.from_numpy(y).double() * torch.log_softmax(z, 1)).sum(1)
+    # One normalisation per parameter: L_sp from each parameter's s^phi.
+    c = (torch.sigmoid(t["s1"]) * w1.size
+         + torch.clamp(t["s2"] / 6 + 0.5, 0, 1) * w2.size) / (w1.size + w2.size)
+    l_sp = -0.5 * ce * torch.log(1 - c) - 0.5 * torch.log(c)
+    loss = losses.total_loss(ce, l_sp)
+    loss.backward()
+    np.testing.assert_allclose(outs[0], float(loss), rtol=1e-5)
+    for i, n in enumerate(("w1", "s1", "w2", "s2")):
+        want = t[n].grad.numpy()
+        got = np.asarray(dict(w1=w1, s1=s1, w2=w2, s2=s2)[n], np.float64) - outs[1 + i]
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5, err_msg=n)

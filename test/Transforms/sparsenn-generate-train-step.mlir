@@ -20,3 +20,20 @@ func.func @forward(%x: tensor<2x3xf32>, %w: tensor<4x3xf32> {sparsenn.trainable}
   %k = sparsenn.kwinners <global> %h duty_cycle %d k = 2 boost = 1.0 relu : tensor<2x4xf32>, tensor<4xf32> -> tensor<2x4xf32>
   return %k : tensor<2x4xf32>
 }
+
+// Quantile pruner with a learnable s: the weights get the gradient where the
+// mask keeps them; s only through the sparsity loss (alpha given), whose
+// factor scales the logits' gradient.
+// RUN: sparse-opt %s --sparsenn-generate-train-step="function=pruned alpha=0.5 theta=0.9" | FileCheck %s --check-prefix=PRUNE
+// PRUNE-LABEL: func.func @pruned_train_step(
+// PRUNE:         %[[P:.+]], %[[M:.+]] = sparsenn.prune <quantile>
+// PRUNE:         arith.constant 9.000000e-01 : f64
+// PRUNE:         math.log
+// PRUNE:         tensor.from_elements
+// PRUNE:         linalg.generic {{.*}}ins(%{{.+}}, %[[M]] : tensor<4x3xf32>, tensor<4x3xi1>)
+// PRUNE:           arith.select
+func.func @pruned(%x: tensor<2x3xf32>, %w: tensor<4x3xf32> {sparsenn.trainable}, %s: tensor<f32> {sparsenn.trainable}) -> tensor<2x4xf32> {
+  %p, %m = sparsenn.prune <quantile> %w, %s : tensor<4x3xf32>, tensor<f32> -> tensor<4x3xf32>, tensor<4x3xi1>
+  %h = sparsenn.linear %x, %p : tensor<2x3xf32>, tensor<4x3xf32> -> tensor<2x4xf32>
+  return %h : tensor<2x4xf32>
+}

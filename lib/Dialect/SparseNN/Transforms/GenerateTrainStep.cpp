@@ -36,6 +36,8 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 
+#include "TrainingMath.h"
+
 #include <limits>
 
 namespace mlir {
@@ -284,14 +286,66 @@ struct SparseNNGenerateTrainStepPass
           return arith::AddFOp::create(nb, nl, s, a[2]);
         },
         0.0);
-    // dL/dz = (softmax(z) − y) / B.
+    // Learnable sparsity parameters: trainable arguments read as the
+    // sparsity of a sparsenn.prune, with the pruned coefficient counts.
+    struct SparsityParam {
+      Value s;
+      int64_t count;
+      Normalization normalization;
+    };
+    SmallVector<SparsityParam> sparsityParams;
+    for (Operation *op : ops)
+      if (auto prune = dyn_cast<PruneOp>(op))
+        if (auto arg = dyn_cast<BlockArgument>(prune.getSparsity());
+            arg && arg.getOwner() == entry &&
+            llvm::is_contained(trainable, arg.getArgNumber()))
+          sparsityParams.push_back({arg, prune.getWeights().getType().getNumElements(),
+                                    prune.getNormalization()});
+
+    // Sparsity loss (eq. 13-15) on the batch-mean cross-entropy:
+    // total = L_ce·(1 − α·log(1 − c')) − (1 − α)·log(c'), c' = c/θ.
+    Value ceScale = arith::ConstantOp::create(b, loc, b.getFloatAttr(elt, 1.0));
+    SmallVector<std::pair<Value, Value>> lossGradS; // (s, dL/ds as f64)
+    if (alpha >= 0.0 && !sparsityParams.empty()) {
+      training::Scalar sc{b, loc};
+      Value weighted = sc.c(0.0);
+      double total = 0.0;
+      SmallVector<Value> raws;
+      for (const SparsityParam &p : sparsityParams) {
+        Value raw = sc.toF64(tensor::ExtractOp::create(b, loc, p.s, ValueRange{}));
+        raws.push_back(raw);
+        weighted = sc.add(weighted, sc.mul(sc.normalize(p.normalization, raw),
+                                           sc.c(double(p.count))));
+        total += double(p.count);
+      }
+      double th = theta > 0.0 ? double(theta) : 1.0;
+      Value cPrime = sc.div(sc.div(weighted, sc.c(total)), sc.c(th));
+      Value ce = sc.toF64(tensor::ExtractOp::create(b, loc, loss, ValueRange{}));
+      Value logOneMinus = sc.log(sc.sub(sc.c(1.0), cPrime));
+      Value scale = sc.sub(sc.c(1.0), sc.mul(sc.c(alpha), logOneMinus));
+      Value totalLoss = sc.sub(sc.mul(ce, scale),
+                               sc.mul(sc.c(1.0 - alpha), sc.log(cPrime)));
+      loss = tensor::FromElementsOp::create(b, loc, scalarType,
+                                            ValueRange{sc.fromF64(totalLoss, elt)});
+      ceScale = sc.fromF64(scale, elt);
+      // dL/dc' = α·L_ce/(1 − c') − (1 − α)/c'; dc'/ds_j = n_j/(N·θ)·ds^φ/ds.
+      Value dLdc = sc.sub(sc.div(sc.mul(sc.c(alpha), ce), sc.sub(sc.c(1.0), cPrime)),
+                          sc.div(sc.c(1.0 - alpha), cPrime));
+      for (auto [p, raw] : llvm::zip(sparsityParams, raws))
+        lossGradS.push_back(
+            {p.s, sc.mul(sc.mul(dLdc, sc.c(double(p.count) / (total * th))),
+                         sc.normalizeDerivative(p.normalization, raw))});
+    }
+
+    // dL/dz = (softmax(z) − y) / B, times the sparsity loss's factor.
     Value dLogits = tb.generic(
         {logits, lse, targets}, logitsType, {zm, rm, zm, zm}, {par, par},
         [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
           Value d = arith::SubFOp::create(nb, nl, a[0], a[1]);
           Value p = math::ExpOp::create(nb, nl, d);
           Value g = arith::SubFOp::create(nb, nl, p, a[2]);
-          return arith::MulFOp::create(nb, nl, g, invB);
+          Value gb = arith::MulFOp::create(nb, nl, g, invB);
+          return arith::MulFOp::create(nb, nl, gb, ceScale);
         });
 
     // Backward.
@@ -306,6 +360,8 @@ struct SparseNNGenerateTrainStepPass
         it->second = arith::AddFOp::create(b, loc, it->second, g);
     };
     accumulate(logits, dLogits);
+    for (auto [sArg, g] : lossGradS)
+      accumulate(sArg, scalarTensor(b, loc, g, elt));
     DenseSet<Value> fixedMask;
     SmallVector<std::pair<Value, Value>> dutyUpdates; // (duty arg, output)
     for (Operation *op : llvm::reverse(ops)) {
@@ -318,7 +374,8 @@ struct SparseNNGenerateTrainStepPass
       if (auto linear = dyn_cast<LinearOp>(op))
         if (linear.getSparsity())
           fixedMask.insert(linear.getWeight());
-      if (op->getNumResults() != 1 || !grads.count(op->getResult(0)))
+      // Gradients flow from the first result (a prune's mask has none).
+      if (op->getNumResults() == 0 || !grads.count(op->getResult(0)))
         continue;
       Value dy = grads[op->getResult(0)];
       if (failed(backward(tb, op, dy, accumulate)))
@@ -419,6 +476,115 @@ struct SparseNNGenerateTrainStepPass
     llvm::append_range(rets, newMomenta);
     llvm::append_range(rets, newDuty);
     func::ReturnOp::create(b, loc, rets);
+    return success();
+  }
+
+  static Value scalarTensor(OpBuilder &b, Location loc, Value f64, Type elt) {
+    training::Scalar sc{b, loc};
+    return tensor::FromElementsOp::create(
+        b, loc, RankedTensorType::get({}, elt), ValueRange{sc.fromF64(f64, elt)});
+  }
+
+  /// Pruning with a learnable s (seed 003 [0063], [0214]); the forward
+  /// value is the hard mask. Quantile: w gets the masked gradient, s none
+  /// (it learns through the sparsity loss). Gaussian (FIG. 7c, eq. 3-4):
+  /// straight-through on the relaxation soft = σ((|w − μ| − t)/(T·Ψ̄)),
+  /// t = Ψ·√2·erfinv(s^φ), Ψ̄ = Ψ held constant: with G = dP·w and σ' the
+  /// derivative,
+  ///   dw_j = dP_j·hard_j + [G_j σ'_j sgn_j − ΣGσ'sgn/N
+  ///          − √2·erfinv(s^φ)·(w_j − μ)/(N·Ψ)·ΣGσ'] / (T·Ψ̄),
+  ///   ds  = −ΣGσ' · Ψ·√2·(√π/2)·exp(erfinv(s^φ)²)·ds^φ/ds / (T·Ψ̄).
+  LogicalResult backwardPrune(TensorBuilder &tb, PruneOp prune, Value dy,
+                              function_ref<void(Value, Value)> accumulate) {
+    OpBuilder &b = tb.b;
+    Location loc = tb.loc;
+    Value w = prune.getWeights(), mask = prune.getMask();
+    auto wType = prune.getWeights().getType();
+    if (!wType.hasStaticShape())
+      return prune.emitError("train-step generation: 'sparsenn.prune' needs "
+                             "static weights");
+    if (prune.getMethod() == PruneMethod::quantile) {
+      accumulate(w, tb.ewise({dy, mask}, [](OpBuilder &nb, Location nl,
+                                            ValueRange a) -> Value {
+        Value zero =
+            arith::ConstantOp::create(nb, nl, nb.getFloatAttr(a[0].getType(), 0.0));
+        return arith::SelectOp::create(nb, nl, a[1], a[0], zero);
+      }));
+      return success();
+    }
+    if (prune.getMethod() != PruneMethod::gaussian)
+      return prune.emitError("train-step generation: the gumbel pruner's "
+                             "gradient is not generated (use gaussian or "
+                             "quantile)");
+    training::Scalar sc{b, loc};
+    Type elt = wType.getElementType();
+    double n = double(wType.getNumElements());
+    auto identity = [](training::Scalar &, Value x) { return x; };
+    auto [mu, psi] = training::meanStd(b, loc, w, identity);
+    Value raw = sc.toF64(tensor::ExtractOp::create(b, loc, prune.getSparsity(),
+                                                   ValueRange{}));
+    double eps = std::numeric_limits<float>::epsilon();
+    Value sPhi = sc.min(sc.max(sc.normalize(prune.getNormalization(), raw),
+                               sc.c(eps)),
+                        sc.c(1.0 - eps));
+    Value e = sc.erfinv(sPhi);
+    Value t = sc.mul(sc.mul(psi, sc.c(std::sqrt(2.0))), e);
+    Value scale = sc.mul(sc.c(temperature),
+                         sc.max(psi, sc.c(std::numeric_limits<double>::min())));
+    // Per element: σ' and sgn(w − μ) (0 at 0, as |x|' in PyTorch).
+    auto sigmaPrime = [&](training::Scalar &ns, Value x) {
+      Value u = ns.div(ns.sub(ns.abs(ns.sub(x, mu)), t), scale);
+      Value sig = ns.div(ns.c(1.0), ns.add(ns.c(1.0), ns.exp(ns.sub(ns.c(0.0), u))));
+      return ns.mul(sig, ns.sub(ns.c(1.0), sig));
+    };
+    auto sign = [&](training::Scalar &ns, Value x) {
+      Value d = ns.sub(x, mu);
+      Value pos = ns.select(ns.cmp(arith::CmpFPredicate::OGT, d, ns.c(0.0)),
+                            ns.c(1.0), ns.c(0.0));
+      return ns.select(ns.cmp(arith::CmpFPredicate::OLT, d, ns.c(0.0)),
+                       ns.c(-1.0), pos);
+    };
+    auto reduce2 = [&](bool withSign) {
+      auto type = RankedTensorType::get({}, b.getF64Type());
+      int64_t rank = wType.getRank();
+      SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
+      maps.push_back(AffineMap::get(rank, 0, b.getContext()));
+      Value sum = tb.generic(
+          {dy, w}, type, maps,
+          SmallVector<utils::IteratorType>(rank, utils::IteratorType::reduction),
+          [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+            training::Scalar ns{nb, nl};
+            Value x = ns.toF64(a[1]);
+            Value g = ns.mul(ns.mul(ns.toF64(a[0]), x), sigmaPrime(ns, x));
+            if (withSign)
+              g = ns.mul(g, sign(ns, x));
+            return ns.add(g, a[2]);
+          },
+          0.0);
+      return tensor::ExtractOp::create(b, loc, sum, ValueRange{}).getResult();
+    };
+    Value sumGS = reduce2(true), sumG = reduce2(false);
+    Value coefA = sc.div(sumGS, sc.c(n));
+    Value coefB = sc.div(sc.mul(sc.mul(sc.c(std::sqrt(2.0)), e), sumG),
+                         sc.mul(sc.c(n), psi));
+    accumulate(w, tb.ewise({dy, w, mask}, [&](OpBuilder &nb, Location nl,
+                                              ValueRange a) -> Value {
+      training::Scalar ns{nb, nl};
+      Value g = ns.toF64(a[0]), x = ns.toF64(a[1]);
+      Value hard = ns.select(a[2], g, ns.c(0.0));
+      Value local = ns.mul(ns.mul(g, x), ns.mul(sigmaPrime(ns, x), sign(ns, x)));
+      Value soft = ns.div(ns.sub(ns.sub(local, coefA),
+                                 ns.mul(coefB, ns.sub(x, mu))),
+                          scale);
+      return ns.fromF64(ns.add(hard, soft), a[0].getType());
+    }));
+    // ds: through t only.
+    const double halfSqrtPi = 0.8862269254527580;
+    Value dtds = sc.mul(sc.mul(sc.mul(psi, sc.c(std::sqrt(2.0) * halfSqrtPi)),
+                               sc.exp(sc.mul(e, e))),
+                        sc.normalizeDerivative(prune.getNormalization(), raw));
+    Value ds = sc.div(sc.mul(sc.sub(sc.c(0.0), sumG), dtds), scale);
+    accumulate(prune.getSparsity(), scalarTensor(b, loc, ds, elt));
     return success();
   }
 
@@ -590,6 +756,8 @@ struct SparseNNGenerateTrainStepPass
       }
       return success();
     }
+    if (auto prune = dyn_cast<PruneOp>(op))
+      return backwardPrune(tb, prune, dy, accumulate);
     if (auto conv = dyn_cast<Conv2DOp>(op))
       return backwardConv(tb, conv, dy, accumulate);
     if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op)) {

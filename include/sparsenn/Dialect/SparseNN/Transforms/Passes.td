@@ -286,6 +286,14 @@ def SparseNNGenerateTrainStepPass
            "L1 penalty on weights of rank >= 2 (seed 003 eq. 11)">,
     Option<"dutyAlpha", "duty-alpha", "double", /*default=*/"0.001",
            "alpha of the duty-cycle update (seed 000 eq. 1)">,
+    Option<"alpha", "alpha", "double", /*default=*/"-1.0",
+           "Sparsity-loss weighting alpha of seed 003 eq. 13 (negative: no "
+           "sparsity loss)">,
+    Option<"theta", "theta", "double", /*default=*/"0.0",
+           "Maximum sparsity theta of eq. 15 (0: eq. 13)">,
+    Option<"temperature", "temperature", "double", /*default=*/"0.1",
+           "Temperature of the Gaussian pruner's sigmoid relaxation, "
+           "relative to the weights' std">,
   ];
 }
 

@@ -1,0 +1,170 @@
+//===- TrainingMath.h - scalar and reduction builders for training -*- C++ -*-===//
+//
+// Shared by the training-op lowering and the train-step generation: f64
+// scalar arithmetic (normalisation of the sparsity parameter, erfinv) and
+// whole-tensor reductions (mean, population std) built as linalg.generic.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SPARSENN_LIB_DIALECT_SPARSENN_TRANSFORMS_TRAININGMATH_H
+#define SPARSENN_LIB_DIALECT_SPARSENN_TRANSFORMS_TRAININGMATH_H
+
+#include "sparsenn/Dialect/SparseNN/IR/SparseNNOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <cmath>
+#include <limits>
+
+namespace mlir {
+namespace sparsenn {
+namespace training {
+
+/// Scalar f64 arithmetic with a builder and a location.
+struct Scalar {
+  OpBuilder &b;
+  Location loc;
+
+  Type f64() { return b.getF64Type(); }
+  Value c(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF64FloatAttr(v));
+  }
+  Value add(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  Value div(Value x, Value y) { return arith::DivFOp::create(b, loc, x, y); }
+  Value exp(Value x) { return math::ExpOp::create(b, loc, x); }
+  Value log(Value x) { return math::LogOp::create(b, loc, x); }
+  Value sqrt(Value x) { return math::SqrtOp::create(b, loc, x); }
+  Value abs(Value x) { return math::AbsFOp::create(b, loc, x); }
+  Value max(Value x, Value y) { return arith::MaximumFOp::create(b, loc, x, y); }
+  Value min(Value x, Value y) { return arith::MinimumFOp::create(b, loc, x, y); }
+  Value cmp(arith::CmpFPredicate p, Value x, Value y) {
+    return arith::CmpFOp::create(b, loc, p, x, y);
+  }
+  Value select(Value c, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, c, x, y);
+  }
+  Value toF64(Value x) {
+    if (x.getType().isF64())
+      return x;
+    return arith::ExtFOp::create(b, loc, f64(), x);
+  }
+  Value fromF64(Value x, Type t) {
+    if (t.isF64())
+      return x;
+    return arith::TruncFOp::create(b, loc, t, x);
+  }
+  Value clamp01(Value x) { return min(max(x, c(0.0)), c(1.0)); }
+
+  /// s^φ from the raw parameter (SparseNNOps.cpp normalizeSparsity).
+  Value normalize(Normalization n, Value raw) {
+    switch (n) {
+    case Normalization::sigmoid:
+      return div(c(1.0), add(c(1.0), exp(sub(c(0.0), raw))));
+    case Normalization::hard_sigmoid:
+      return clamp01(add(div(raw, c(6.0)), c(0.5)));
+    case Normalization::none:
+      return raw;
+    }
+    llvm_unreachable("unknown normalization");
+  }
+
+  /// d s^φ / d s (the clamp of hard_sigmoid passes no gradient outside).
+  Value normalizeDerivative(Normalization n, Value raw) {
+    switch (n) {
+    case Normalization::sigmoid: {
+      Value p = normalize(n, raw);
+      return mul(p, sub(c(1.0), p));
+    }
+    case Normalization::hard_sigmoid: {
+      Value u = add(div(raw, c(6.0)), c(0.5));
+      Value inside = arith::AndIOp::create(
+          b, loc, cmp(arith::CmpFPredicate::OGT, u, c(0.0)),
+          cmp(arith::CmpFPredicate::OLT, u, c(1.0)));
+      return select(inside, c(1.0 / 6.0), c(0.0));
+    }
+    case Normalization::none:
+      return c(1.0);
+    }
+    llvm_unreachable("unknown normalization");
+  }
+
+  /// erfinv(x) for x in [0, 1]: Giles' approximation (as PrunerMath's
+  /// start value), +∞ at 1.
+  Value erfinv(Value x) {
+    Value w = sub(c(0.0), log(mul(sub(c(1.0), x), add(c(1.0), x))));
+    auto poly = [&](Value t, ArrayRef<double> coeffs) {
+      Value p = c(coeffs.front());
+      for (double k : coeffs.drop_front())
+        p = add(c(k), mul(p, t));
+      return p;
+    };
+    Value central =
+        poly(sub(w, c(2.5)),
+             {2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06,
+              0.00021858087, -0.00125372503, -0.00417768164, 0.246640727,
+              1.50140941});
+    Value tail = poly(sub(sqrt(w), c(3.0)),
+                      {-0.000200214257, 0.000100950558, 0.00134934322,
+                       -0.00367342844, 0.00573950773, -0.0076224613,
+                       0.00943887047, 1.00167406, 2.83297682});
+    Value p = select(cmp(arith::CmpFPredicate::OLT, w, c(5.0)), central, tail);
+    return select(cmp(arith::CmpFPredicate::OGE, x, c(1.0)),
+                  c(std::numeric_limits<double>::infinity()), mul(p, x));
+  }
+};
+
+inline SmallVector<utils::IteratorType> iterators(int64_t rank,
+                                           utils::IteratorType kind) {
+  return SmallVector<utils::IteratorType>(rank, kind);
+}
+
+/// Σ f(w) over every element of `w`, in f64; `f` maps the element (already
+/// f64) inside the reduction body.
+inline Value reduceSum(OpBuilder &b, Location loc, Value w,
+                function_ref<Value(Scalar &, Value)> f) {
+  auto type = cast<RankedTensorType>(w.getType());
+  int64_t rank = type.getRank();
+  Scalar s{b, loc};
+  Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, s.f64());
+  Value init = linalg::FillOp::create(b, loc, s.c(0.0), empty)->getResult(0);
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx),
+                                 AffineMap::get(rank, 0, ctx)};
+  Value sum =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{init.getType()}, ValueRange{w}, ValueRange{init},
+          maps, iterators(rank, utils::IteratorType::reduction),
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Scalar ns{nb, nl};
+            Value v = f(ns, ns.toF64(args[0]));
+            linalg::YieldOp::create(nb, nl, ns.add(v, args[1]));
+          })
+          .getResult(0);
+  return tensor::ExtractOp::create(b, loc, sum, ValueRange{});
+}
+
+/// Mean and population standard deviation of f(w).
+inline std::pair<Value, Value> meanStd(OpBuilder &b, Location loc, Value w,
+                                function_ref<Value(Scalar &, Value)> f) {
+  Scalar s{b, loc};
+  double n = double(cast<RankedTensorType>(w.getType()).getNumElements());
+  Value mean = s.div(reduceSum(b, loc, w, f), s.c(n));
+  Value var = s.div(reduceSum(b, loc, w,
+                              [&](Scalar &ns, Value x) {
+                                Value d = ns.sub(f(ns, x), mean);
+                                return ns.mul(d, d);
+                              }),
+                    s.c(n));
+  return {mean, s.sqrt(var)};
+}
+
+} // namespace training
+} // namespace sparsenn
+} // namespace mlir
+
+#endif // SPARSENN_LIB_DIALECT_SPARSENN_TRANSFORMS_TRAININGMATH_H
