@@ -30,6 +30,7 @@
 #include "sparsenn/Conversion/SparseNNToGPU/SparseNNToGPU.h"
 #include "sparsenn/Dialect/SparseNN/IR/SparseNNOps.h"
 #include "sparsenn/Runtime/Kernels.h"
+#include "sparsenn/Runtime/SPGC8.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -244,45 +245,74 @@ struct LinearShape {
   int64_t rows, in, out;
 };
 
-/// One warp per (output row o, sample b): ELL rows of K pairs.
+/// Launches one warp per (unit, sample) for `units` units (output rows or
+/// inputs) and `rows` samples, `warpsPerBlock` warps per block; the grid is
+/// one-dimensional (x allows 2^31 - 1 blocks, y only 65535). `body` gets the
+/// lane, the unit and the sample, inside `unit < units` (warp-uniform, so
+/// shuffles are safe).
+void warpLaunch(OpBuilder &b, Location loc, StringRef name, int64_t units,
+                int64_t rows, int64_t warpsPerBlock,
+                function_ref<void(Value, Value, Value)> body) {
+  KB kb{b, loc};
+  int64_t blocksPerRow = llvm::divideCeil(units, warpsPerBlock);
+  launch(b, loc, name, kb.idx(blocksPerRow * rows), kb.idx(1),
+         warpsPerBlock * kWarp, {}, [&](gpu::LaunchOp op) {
+           Value tid = op.getThreadIds().x;
+           Value bx = op.getBlockIds().x;
+           Value warp = kb.div(tid, kb.idx(kWarp));
+           Value lane = kb.rem(tid, kb.idx(kWarp));
+           Value sample = kb.div(bx, kb.idx(blocksPerRow));
+           Value unit = kb.add(
+               kb.mul(kb.rem(bx, kb.idx(blocksPerRow)), kb.idx(warpsPerBlock)),
+               warp);
+           kb.when(kb.ult(unit, kb.idx(units)),
+                   [&] { body(lane, unit, sample); });
+         });
+}
+
+/// Lane 0 writes y[sample, o] = sum over the warp + bias[o].
+void storeRow(OpBuilder &b, Location loc, LinearShape s, Value acc,
+              Value lane, Value o, Value sample, Value y, Value bias) {
+  KB kb{b, loc};
+  Value sum = kb.warpSum(acc);
+  kb.when(kb.eq(lane, kb.idx(0)), [&] {
+    Value r = sum;
+    if (bias)
+      r = arith::AddFOp::create(b, loc, r, kb.load(bias, o));
+    kb.store(r, y, kb.add(kb.mul(sample, kb.idx(s.out)), o));
+  });
+}
+
+Value toIndex(OpBuilder &b, Location loc, Value v) {
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+}
+
+/// One warp per (output row o, sample): ELL rows of K (value, column) pairs;
+/// lanes stride over the pairs, gather x, reduce.
 void emitEll(OpBuilder &b, Location loc, LinearShape s, Value x, Value y,
              Value bias, Value values, Value cols, int64_t k,
              int64_t warpsPerBlock) {
   KB kb{b, loc};
-  Value gx = kb.idx(llvm::divideCeil(s.out, warpsPerBlock));
-  launch(b, loc, "ell_linear", gx, kb.idx(s.rows), warpsPerBlock * kWarp, {},
-         [&](gpu::LaunchOp op) {
-           Value tid = op.getThreadIds().x;
-           Value warp = kb.div(tid, kb.idx(kWarp));
-           Value lane = kb.rem(tid, kb.idx(kWarp));
-           Value o = kb.add(kb.mul(op.getBlockIds().x, kb.idx(warpsPerBlock)),
-                            warp);
-           Value sample = op.getBlockIds().y;
-           kb.when(kb.ult(o, kb.idx(s.out)), [&] {
-             Value base = kb.mul(o, kb.idx(k));
-             Value xBase = kb.mul(sample, kb.idx(s.in));
-             Value acc = kb.loop(
-                 lane, kb.idx(k), kb.idx(kWarp), {kb.f32(0)},
-                 [&](Value j, ValueRange args) -> SmallVector<Value> {
-                   Value p = kb.add(base, j);
-                   Value v = kb.load(values, p);
-                   Value c16 = kb.load(cols, p);
-                   Value c32 =
-                       arith::ExtUIOp::create(b, loc, b.getI32Type(), c16);
-                   Value c = arith::IndexCastUIOp::create(
-                       b, loc, b.getIndexType(), c32);
-                   Value xv = kb.load(x, kb.add(xBase, c));
-                   return {mulAdd(b, loc, v, xv, args[0])};
-                 })[0];
-             Value sum = kb.warpSum(acc);
-             kb.when(kb.eq(lane, kb.idx(0)), [&] {
-               Value r = sum;
-               if (bias)
-                 r = arith::AddFOp::create(b, loc, r, kb.load(bias, o));
-               kb.store(r, y, kb.add(kb.mul(sample, kb.idx(s.out)), o));
-             });
-           });
-         });
+  warpLaunch(
+      b, loc, "ell_linear", s.out, s.rows, warpsPerBlock,
+      [&](Value lane, Value o, Value sample) {
+        Value base = kb.mul(o, kb.idx(k));
+        Value xBase = kb.mul(sample, kb.idx(s.in));
+        Value acc =
+            kb.loop(lane, kb.idx(k), kb.idx(kWarp), {kb.f32(0)},
+                    [&](Value j, ValueRange args) -> SmallVector<Value> {
+                      Value p = kb.add(base, j);
+                      Value v = kb.load(values, p);
+                      // Columns are unsigned 16-bit.
+                      Value c32 = arith::ExtUIOp::create(
+                          b, loc, b.getI32Type(), kb.load(cols, p));
+                      Value c = arith::IndexCastUIOp::create(
+                          b, loc, b.getIndexType(), c32);
+                      Value xv = kb.load(x, kb.add(xBase, c));
+                      return {mulAdd(b, loc, v, xv, args[0])};
+                    })[0];
+        storeRow(b, loc, s, acc, lane, o, sample, y, bias);
+      });
 }
 
 /// One warp per (row, sample): lane l takes column l % 16 of blocks
@@ -291,45 +321,27 @@ void emitBlock16(OpBuilder &b, Location loc, LinearShape s, Value x, Value y,
                  Value bias, Value rowPtr, Value blockCols, Value values,
                  int64_t warpsPerBlock) {
   KB kb{b, loc};
-  Value gx = kb.idx(llvm::divideCeil(s.out, warpsPerBlock));
-  launch(
-      b, loc, "block16_linear", gx, kb.idx(s.rows), warpsPerBlock * kWarp, {},
-      [&](gpu::LaunchOp op) {
-        Value tid = op.getThreadIds().x;
-        Value warp = kb.div(tid, kb.idx(kWarp));
-        Value lane = kb.rem(tid, kb.idx(kWarp));
+  warpLaunch(
+      b, loc, "block16_linear", s.out, s.rows, warpsPerBlock,
+      [&](Value lane, Value o, Value sample) {
         Value half = kb.div(lane, kb.idx(16));
         Value col = kb.rem(lane, kb.idx(16));
-        Value o =
-            kb.add(kb.mul(op.getBlockIds().x, kb.idx(warpsPerBlock)), warp);
-        Value sample = op.getBlockIds().y;
-        kb.when(kb.ult(o, kb.idx(s.out)), [&] {
-          auto index = [&](Value i32v) -> Value {
-            return arith::IndexCastOp::create(b, loc, b.getIndexType(), i32v);
-          };
-          Value p0 = index(kb.load(rowPtr, o));
-          Value p1 = index(kb.load(rowPtr, kb.add(o, kb.idx(1))));
-          Value xBase = kb.mul(sample, kb.idx(s.in));
-          Value acc = kb.loop(
-              kb.add(p0, half), p1, kb.idx(2), {kb.f32(0)},
-              [&](Value p, ValueRange args) -> SmallVector<Value> {
-                Value c = kb.add(index(kb.load(blockCols, p)), col);
-                Value v = kb.load(values, kb.add(kb.mul(p, kb.idx(16)), col));
-                // Columns past `in` hold zeros: read x only inside the row.
-                Value inside = kb.ult(c, kb.idx(s.in));
-                Value safe = kb.select(inside, c, kb.idx(0));
-                Value xv = kb.load(x, kb.add(xBase, safe));
-                xv = kb.select(inside, xv, kb.f32(0));
-                return {mulAdd(b, loc, v, xv, args[0])};
-              })[0];
-          Value sum = kb.warpSum(acc);
-          kb.when(kb.eq(lane, kb.idx(0)), [&] {
-            Value r = sum;
-            if (bias)
-              r = arith::AddFOp::create(b, loc, r, kb.load(bias, o));
-            kb.store(r, y, kb.add(kb.mul(sample, kb.idx(s.out)), o));
-          });
-        });
+        Value p0 = toIndex(b, loc, kb.load(rowPtr, o));
+        Value p1 = toIndex(b, loc, kb.load(rowPtr, kb.add(o, kb.idx(1))));
+        Value xBase = kb.mul(sample, kb.idx(s.in));
+        Value acc = kb.loop(
+            kb.add(p0, half), p1, kb.idx(2), {kb.f32(0)},
+            [&](Value p, ValueRange args) -> SmallVector<Value> {
+              Value c = kb.add(toIndex(b, loc, kb.load(blockCols, p)), col);
+              Value v = kb.load(values, kb.add(kb.mul(p, kb.idx(16)), col));
+              // Columns past `in` hold zeros: read x only inside the row.
+              Value inside = kb.ult(c, kb.idx(s.in));
+              Value safe = kb.select(inside, c, kb.idx(0));
+              Value xv = kb.load(x, kb.add(xBase, safe));
+              xv = kb.select(inside, xv, kb.f32(0));
+              return {mulAdd(b, loc, v, xv, args[0])};
+            })[0];
+        storeRow(b, loc, s, acc, lane, o, sample, y, bias);
       });
 }
 
@@ -351,40 +363,231 @@ void emitSparseSparse(OpBuilder &b, Location loc, LinearShape s, Value x,
              kb.store(v, y, i);
            });
          });
-  launch(
-      b, loc, "sparse_sparse_linear",
-      kb.idx(llvm::divideCeil(s.in, warpsPerBlock)), kb.idx(s.rows), threads,
-      {}, [&](gpu::LaunchOp op) {
-        Value tid = op.getThreadIds().x;
-        Value warp = kb.div(tid, kb.idx(kWarp));
-        Value lane = kb.rem(tid, kb.idx(kWarp));
-        Value i =
-            kb.add(kb.mul(op.getBlockIds().x, kb.idx(warpsPerBlock)), warp);
-        Value sample = op.getBlockIds().y;
-        kb.when(kb.ult(i, kb.idx(s.in)), [&] {
-          Value xv = kb.load(x, kb.add(kb.mul(sample, kb.idx(s.in)), i));
-          Value nonZero = arith::CmpFOp::create(
-              b, loc, arith::CmpFPredicate::UNE, xv, kb.f32(0));
-          kb.when(nonZero, [&] {
-            auto index = [&](Value v) -> Value {
-              return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
-            };
-            Value p0 = index(kb.load(colPtr, i));
-            Value p1 = index(kb.load(colPtr, kb.add(i, kb.idx(1))));
-            Value yBase = kb.mul(sample, kb.idx(s.out));
-            kb.loop(kb.add(p0, lane), p1, kb.idx(kWarp), {},
-                    [&](Value p, ValueRange) -> SmallVector<Value> {
-                      Value o = index(kb.load(rowIdx, p));
-                      Value w = kb.load(values, p);
-                      Value prod = arith::MulFOp::create(b, loc, w, xv);
-                      memref::AtomicRMWOp::create(
-                          b, loc, arith::AtomicRMWKind::addf, prod, y,
-                          ValueRange{kb.add(yBase, o)});
-                      return {};
-                    });
-          });
+  warpLaunch(
+      b, loc, "sparse_sparse_linear", s.in, s.rows, warpsPerBlock,
+      [&](Value lane, Value i, Value sample) {
+        Value xv = kb.load(x, kb.add(kb.mul(sample, kb.idx(s.in)), i));
+        Value nonZero = arith::CmpFOp::create(
+            b, loc, arith::CmpFPredicate::UNE, xv, kb.f32(0));
+        kb.when(nonZero, [&] {
+          Value p0 = toIndex(b, loc, kb.load(colPtr, i));
+          Value p1 = toIndex(b, loc, kb.load(colPtr, kb.add(i, kb.idx(1))));
+          Value yBase = kb.mul(sample, kb.idx(s.out));
+          kb.loop(kb.add(p0, lane), p1, kb.idx(kWarp), {},
+                  [&](Value p, ValueRange) -> SmallVector<Value> {
+                    Value o = toIndex(b, loc, kb.load(rowIdx, p));
+                    Value prod = arith::MulFOp::create(
+                        b, loc, kb.load(values, p), xv);
+                    memref::AtomicRMWOp::create(
+                        b, loc, arith::AtomicRMWKind::addf, prod, y,
+                        ValueRange{kb.add(yBase, o)});
+                    return {};
+                  });
         });
       });
+}
+
+/// SPGC8-compressed weights decoded per warp inside the product (brief
+/// section 5): the raw stream stays as it is in device memory. One warp per
+/// (row o, sample); each pass takes 32 subsets of the row (lane = subset):
+/// header code from the packed header region, body width b from `widths`,
+/// a warp prefix sum of b gives every lane its body offset, the lane
+/// rebuilds its 8 folded values from b bit-planes, unfolds the sign and
+/// multiplies q * scale with x. `rowOffsets[o]` is the stream byte where row
+/// o's bodies start (computed at compile time from the headers).
+void emitSPGC8(OpBuilder &b, Location loc, LinearShape s, Value x, Value y,
+               Value bias, Value stream, int64_t streamBytes, Value rowOffsets,
+               Value widths, Value scales, bool perRowScales, int64_t padded,
+               int headerBits, bool interleaved, int64_t warpsPerBlock) {
+  KB kb{b, loc};
+  Type i32 = b.getI32Type();
+  int64_t subsets = padded / 8;
+  warpLaunch(
+      b, loc, "spgc8_linear", s.out, s.rows, warpsPerBlock,
+      [&](Value lane, Value o, Value sample) {
+        Value first = kb.mul(o, kb.idx(subsets));
+        Value xBase = kb.mul(sample, kb.idx(s.in));
+        Value scale = kb.load(scales, perRowScales ? o : kb.idx(0));
+        Value lane32 = arith::IndexCastUIOp::create(b, loc, i32, lane);
+        auto byteAt = [&](Value i) -> Value {
+          Value inside = kb.ult(i, kb.idx(streamBytes));
+          Value v = kb.load(stream, kb.select(inside, i, kb.idx(0)));
+          v = arith::ExtUIOp::create(b, loc, i32, v);
+          return kb.select(inside, v, kb.i32(0));
+        };
+        ValueRange results = kb.loop(
+            kb.idx(0), kb.idx(subsets), kb.idx(kWarp),
+            {kb.f32(0), toIndex(b, loc, kb.load(rowOffsets, o))},
+            [&](Value chunk, ValueRange carried) -> SmallVector<Value> {
+              Value sub = kb.add(chunk, lane);
+              Value active = kb.ult(sub, kb.idx(subsets));
+              // Header code of subset first + sub (h bits, LSB first).
+              Value bit = kb.mul(kb.add(first, sub), kb.idx(headerBits));
+              Value byte = kb.div(bit, kb.idx(8));
+              Value word = arith::OrIOp::create(
+                  b, loc, byteAt(byte),
+                  arith::ShLIOp::create(b, loc, byteAt(kb.add(byte, kb.idx(1))),
+                                        kb.i32(8)));
+              Value shift = arith::IndexCastUIOp::create(
+                  b, loc, i32, kb.rem(bit, kb.idx(8)));
+              Value code = arith::AndIOp::create(
+                  b, loc, arith::ShRUIOp::create(b, loc, word, shift),
+                  kb.i32((1 << headerBits) - 1));
+              Value width = kb.load(
+                  widths, arith::IndexCastUIOp::create(b, loc,
+                                                       b.getIndexType(), code));
+              width = kb.select(active, width, kb.i32(0));
+              // Inclusive prefix sum of the widths over the warp.
+              Value incl = width;
+              for (int32_t off = 1; off < kWarp; off *= 2) {
+                auto up = gpu::ShuffleOp::create(b, loc, incl, off, kWarp,
+                                                 gpu::ShuffleMode::UP);
+                Value take = arith::CmpIOp::create(
+                    b, loc, arith::CmpIPredicate::uge, lane32, kb.i32(off));
+                incl = arith::AddIOp::create(
+                    b, loc, incl,
+                    kb.select(take, up.getShuffleResult(), kb.i32(0)));
+              }
+              Value chunkBytes = gpu::ShuffleOp::create(b, loc, incl, kWarp - 1,
+                                                        kWarp,
+                                                        gpu::ShuffleMode::IDX)
+                                     .getShuffleResult();
+              Value excl = arith::SubIOp::create(b, loc, incl, width);
+              Value body = kb.add(carried[1], toIndex(b, loc, excl));
+              // The 8 folded values from `width` bit-planes.
+              SmallVector<Value> zeros(8, kb.i32(0));
+              ValueRange folded = kb.loop(
+                  kb.idx(0), toIndex(b, loc, width), kb.idx(1), zeros,
+                  [&](Value plane, ValueRange u) -> SmallVector<Value> {
+                    Value bits = byteAt(kb.add(body, plane));
+                    Value p32 =
+                        arith::IndexCastUIOp::create(b, loc, i32, plane);
+                    SmallVector<Value> next;
+                    for (int i = 0; i < 8; ++i) {
+                      Value bitv = arith::AndIOp::create(
+                          b, loc,
+                          arith::ShRUIOp::create(b, loc, bits, kb.i32(i)),
+                          kb.i32(1));
+                      next.push_back(arith::OrIOp::create(
+                          b, loc, u[i],
+                          arith::ShLIOp::create(b, loc, bitv, p32)));
+                    }
+                    return next;
+                  });
+              Value acc = carried[0];
+              for (int i = 0; i < 8; ++i) {
+                // Unfold: even u = 2c, odd u = -2c - 1.
+                Value u = folded[i];
+                Value half = arith::ShRUIOp::create(b, loc, u, kb.i32(1));
+                Value odd = kb.eq(arith::AndIOp::create(b, loc, u, kb.i32(1)),
+                                  kb.i32(1));
+                Value neg = arith::SubIOp::create(
+                    b, loc, kb.i32(-1), half);
+                Value c = kb.select(odd, neg, half);
+                Value q = arith::SIToFPOp::create(b, loc, b.getF32Type(), c);
+                Value w = arith::MulFOp::create(b, loc, q, scale);
+                // Column of value i of subset `sub` in the row.
+                Value col =
+                    interleaved
+                        ? kb.add(kb.add(kb.mul(kb.div(sub, kb.idx(2)),
+                                               kb.idx(16)),
+                                        kb.rem(sub, kb.idx(2))),
+                                 kb.idx(2 * i))
+                        : kb.add(kb.mul(sub, kb.idx(8)), kb.idx(i));
+                Value inside = kb.ult(col, kb.idx(s.in));
+                Value xv = kb.load(
+                    x, kb.add(xBase, kb.select(inside, col, kb.idx(0))));
+                xv = kb.select(inside, xv, kb.f32(0));
+                acc = mulAdd(b, loc, w, xv, acc);
+              }
+              return {acc, kb.add(carried[1], toIndex(b, loc, chunkBytes))};
+            });
+        storeRow(b, loc, s, results[0], lane, o, sample, y, bias);
+      });
+}
+
+/// The raw SPGC8 stream of a compressed_constant as the kernel reads it,
+/// with the per-row body offsets found by walking the headers.
+struct SPGC8Stream {
+  std::vector<int8_t> bytes;
+  std::vector<int32_t> rowOffsets, widths;
+  std::vector<float> scales;
+  int headerBits = 0;
+  int64_t padded = 0;
+  bool interleaved = false;
+};
+
+FailureOr<SPGC8Stream> readSPGC8(CompressedConstantOp source, int64_t out) {
+  SPGC8Type type = source.getOutput().getType();
+  if (type.getShape().size() != 2)
+    return failure();
+  SPGC8Stream st;
+  auto data = cast<ElementsAttr>(source.getData());
+  for (int8_t v : data.getValues<int8_t>())
+    st.bytes.push_back(v);
+  for (float v : cast<ElementsAttr>(source.getScales()).getValues<float>())
+    st.scales.push_back(v);
+  if (st.scales.size() != 1 && static_cast<int64_t>(st.scales.size()) != out)
+    return failure();
+  int bits = static_cast<int>(type.getBits());
+  st.headerBits = spgc8_header_bits(bits);
+  st.padded = type.getPaddedVectorLength();
+  st.interleaved = type.getLayout() == GroupLayout::interleaved;
+  if (st.headerBits <= 0 || st.bytes.size() > size_t(INT32_MAX))
+    return failure();
+  for (int code = 0; code < 16; ++code)
+    st.widths.push_back(code < (1 << st.headerBits)
+                            ? std::max(0, spgc8_code_to_body_bits(code, bits))
+                            : 0);
+  int64_t perRow = st.padded / 8, total = out * perRow;
+  int64_t headerBytes = llvm::divideCeil(total * st.headerBits, 8);
+  if (headerBytes > static_cast<int64_t>(st.bytes.size()))
+    return failure();
+  int64_t offset = headerBytes;
+  for (int64_t k = 0; k < total; ++k) {
+    if (k % perRow == 0)
+      st.rowOffsets.push_back(static_cast<int32_t>(offset));
+    int64_t bit = k * st.headerBits;
+    uint32_t word = static_cast<uint8_t>(st.bytes[bit / 8]);
+    if (bit / 8 + 1 < static_cast<int64_t>(st.bytes.size()))
+      word |= uint32_t(static_cast<uint8_t>(st.bytes[bit / 8 + 1])) << 8;
+    offset += st.widths[(word >> (bit % 8)) & ((1u << st.headerBits) - 1)];
+  }
+  st.rowOffsets.push_back(static_cast<int32_t>(offset));
+  if (offset != static_cast<int64_t>(st.bytes.size()))
+    return failure();
+  return st;
+}
+
+/// linear with `kernel<spgc8>` on compressed weights: decoded on the GPU.
+LogicalResult lowerSPGC8Linear(LinearOp op, IRRewriter &rewriter,
+                               int64_t warpsPerBlock) {
+  auto source = op.getWeight().getDefiningOp<CompressedConstantOp>();
+  if (!source)
+    return failure();
+  auto inType = op.getInput().getType();
+  ArrayRef<int64_t> wShape = getWeightShape(op.getWeight().getType());
+  LinearShape s{inType.getNumElements() / wShape[1], wShape[1], wShape[0]};
+  FailureOr<SPGC8Stream> st = readSPGC8(source, s.out);
+  if (failed(st))
+    return failure();
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  OpBuilder &b = rewriter;
+  auto outType = op.getOutput().getType();
+  auto [alloc, y] = outputBuffer(b, loc, outType);
+  Value x = flatBuffer(b, loc, op.getInput());
+  Value bias = op.getBias() ? flatBuffer(b, loc, op.getBias()) : Value();
+  emitSPGC8(b, loc, s, x, y, bias,
+            packedBuffer<int8_t>(b, loc, b.getI8Type(), st->bytes),
+            static_cast<int64_t>(st->bytes.size()),
+            packedBuffer<int32_t>(b, loc, b.getI32Type(), st->rowOffsets),
+            packedBuffer<int32_t>(b, loc, b.getI32Type(), st->widths),
+            packedBuffer<float>(b, loc, b.getF32Type(), st->scales),
+            st->scales.size() > 1, st->padded, st->headerBits,
+            st->interleaved, warpsPerBlock);
+  replaceWithBuffer(rewriter, op, alloc, outType);
+  return success();
 }
 
 /// Rewrites a linear layer with a GPU kernel format; returns failure (the
@@ -402,6 +605,8 @@ LogicalResult lowerLinear(LinearOp op, IRRewriter &rewriter,
       !cast<RankedTensorType>(op.getBias().getType()).getElementType().isF32())
     return failure();
   KernelFormat format = *op.getKernel();
+  if (format == KernelFormat::spgc8)
+    return lowerSPGC8Linear(op, rewriter, warpsPerBlock);
   if (format != KernelFormat::ell && format != KernelFormat::block16 &&
       format != KernelFormat::sparse_sparse)
     return failure();

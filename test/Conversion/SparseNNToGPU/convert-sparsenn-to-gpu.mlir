@@ -111,3 +111,29 @@ func.func @kwinners_all(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   %y = sparsenn.kwinners <global> %x k = 8 : tensor<2x8xf32> -> tensor<2x8xf32>
   return %y : tensor<2x8xf32>
 }
+
+// -----
+
+// SPGC8: the raw stream stays compressed (27 bytes: 3 of headers, then the
+// bodies), decoded per warp in the kernel: per-row body offsets and the
+// header code → body width table are computed at compile time; lanes take
+// subsets, a warp prefix sum (shuffle up) of the widths locates the bodies,
+// bit-planes are gathered and the sign unfolded.
+// CHECK-LABEL: func.func @spgc8
+// CHECK-DAG: arith.constant dense<[63, 0, 28, 0, 0, 0, 0, 0, 0, 0, 1, -128, 0, -128, -128, -128, -128, -128, -128, 0, 9, 8, 9, 8, 9, 8, 8]> : tensor<27xi8>
+// CHECK-DAG: arith.constant dense<[3, 19, 27]> : tensor<3xi32>
+// CHECK-DAG: arith.constant dense<[0, 1, 2, 3, 4, 5, 6, 8, 0, 0, 0, 0, 0, 0, 0, 0]> : tensor<16xi32>
+// CHECK-DAG: arith.constant dense<[0.0157480314, 0.0236220472]> : tensor<2xf32>
+// CHECK: gpu.launch {{.*}} function(@sparsenn_spgc8_linear)
+// CHECK:   scf.for
+// CHECK:     memref.load {{.*}} : memref<27xi8>
+// CHECK:     gpu.shuffle up
+// CHECK:     gpu.shuffle idx
+// CHECK:     scf.for {{.*}} -> (i32, i32, i32, i32, i32, i32, i32, i32)
+// CHECK:     arith.sitofp
+// CHECK:   gpu.shuffle xor
+func.func @spgc8(%x: tensor<2x20xf32>) -> tensor<2x2xf32> {
+  %w = sparsenn.compressed_constant dense<[63, 0, 28, 0, 0, 0, 0, 0, 0, 0, 1, -128, 0, -128, -128, -128, -128, -128, -128, 0, 9, 8, 9, 8, 9, 8, 8]> : tensor<27xi8>, scales dense<[0.0157480314, 0.0236220472]> : tensor<2xf32> : !sparsenn.spgc8<2x20xi8>
+  %y = sparsenn.linear %x, %w {kernel = #sparsenn.kernel<spgc8>} : tensor<2x20xf32>, !sparsenn.spgc8<2x20xi8> -> tensor<2x2xf32>
+  return %y : tensor<2x2xf32>
+}
