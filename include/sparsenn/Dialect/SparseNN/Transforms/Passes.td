@@ -297,4 +297,27 @@ def SparseNNGenerateTrainStepPass
   ];
 }
 
+def SparseNNFinalizeTrainingPass
+    : Pass<"sparsenn-finalize-training", "::mlir::ModuleOp"> {
+  let summary = "Bind trained parameters and freeze the learned sparsity";
+  let description = [{
+    Seed 003 step 1014 (FIG. 10): binds the trained values of the forward
+    function's arguments marked `sparsenn.trainable` / `sparsenn.duty_cycle`
+    (`<params>/arg<i>.npy`, f32, the argument's shape: what a training
+    driver writes) as constants, removes those arguments and the generated
+    `<function>_train_step`, then evaluates the now-constant
+    `sparsenn.prune` ops into pruned constant weights (with the learned s)
+    and canonicalises: inference IR ready for group pruning, SPGC8
+    compression and channel propagation. A missing or mismatching file is
+    an error naming the argument and the file.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"function", "function", "std::string", /*default=*/"\"forward\"",
+           "The forward function">,
+    Option<"params", "params", "std::string", /*default=*/"\".\"",
+           "Directory of the trained values (arg<i>.npy)">,
+  ];
+}
+
 #endif // SPARSENN_DIALECT_SPARSENN_TRANSFORMS_PASSES_TD
