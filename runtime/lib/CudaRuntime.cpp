@@ -60,9 +60,9 @@ struct Driver {
                                  void **);
   CUresult (*cuModuleUnload)(CUmodule);
   CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
-  CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned,
-                             unsigned, unsigned, unsigned, unsigned, CUstream,
-                             void **, void **);
+  CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned,
+                             unsigned, unsigned, unsigned, CUstream, void **,
+                             void **);
   CUresult (*cuStreamCreate)(CUstream *, unsigned);
   CUresult (*cuStreamDestroy)(CUstream);
   CUresult (*cuStreamSynchronize)(CUstream);
@@ -115,9 +115,9 @@ void recordError(const std::string &message) {
 /// Driver state: loaded once per process (or never).
 struct State {
   Driver d{};
-  bool loaded = false;  // the library and every required symbol
-  bool usable = false;  // cuInit ok, device found, context retained
-  std::string failure;  // why not usable
+  bool loaded = false; // the library and every required symbol
+  bool usable = false; // cuInit ok, device found, context retained
+  std::string failure; // why not usable
   CUdevice device = 0;
   CUcontext context = nullptr;
   bool memoryPools = false;
@@ -175,8 +175,7 @@ State initState() {
   resolve(lib, d.cuDeviceGet, "cuDeviceGet", missing);
   resolve(lib, d.cuDeviceGetName, "cuDeviceGetName", missing);
   resolve(lib, d.cuDeviceGetAttribute, "cuDeviceGetAttribute", missing);
-  resolve(lib, d.cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain",
-          missing);
+  resolve(lib, d.cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain", missing);
   resolve(lib, d.cuCtxPushCurrent, "cuCtxPushCurrent_v2", missing);
   resolve(lib, d.cuCtxPopCurrent, "cuCtxPopCurrent_v2", missing);
   resolve(lib, d.cuCtxSynchronize, "cuCtxSynchronize", missing);
@@ -234,10 +233,10 @@ State initState() {
     return s;
   }
   int pools = 0;
-  s.memoryPools = d.cuMemAllocAsync && d.cuMemFreeAsync &&
-                  d.cuDeviceGetAttribute(&pools, kAttrMemoryPools, s.device) ==
-                      kSuccess &&
-                  pools != 0;
+  s.memoryPools =
+      d.cuMemAllocAsync && d.cuMemFreeAsync &&
+      d.cuDeviceGetAttribute(&pools, kAttrMemoryPools, s.device) == kSuccess &&
+      pools != 0;
   s.usable = true;
   return s;
 }
@@ -330,8 +329,7 @@ extern "C" int sparsenn_gpu_device_info(char *name, size_t size, int *major,
   if (!s.usable)
     return -1;
   if (name && size) {
-    if (s.d.cuDeviceGetName(name, static_cast<int>(size), s.device) !=
-        kSuccess)
+    if (s.d.cuDeviceGetName(name, static_cast<int>(size), s.device) != kSuccess)
       name[0] = '\0';
     name[size - 1] = '\0';
   }
@@ -460,29 +458,26 @@ extern "C" void *mgpuModuleGetFunction(void *module, const char *name) {
     return nullptr;
   }
   CUfunction fn = nullptr;
-  check(*s, s->d.cuModuleGetFunction(&fn, module, name),
-        "cuModuleGetFunction");
+  check(*s, s->d.cuModuleGetFunction(&fn, module, name), "cuModuleGetFunction");
   return fn;
 }
 
-extern "C" void mgpuLaunchKernel(void *function, intptr_t gridX,
-                                 intptr_t gridY, intptr_t gridZ,
-                                 intptr_t blockX, intptr_t blockY,
-                                 intptr_t blockZ, int32_t smem, void *stream,
-                                 void **params, void **extra,
+extern "C" void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
+                                 intptr_t gridZ, intptr_t blockX,
+                                 intptr_t blockY, intptr_t blockZ, int32_t smem,
+                                 void *stream, void **params, void **extra,
                                  size_t /*paramsCount*/) {
   State *s = usable();
   if (!s || !function)
     return;
   ScopedContext scope(*s);
   check(*s,
-        s->d.cuLaunchKernel(function, static_cast<unsigned>(gridX),
-                            static_cast<unsigned>(gridY),
-                            static_cast<unsigned>(gridZ),
-                            static_cast<unsigned>(blockX),
-                            static_cast<unsigned>(blockY),
-                            static_cast<unsigned>(blockZ),
-                            static_cast<unsigned>(smem), stream, params, extra),
+        s->d.cuLaunchKernel(
+            function, static_cast<unsigned>(gridX),
+            static_cast<unsigned>(gridY), static_cast<unsigned>(gridZ),
+            static_cast<unsigned>(blockX), static_cast<unsigned>(blockY),
+            static_cast<unsigned>(blockZ), static_cast<unsigned>(smem), stream,
+            params, extra),
         "cuLaunchKernel");
 }
 
@@ -500,8 +495,7 @@ extern "C" void *mgpuStreamCreate(void) {
     return nullptr;
   ScopedContext scope(*s);
   CUstream stream = nullptr;
-  check(*s, s->d.cuStreamCreate(&stream, kStreamNonBlocking),
-        "cuStreamCreate");
+  check(*s, s->d.cuStreamCreate(&stream, kStreamNonBlocking), "cuStreamCreate");
   return stream;
 }
 
@@ -664,7 +658,8 @@ extern "C" void mgpuSetDefaultDevice(int32_t device) {
 //===----------------------------------------------------------------------===//
 
 extern "C" const sparsenn_gpu_symbol *sparsenn_gpu_symbols(size_t *count) {
-#define SYM(name) {#name, reinterpret_cast<void *>(&name)}
+#define SYM(name)                                                              \
+  { #name, reinterpret_cast < void *>(&name) }
   static const sparsenn_gpu_symbol table[] = {
       SYM(mgpuModuleLoad),
       SYM(mgpuModuleLoadJIT),

@@ -139,9 +139,9 @@ LogicalResult copyKernel(OpBuilder &b, Location loc, Value src, Value dst) {
   Value i = arith::AddIOp::create(
       b, loc, arith::MulIOp::create(b, loc, launch.getBlockIds().x, nt),
       launch.getThreadIds().x);
-  Value inRange = arith::CmpIOp::create(
-      b, loc, arith::CmpIPredicate::ult, i,
-      arith::ConstantIndexOp::create(b, loc, total));
+  Value inRange =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, i,
+                            arith::ConstantIndexOp::create(b, loc, total));
   auto ifOp = scf::IfOp::create(b, loc, inRange, false);
   b.setInsertionPointToStart(&ifOp.getThenRegion().front());
   SmallVector<Value> indices(type.getRank());
@@ -205,8 +205,7 @@ struct SparseNNPlaceGPUBuffersPass
   void runOnOperation() override {
     // A module pass: constants need a runtime function declared in the
     // module.
-    for (auto func :
-         llvm::to_vector(getOperation().getOps<func::FuncOp>()))
+    for (auto func : llvm::to_vector(getOperation().getOps<func::FuncOp>()))
       if (failed(runOnFunction(func)))
         return signalPassFailure();
   }
@@ -234,7 +233,8 @@ struct SparseNNPlaceGPUBuffersPass
   LogicalResult wrapHostCode(func::FuncOp func) {
     OpBuilder b(func.getContext());
     for (Operation &op : llvm::make_early_inc_range(func.getBody().front())) {
-      if (isa<gpu::LaunchOp, memref::CopyOp, func::CallOp, func::ReturnOp>(op) ||
+      if (isa<gpu::LaunchOp, memref::CopyOp, func::CallOp, func::ReturnOp>(
+              op) ||
           op.getNumResults() != 0 || !touchesMemory(&op))
         continue;
       b.setInsertionPoint(&op);
@@ -316,10 +316,10 @@ struct SparseNNPlaceGPUBuffersPass
         Location loc = def ? def->getLoc() : func.getLoc();
         b.setInsertionPoint(anchor);
         if (!def) {
-          Value copy = gpu::AllocOp::create(b, loc, type, Type(), ValueRange{},
-                                            ValueRange{}, ValueRange{},
-                                            UnitAttr())
-                           .getMemref();
+          Value copy =
+              gpu::AllocOp::create(b, loc, type, Type(), ValueRange{},
+                                   ValueRange{}, ValueRange{}, UnitAttr())
+                  .getMemref();
           gpu::MemcpyOp::create(b, loc, Type(), ValueRange{}, copy, root);
           device[root] = copy;
           toFree.push_back(copy);
@@ -365,9 +365,9 @@ struct SparseNNPlaceGPUBuffersPass
         return def->emitError("allocation in memory space ")
                << type.getMemorySpace() << " cannot be placed on the GPU";
       b.setInsertionPoint(def);
-      auto alloc = gpu::AllocOp::create(
-          b, def->getLoc(), type, Type(), ValueRange{}, def->getOperands(),
-          ValueRange{}, UnitAttr());
+      auto alloc =
+          gpu::AllocOp::create(b, def->getLoc(), type, Type(), ValueRange{},
+                               def->getOperands(), ValueRange{}, UnitAttr());
       root.replaceAllUsesWith(alloc.getMemref());
       def->erase();
       allocs[alloc.getMemref()] = alloc.getMemref();
@@ -456,9 +456,9 @@ struct SparseNNPlaceGPUBuffersPass
     }
     Value flat = global;
     if (type.getRank() == 0)
-      flat = memref::ExpandShapeOp::create(
-          b, loc, MemRefType::get({1}, elt), global,
-          SmallVector<ReassociationIndices>{});
+      flat = memref::ExpandShapeOp::create(b, loc, MemRefType::get({1}, elt),
+                                           global,
+                                           SmallVector<ReassociationIndices>{});
     else if (type.getRank() > 1)
       flat = memref::CollapseShapeOp::create(
           b, loc, global,
@@ -467,8 +467,8 @@ struct SparseNNPlaceGPUBuffersPass
     auto flatStatic = cast<MemRefType>(flat.getType());
     Value dyn = memref::CastOp::create(b, loc, flatDyn, flat);
     Value bytes = arith::ConstantIntOp::create(b, loc, elementBytes(elt), 64);
-    Value dev =
-        func::CallOp::create(b, loc, callee, ValueRange{dyn, bytes}).getResult(0);
+    Value dev = func::CallOp::create(b, loc, callee, ValueRange{dyn, bytes})
+                    .getResult(0);
     Value result = memref::CastOp::create(b, loc, flatStatic, dev);
     if (type.getRank() == 0)
       return memref::CollapseShapeOp::create(

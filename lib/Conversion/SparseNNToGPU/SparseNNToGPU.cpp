@@ -26,8 +26,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "sparsenn/Conversion/Passes.h"
 #include "sparsenn/Conversion/SparseNNToGPU/SparseNNToGPU.h"
+#include "sparsenn/Conversion/Passes.h"
 #include "sparsenn/Dialect/SparseNN/IR/SparseNNOps.h"
 #include "sparsenn/Runtime/Kernels.h"
 #include "sparsenn/Runtime/SPGC8.h"
@@ -271,8 +271,8 @@ void warpLaunch(OpBuilder &b, Location loc, StringRef name, int64_t units,
 }
 
 /// Lane 0 writes y[sample, o] = sum over the warp + bias[o].
-void storeRow(OpBuilder &b, Location loc, LinearShape s, Value acc,
-              Value lane, Value o, Value sample, Value y, Value bias) {
+void storeRow(OpBuilder &b, Location loc, LinearShape s, Value acc, Value lane,
+              Value o, Value sample, Value y, Value bias) {
   KB kb{b, loc};
   Value sum = kb.warpSum(acc);
   kb.when(kb.eq(lane, kb.idx(0)), [&] {
@@ -293,26 +293,25 @@ void emitEll(OpBuilder &b, Location loc, LinearShape s, Value x, Value y,
              Value bias, Value values, Value cols, int64_t k,
              int64_t warpsPerBlock) {
   KB kb{b, loc};
-  warpLaunch(
-      b, loc, "ell_linear", s.out, s.rows, warpsPerBlock,
-      [&](Value lane, Value o, Value sample) {
-        Value base = kb.mul(o, kb.idx(k));
-        Value xBase = kb.mul(sample, kb.idx(s.in));
-        Value acc =
-            kb.loop(lane, kb.idx(k), kb.idx(kWarp), {kb.f32(0)},
-                    [&](Value j, ValueRange args) -> SmallVector<Value> {
-                      Value p = kb.add(base, j);
-                      Value v = kb.load(values, p);
-                      // Columns are unsigned 16-bit.
-                      Value c32 = arith::ExtUIOp::create(
-                          b, loc, b.getI32Type(), kb.load(cols, p));
-                      Value c = arith::IndexCastUIOp::create(
-                          b, loc, b.getIndexType(), c32);
-                      Value xv = kb.load(x, kb.add(xBase, c));
-                      return {mulAdd(b, loc, v, xv, args[0])};
-                    })[0];
-        storeRow(b, loc, s, acc, lane, o, sample, y, bias);
-      });
+  warpLaunch(b, loc, "ell_linear", s.out, s.rows, warpsPerBlock,
+             [&](Value lane, Value o, Value sample) {
+               Value base = kb.mul(o, kb.idx(k));
+               Value xBase = kb.mul(sample, kb.idx(s.in));
+               Value acc =
+                   kb.loop(lane, kb.idx(k), kb.idx(kWarp), {kb.f32(0)},
+                           [&](Value j, ValueRange args) -> SmallVector<Value> {
+                             Value p = kb.add(base, j);
+                             Value v = kb.load(values, p);
+                             // Columns are unsigned 16-bit.
+                             Value c32 = arith::ExtUIOp::create(
+                                 b, loc, b.getI32Type(), kb.load(cols, p));
+                             Value c = arith::IndexCastUIOp::create(
+                                 b, loc, b.getIndexType(), c32);
+                             Value xv = kb.load(x, kb.add(xBase, c));
+                             return {mulAdd(b, loc, v, xv, args[0])};
+                           })[0];
+               storeRow(b, loc, s, acc, lane, o, sample, y, bias);
+             });
 }
 
 /// One warp per (row, sample): lane l takes column l % 16 of blocks
@@ -358,8 +357,8 @@ void emitSparseSparse(OpBuilder &b, Location loc, LinearShape s, Value x,
            Value i = kb.add(kb.mul(op.getBlockIds().x, kb.idx(threads)),
                             op.getThreadIds().x);
            kb.when(kb.ult(i, kb.idx(total)), [&] {
-             Value v = bias ? kb.load(bias, kb.rem(i, kb.idx(s.out)))
-                            : kb.f32(0);
+             Value v =
+                 bias ? kb.load(bias, kb.rem(i, kb.idx(s.out))) : kb.f32(0);
              kb.store(v, y, i);
            });
          });
@@ -367,8 +366,8 @@ void emitSparseSparse(OpBuilder &b, Location loc, LinearShape s, Value x,
       b, loc, "sparse_sparse_linear", s.in, s.rows, warpsPerBlock,
       [&](Value lane, Value i, Value sample) {
         Value xv = kb.load(x, kb.add(kb.mul(sample, kb.idx(s.in)), i));
-        Value nonZero = arith::CmpFOp::create(
-            b, loc, arith::CmpFPredicate::UNE, xv, kb.f32(0));
+        Value nonZero = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE,
+                                              xv, kb.f32(0));
         kb.when(nonZero, [&] {
           Value p0 = toIndex(b, loc, kb.load(colPtr, i));
           Value p1 = toIndex(b, loc, kb.load(colPtr, kb.add(i, kb.idx(1))));
@@ -376,8 +375,8 @@ void emitSparseSparse(OpBuilder &b, Location loc, LinearShape s, Value x,
           kb.loop(kb.add(p0, lane), p1, kb.idx(kWarp), {},
                   [&](Value p, ValueRange) -> SmallVector<Value> {
                     Value o = toIndex(b, loc, kb.load(rowIdx, p));
-                    Value prod = arith::MulFOp::create(
-                        b, loc, kb.load(values, p), xv);
+                    Value prod =
+                        arith::MulFOp::create(b, loc, kb.load(values, p), xv);
                     memref::AtomicRMWOp::create(
                         b, loc, arith::AtomicRMWKind::addf, prod, y,
                         ValueRange{kb.add(yBase, o)});
@@ -434,8 +433,8 @@ void emitSPGC8(OpBuilder &b, Location loc, LinearShape s, Value x, Value y,
                   b, loc, arith::ShRUIOp::create(b, loc, word, shift),
                   kb.i32((1 << headerBits) - 1));
               Value width = kb.load(
-                  widths, arith::IndexCastUIOp::create(b, loc,
-                                                       b.getIndexType(), code));
+                  widths,
+                  arith::IndexCastUIOp::create(b, loc, b.getIndexType(), code));
               width = kb.select(active, width, kb.i32(0));
               // Inclusive prefix sum of the widths over the warp.
               Value incl = width;
@@ -448,10 +447,10 @@ void emitSPGC8(OpBuilder &b, Location loc, LinearShape s, Value x, Value y,
                     b, loc, incl,
                     kb.select(take, up.getShuffleResult(), kb.i32(0)));
               }
-              Value chunkBytes = gpu::ShuffleOp::create(b, loc, incl, kWarp - 1,
-                                                        kWarp,
-                                                        gpu::ShuffleMode::IDX)
-                                     .getShuffleResult();
+              Value chunkBytes =
+                  gpu::ShuffleOp::create(b, loc, incl, kWarp - 1, kWarp,
+                                         gpu::ShuffleMode::IDX)
+                      .getShuffleResult();
               Value excl = arith::SubIOp::create(b, loc, incl, width);
               Value body = kb.add(carried[1], toIndex(b, loc, excl));
               // The 8 folded values from `width` bit-planes.
@@ -481,19 +480,17 @@ void emitSPGC8(OpBuilder &b, Location loc, LinearShape s, Value x, Value y,
                 Value half = arith::ShRUIOp::create(b, loc, u, kb.i32(1));
                 Value odd = kb.eq(arith::AndIOp::create(b, loc, u, kb.i32(1)),
                                   kb.i32(1));
-                Value neg = arith::SubIOp::create(
-                    b, loc, kb.i32(-1), half);
+                Value neg = arith::SubIOp::create(b, loc, kb.i32(-1), half);
                 Value c = kb.select(odd, neg, half);
                 Value q = arith::SIToFPOp::create(b, loc, b.getF32Type(), c);
                 Value w = arith::MulFOp::create(b, loc, q, scale);
                 // Column of value i of subset `sub` in the row.
-                Value col =
-                    interleaved
-                        ? kb.add(kb.add(kb.mul(kb.div(sub, kb.idx(2)),
-                                               kb.idx(16)),
-                                        kb.rem(sub, kb.idx(2))),
-                                 kb.idx(2 * i))
-                        : kb.add(kb.mul(sub, kb.idx(8)), kb.idx(i));
+                Value col = interleaved
+                                ? kb.add(kb.add(kb.mul(kb.div(sub, kb.idx(2)),
+                                                       kb.idx(16)),
+                                                kb.rem(sub, kb.idx(2))),
+                                         kb.idx(2 * i))
+                                : kb.add(kb.mul(sub, kb.idx(8)), kb.idx(i));
                 Value inside = kb.ult(col, kb.idx(s.in));
                 Value xv = kb.load(
                     x, kb.add(xBase, kb.select(inside, col, kb.idx(0))));
@@ -584,8 +581,8 @@ LogicalResult lowerSPGC8Linear(LinearOp op, IRRewriter &rewriter,
             packedBuffer<int32_t>(b, loc, b.getI32Type(), st->rowOffsets),
             packedBuffer<int32_t>(b, loc, b.getI32Type(), st->widths),
             packedBuffer<float>(b, loc, b.getF32Type(), st->scales),
-            st->scales.size() > 1, st->padded, st->headerBits,
-            st->interleaved, warpsPerBlock);
+            st->scales.size() > 1, st->padded, st->headerBits, st->interleaved,
+            warpsPerBlock);
   replaceWithBuffer(rewriter, op, alloc, outType);
   return success();
 }
@@ -635,8 +632,7 @@ LogicalResult lowerLinear(LinearOp op, IRRewriter &rewriter,
                               cols.data(), &k) != 0)
       return failure();
     std::vector<int16_t> cols16(cols.begin(), cols.end());
-    emitEll(b, loc, s, x, y, bias,
-            packedBuffer<float>(b, loc, f32, values),
+    emitEll(b, loc, s, x, y, bias, packedBuffer<float>(b, loc, f32, values),
             packedBuffer<int16_t>(b, loc, i16, cols16), k, warpsPerBlock);
     break;
   }
@@ -720,215 +716,212 @@ void emitKWinners(OpBuilder &b, Location loc, KWinnersOp op, Value x, Value y,
   SmallVector<Type> shared = {sharedType({256}, i32),     // histogram
                               sharedType({threads}, i32), // tie counts
                               sharedType({4}, i32)};      // select state
-  launch(b, loc, "kwinners", kb.idx(domains), kb.idx(1), threads, shared,
-         [&](gpu::LaunchOp op) {
-           Value hist = op.getWorkgroupAttributions()[0];
-           Value ties = op.getWorkgroupAttributions()[1];
-           Value state = op.getWorkgroupAttributions()[2];
-           Value d = op.getBlockIds().x;
-           Value tid = op.getThreadIds().x;
-           Value zero = kb.idx(0), one = kb.idx(1), nthreads = kb.idx(threads);
-           // Domain d: elements sampleBase + q0 + j * stride, j < n.
-           Value sample, q0, n, stride = one, fixedChannel;
-           switch (mode) {
-           case KWinnersMode::global:
-             sample = d;
-             q0 = zero;
-             n = kb.idx(total);
-             break;
-           case KWinnersMode::group: {
-             sample = kb.div(d, kb.idx(groups));
-             q0 = kb.mul(kb.rem(d, kb.idx(groups)), kb.idx(groupSize));
-             n = kb.min(kb.idx(groupSize), kb.sub(kb.idx(total), q0));
-             break;
-           }
-           case KWinnersMode::local:
-             sample = kb.div(d, kb.idx(spatial));
-             q0 = kb.rem(d, kb.idx(spatial));
-             n = kb.idx(channels);
-             stride = kb.idx(spatial);
-             break;
-           case KWinnersMode::channel:
-             sample = kb.div(d, kb.idx(channels));
-             fixedChannel = kb.rem(d, kb.idx(channels));
-             q0 = kb.mul(fixedChannel, kb.idx(spatial));
-             n = kb.idx(spatial);
-             break;
-           }
-           Value base = kb.add(kb.mul(sample, kb.idx(total)), q0);
-           Value kk = kb.min(kb.idx(k), n);
-           // Boost factor exp(beta * (k/n - duty[c])) of channel c.
-           Value target;
-           if (boost) {
-             auto toF = [&](Value v) -> Value {
-               Value i = arith::IndexCastUIOp::create(b, loc, b.getI64Type(), v);
-               return arith::UIToFPOp::create(b, loc, b.getF32Type(), i);
-             };
-             target = arith::DivFOp::create(b, loc, toF(kk), toF(n));
-           }
-           auto channelOf = [&](Value j) -> Value {
-             if (fixedChannel)
-               return fixedChannel;
-             if (mode == KWinnersMode::local)
-               return j;
-             return kb.div(kb.add(q0, j), kb.idx(spatial));
-           };
-           auto element = [&](Value j) {
-             return kb.add(base, kb.mul(j, stride));
-           };
-           // Ranking key: order-preserving uint32 of r = x * factor, -0 as +0.
-           auto keyOf = [&](Value j, Value xv) -> Value {
-             Value r = xv;
-             if (boost) {
-               Value dc = kb.load(duty, channelOf(j));
-               Value t = arith::SubFOp::create(b, loc, target, dc);
-               t = arith::MulFOp::create(b, loc, kb.f32(beta), t);
-               Value f = math::ExpOp::create(b, loc, t);
-               r = arith::MulFOp::create(b, loc, xv, f);
-             }
-             Value isZero = arith::CmpFOp::create(
-                 b, loc, arith::CmpFPredicate::OEQ, r, kb.f32(0));
-             r = kb.select(isZero, kb.f32(0), r);
-             Value u = arith::BitcastOp::create(b, loc, i32, r);
-             Value neg = arith::CmpIOp::create(
-                 b, loc, arith::CmpIPredicate::slt, u, kb.i32(0));
-             Value flipped = arith::XOrIOp::create(b, loc, u, kb.i32(-1));
-             Value signed_ = arith::XOrIOp::create(
-                 b, loc, u, kb.i32(static_cast<int32_t>(0x80000000u)));
-             return kb.select(neg, flipped, signed_);
-           };
-           auto ucmp = [&](arith::CmpIPredicate p, Value l, Value r) -> Value {
-             return arith::CmpIOp::create(b, loc, p, l, r);
-           };
-           auto barrier = [&] { gpu::BarrierOp::create(b, loc); };
-           auto isLeader = kb.eq(tid, zero);
-           // state = {prefix, mask, remaining k}.
-           kb.when(isLeader, [&] {
-             kb.store(kb.i32(0), state, kb.idx(0));
-             kb.store(kb.i32(0), state, kb.idx(1));
-             Value kk32 = arith::IndexCastUIOp::create(b, loc, i32, kk);
-             kb.store(kk32, state, kb.idx(2));
-           });
-           barrier();
-           for (int shift = 24; shift >= 0; shift -= 8) {
-             kb.loop(tid, kb.idx(256), nthreads, {},
-                     [&](Value i, ValueRange) -> SmallVector<Value> {
-                       kb.store(kb.i32(0), hist, i);
-                       return {};
-                     });
-             barrier();
-             Value prefix = kb.load(state, kb.idx(0));
-             Value mask = kb.load(state, kb.idx(1));
-             kb.loop(tid, n, nthreads, {},
-                     [&](Value j, ValueRange) -> SmallVector<Value> {
-                       Value key = keyOf(j, kb.load(x, element(j)));
-                       Value masked = arith::AndIOp::create(b, loc, key, mask);
-                       kb.when(kb.eq(masked, prefix), [&] {
-                         Value digit = arith::ShRUIOp::create(
-                             b, loc, key, kb.i32(shift));
-                         digit =
-                             arith::AndIOp::create(b, loc, digit, kb.i32(255));
-                         Value bin = arith::IndexCastUIOp::create(
-                             b, loc, b.getIndexType(), digit);
-                         memref::AtomicRMWOp::create(
-                             b, loc, arith::AtomicRMWKind::addi, kb.i32(1),
-                             hist, ValueRange{bin});
-                       });
-                       return {};
-                     });
-             barrier();
-             // The leader finds the bin holding the remaining k-th largest.
-             kb.when(isLeader, [&] {
-               Value remaining = kb.load(state, kb.idx(2));
-               Value no = arith::ConstantIntOp::create(b, loc, 0, 1);
-               ValueRange found = kb.loop(
-                   zero, kb.idx(256), one,
-                   {kb.i32(0), no, kb.i32(0), remaining},
-                   [&](Value t, ValueRange a) -> SmallVector<Value> {
-                     Value bin = kb.sub(kb.idx(255), t);
-                     Value cum = arith::AddIOp::create(b, loc, a[0],
-                                                       kb.load(hist, bin));
-                     Value reached =
-                         ucmp(arith::CmpIPredicate::uge, cum, remaining);
-                     Value notYet = arith::XOrIOp::create(
-                         b, loc, a[1], arith::ConstantIntOp::create(b, loc, 1, 1));
-                     Value hit = arith::AndIOp::create(b, loc, reached, notYet);
-                     Value bin32 = arith::IndexCastUIOp::create(b, loc, i32, bin);
-                     Value left = arith::SubIOp::create(b, loc, remaining, a[0]);
-                     return {cum, arith::OrIOp::create(b, loc, a[1], hit),
-                             kb.select(hit, bin32, a[2]),
-                             kb.select(hit, left, a[3])};
-                   });
-               Value digit =
-                   arith::ShLIOp::create(b, loc, found[2], kb.i32(shift));
-               kb.store(arith::OrIOp::create(b, loc, prefix, digit), state,
-                        kb.idx(0));
-               kb.store(arith::OrIOp::create(
-                            b, loc, mask,
-                            kb.i32(static_cast<int32_t>(255u << shift))),
-                        state, kb.idx(1));
-               kb.store(found[3], state, kb.idx(2));
-             });
-             barrier();
-           }
-           Value threshold = kb.load(state, kb.idx(0));
-           Value need = kb.load(state, kb.idx(2));
-           auto output = [&](Value j, Value xv, Value win) {
-             if (relu)
-               win = arith::AndIOp::create(
-                   b, loc, win,
-                   arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, xv,
-                                         kb.f32(0)));
-             kb.store(kb.select(win, xv, kb.f32(0)), y, element(j));
-           };
-           if (!breakTies) {
-             kb.loop(tid, n, nthreads, {},
-                     [&](Value j, ValueRange) -> SmallVector<Value> {
-                       Value xv = kb.load(x, element(j));
-                       Value key = keyOf(j, xv);
-                       output(j, xv,
-                              ucmp(arith::CmpIPredicate::uge, key, threshold));
-                       return {};
-                     });
-             return;
-           }
-           // Ties in index order: thread t owns [t * chunk, (t + 1) * chunk).
-           Value chunk = kb.div(kb.add(n, kb.idx(threads - 1)), nthreads);
-           Value lo = kb.min(kb.mul(tid, chunk), n);
-           Value hi = kb.min(kb.add(lo, chunk), n);
-           Value mine = kb.loop(
-               lo, hi, one, {kb.i32(0)},
-               [&](Value j, ValueRange a) -> SmallVector<Value> {
-                 Value key = keyOf(j, kb.load(x, element(j)));
-                 Value tie = kb.eq(key, threshold);
-                 Value inc = arith::ExtUIOp::create(b, loc, i32, tie);
-                 return {arith::AddIOp::create(b, loc, a[0], inc)};
-               })[0];
-           kb.store(mine, ties, tid);
-           barrier();
-           kb.when(isLeader, [&] {
-             kb.loop(zero, nthreads, one, {kb.i32(0)},
-                     [&](Value t, ValueRange a) -> SmallVector<Value> {
-                       Value c = kb.load(ties, t);
-                       kb.store(a[0], ties, t);
-                       return {arith::AddIOp::create(b, loc, a[0], c)};
-                     });
-           });
-           barrier();
-           Value before = kb.load(ties, tid);
-           kb.loop(lo, hi, one, {before},
-                   [&](Value j, ValueRange a) -> SmallVector<Value> {
-                     Value xv = kb.load(x, element(j));
-                     Value key = keyOf(j, xv);
-                     Value above = ucmp(arith::CmpIPredicate::ugt, key, threshold);
-                     Value tie = kb.eq(key, threshold);
-                     Value room = ucmp(arith::CmpIPredicate::ult, a[0], need);
-                     Value takeTie = arith::AndIOp::create(b, loc, tie, room);
-                     output(j, xv, arith::OrIOp::create(b, loc, above, takeTie));
-                     Value inc = arith::ExtUIOp::create(b, loc, i32, tie);
-                     return {arith::AddIOp::create(b, loc, a[0], inc)};
-                   });
-         });
+  launch(
+      b, loc, "kwinners", kb.idx(domains), kb.idx(1), threads, shared,
+      [&](gpu::LaunchOp op) {
+        Value hist = op.getWorkgroupAttributions()[0];
+        Value ties = op.getWorkgroupAttributions()[1];
+        Value state = op.getWorkgroupAttributions()[2];
+        Value d = op.getBlockIds().x;
+        Value tid = op.getThreadIds().x;
+        Value zero = kb.idx(0), one = kb.idx(1), nthreads = kb.idx(threads);
+        // Domain d: elements sampleBase + q0 + j * stride, j < n.
+        Value sample, q0, n, stride = one, fixedChannel;
+        switch (mode) {
+        case KWinnersMode::global:
+          sample = d;
+          q0 = zero;
+          n = kb.idx(total);
+          break;
+        case KWinnersMode::group: {
+          sample = kb.div(d, kb.idx(groups));
+          q0 = kb.mul(kb.rem(d, kb.idx(groups)), kb.idx(groupSize));
+          n = kb.min(kb.idx(groupSize), kb.sub(kb.idx(total), q0));
+          break;
+        }
+        case KWinnersMode::local:
+          sample = kb.div(d, kb.idx(spatial));
+          q0 = kb.rem(d, kb.idx(spatial));
+          n = kb.idx(channels);
+          stride = kb.idx(spatial);
+          break;
+        case KWinnersMode::channel:
+          sample = kb.div(d, kb.idx(channels));
+          fixedChannel = kb.rem(d, kb.idx(channels));
+          q0 = kb.mul(fixedChannel, kb.idx(spatial));
+          n = kb.idx(spatial);
+          break;
+        }
+        Value base = kb.add(kb.mul(sample, kb.idx(total)), q0);
+        Value kk = kb.min(kb.idx(k), n);
+        // Boost factor exp(beta * (k/n - duty[c])) of channel c.
+        Value target;
+        if (boost) {
+          auto toF = [&](Value v) -> Value {
+            Value i = arith::IndexCastUIOp::create(b, loc, b.getI64Type(), v);
+            return arith::UIToFPOp::create(b, loc, b.getF32Type(), i);
+          };
+          target = arith::DivFOp::create(b, loc, toF(kk), toF(n));
+        }
+        auto channelOf = [&](Value j) -> Value {
+          if (fixedChannel)
+            return fixedChannel;
+          if (mode == KWinnersMode::local)
+            return j;
+          return kb.div(kb.add(q0, j), kb.idx(spatial));
+        };
+        auto element = [&](Value j) { return kb.add(base, kb.mul(j, stride)); };
+        // Ranking key: order-preserving uint32 of r = x * factor, -0 as +0.
+        auto keyOf = [&](Value j, Value xv) -> Value {
+          Value r = xv;
+          if (boost) {
+            Value dc = kb.load(duty, channelOf(j));
+            Value t = arith::SubFOp::create(b, loc, target, dc);
+            t = arith::MulFOp::create(b, loc, kb.f32(beta), t);
+            Value f = math::ExpOp::create(b, loc, t);
+            r = arith::MulFOp::create(b, loc, xv, f);
+          }
+          Value isZero = arith::CmpFOp::create(
+              b, loc, arith::CmpFPredicate::OEQ, r, kb.f32(0));
+          r = kb.select(isZero, kb.f32(0), r);
+          Value u = arith::BitcastOp::create(b, loc, i32, r);
+          Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                            u, kb.i32(0));
+          Value flipped = arith::XOrIOp::create(b, loc, u, kb.i32(-1));
+          Value signed_ = arith::XOrIOp::create(
+              b, loc, u, kb.i32(static_cast<int32_t>(0x80000000u)));
+          return kb.select(neg, flipped, signed_);
+        };
+        auto ucmp = [&](arith::CmpIPredicate p, Value l, Value r) -> Value {
+          return arith::CmpIOp::create(b, loc, p, l, r);
+        };
+        auto barrier = [&] { gpu::BarrierOp::create(b, loc); };
+        auto isLeader = kb.eq(tid, zero);
+        // state = {prefix, mask, remaining k}.
+        kb.when(isLeader, [&] {
+          kb.store(kb.i32(0), state, kb.idx(0));
+          kb.store(kb.i32(0), state, kb.idx(1));
+          Value kk32 = arith::IndexCastUIOp::create(b, loc, i32, kk);
+          kb.store(kk32, state, kb.idx(2));
+        });
+        barrier();
+        for (int shift = 24; shift >= 0; shift -= 8) {
+          kb.loop(tid, kb.idx(256), nthreads, {},
+                  [&](Value i, ValueRange) -> SmallVector<Value> {
+                    kb.store(kb.i32(0), hist, i);
+                    return {};
+                  });
+          barrier();
+          Value prefix = kb.load(state, kb.idx(0));
+          Value mask = kb.load(state, kb.idx(1));
+          kb.loop(tid, n, nthreads, {},
+                  [&](Value j, ValueRange) -> SmallVector<Value> {
+                    Value key = keyOf(j, kb.load(x, element(j)));
+                    Value masked = arith::AndIOp::create(b, loc, key, mask);
+                    kb.when(kb.eq(masked, prefix), [&] {
+                      Value digit =
+                          arith::ShRUIOp::create(b, loc, key, kb.i32(shift));
+                      digit = arith::AndIOp::create(b, loc, digit, kb.i32(255));
+                      Value bin = arith::IndexCastUIOp::create(
+                          b, loc, b.getIndexType(), digit);
+                      memref::AtomicRMWOp::create(
+                          b, loc, arith::AtomicRMWKind::addi, kb.i32(1), hist,
+                          ValueRange{bin});
+                    });
+                    return {};
+                  });
+          barrier();
+          // The leader finds the bin holding the remaining k-th largest.
+          kb.when(isLeader, [&] {
+            Value remaining = kb.load(state, kb.idx(2));
+            Value no = arith::ConstantIntOp::create(b, loc, 0, 1);
+            ValueRange found = kb.loop(
+                zero, kb.idx(256), one, {kb.i32(0), no, kb.i32(0), remaining},
+                [&](Value t, ValueRange a) -> SmallVector<Value> {
+                  Value bin = kb.sub(kb.idx(255), t);
+                  Value cum =
+                      arith::AddIOp::create(b, loc, a[0], kb.load(hist, bin));
+                  Value reached =
+                      ucmp(arith::CmpIPredicate::uge, cum, remaining);
+                  Value notYet = arith::XOrIOp::create(
+                      b, loc, a[1], arith::ConstantIntOp::create(b, loc, 1, 1));
+                  Value hit = arith::AndIOp::create(b, loc, reached, notYet);
+                  Value bin32 = arith::IndexCastUIOp::create(b, loc, i32, bin);
+                  Value left = arith::SubIOp::create(b, loc, remaining, a[0]);
+                  return {cum, arith::OrIOp::create(b, loc, a[1], hit),
+                          kb.select(hit, bin32, a[2]),
+                          kb.select(hit, left, a[3])};
+                });
+            Value digit =
+                arith::ShLIOp::create(b, loc, found[2], kb.i32(shift));
+            kb.store(arith::OrIOp::create(b, loc, prefix, digit), state,
+                     kb.idx(0));
+            kb.store(
+                arith::OrIOp::create(
+                    b, loc, mask, kb.i32(static_cast<int32_t>(255u << shift))),
+                state, kb.idx(1));
+            kb.store(found[3], state, kb.idx(2));
+          });
+          barrier();
+        }
+        Value threshold = kb.load(state, kb.idx(0));
+        Value need = kb.load(state, kb.idx(2));
+        auto output = [&](Value j, Value xv, Value win) {
+          if (relu)
+            win = arith::AndIOp::create(
+                b, loc, win,
+                arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, xv,
+                                      kb.f32(0)));
+          kb.store(kb.select(win, xv, kb.f32(0)), y, element(j));
+        };
+        if (!breakTies) {
+          kb.loop(tid, n, nthreads, {},
+                  [&](Value j, ValueRange) -> SmallVector<Value> {
+                    Value xv = kb.load(x, element(j));
+                    Value key = keyOf(j, xv);
+                    output(j, xv,
+                           ucmp(arith::CmpIPredicate::uge, key, threshold));
+                    return {};
+                  });
+          return;
+        }
+        // Ties in index order: thread t owns [t * chunk, (t + 1) * chunk).
+        Value chunk = kb.div(kb.add(n, kb.idx(threads - 1)), nthreads);
+        Value lo = kb.min(kb.mul(tid, chunk), n);
+        Value hi = kb.min(kb.add(lo, chunk), n);
+        Value mine =
+            kb.loop(lo, hi, one, {kb.i32(0)},
+                    [&](Value j, ValueRange a) -> SmallVector<Value> {
+                      Value key = keyOf(j, kb.load(x, element(j)));
+                      Value tie = kb.eq(key, threshold);
+                      Value inc = arith::ExtUIOp::create(b, loc, i32, tie);
+                      return {arith::AddIOp::create(b, loc, a[0], inc)};
+                    })[0];
+        kb.store(mine, ties, tid);
+        barrier();
+        kb.when(isLeader, [&] {
+          kb.loop(zero, nthreads, one, {kb.i32(0)},
+                  [&](Value t, ValueRange a) -> SmallVector<Value> {
+                    Value c = kb.load(ties, t);
+                    kb.store(a[0], ties, t);
+                    return {arith::AddIOp::create(b, loc, a[0], c)};
+                  });
+        });
+        barrier();
+        Value before = kb.load(ties, tid);
+        kb.loop(lo, hi, one, {before},
+                [&](Value j, ValueRange a) -> SmallVector<Value> {
+                  Value xv = kb.load(x, element(j));
+                  Value key = keyOf(j, xv);
+                  Value above = ucmp(arith::CmpIPredicate::ugt, key, threshold);
+                  Value tie = kb.eq(key, threshold);
+                  Value room = ucmp(arith::CmpIPredicate::ult, a[0], need);
+                  Value takeTie = arith::AndIOp::create(b, loc, tie, room);
+                  output(j, xv, arith::OrIOp::create(b, loc, above, takeTie));
+                  Value inc = arith::ExtUIOp::create(b, loc, i32, tie);
+                  return {arith::AddIOp::create(b, loc, a[0], inc)};
+                });
+      });
 }
 
 LogicalResult lowerKWinners(KWinnersOp op, IRRewriter &rewriter,
@@ -966,9 +959,8 @@ struct SmallFloorToArith : OpRewritePattern<math::FloorOp> {
     Value t = arith::SIToFPOp::create(rewriter, loc, rewriter.getF32Type(), i);
     Value above =
         arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OGT, t, x);
-    Value one = arith::ConstantFloatOp::create(rewriter, loc,
-                                               rewriter.getF32Type(),
-                                               APFloat(1.0f));
+    Value one = arith::ConstantFloatOp::create(
+        rewriter, loc, rewriter.getF32Type(), APFloat(1.0f));
     Value down = arith::SubFOp::create(rewriter, loc, t, one);
     rewriter.replaceOpWithNewOp<arith::SelectOp>(op, above, down, t);
     return success();
@@ -1025,8 +1017,9 @@ struct ConvertSparseNNToGPUPass
     // The boost factor's exp becomes arith (a polynomial): the kernels need
     // no libdevice.
     RewritePatternSet patterns(&getContext());
-    populateMathPolynomialApproximationPatterns(
-        patterns, [](StringRef name) { return name == "exp" || name == "math.exp"; });
+    populateMathPolynomialApproximationPatterns(patterns, [](StringRef name) {
+      return name == "exp" || name == "math.exp";
+    });
     // The approximation uses math.fma and math.floor, themselves libdevice
     // calls on NVVM: they become arith too.
     math::populateExpansionPatterns(patterns, {"fma"});

@@ -1,4 +1,5 @@
-//===- TileGPULoops.cpp - shape host parallel loops for GPU mapping --------===//
+//===- TileGPULoops.cpp - shape host parallel loops for GPU mapping
+//--------===//
 //
 // sparsenn-tile-gpu-loops: every outermost scf.parallel on the host (what
 // convert-linalg-to-parallel-loops makes of the dense layers) is collapsed

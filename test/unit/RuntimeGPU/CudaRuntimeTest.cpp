@@ -1,4 +1,5 @@
-//===- CudaRuntimeTest.cpp - the GPU launch runtime ------------------------===//
+//===- CudaRuntimeTest.cpp - the GPU launch runtime
+//------------------------===//
 //
 // NoDriver.*: run with SPARSENN_LIBCUDA pointing nowhere (ctest test
 // gpu.runtime.no-libcuda): the runtime must say "libcuda not found", print

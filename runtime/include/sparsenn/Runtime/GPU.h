@@ -1,4 +1,4 @@
-/*===- GPU.h - CUDA launch runtime for GPU-compiled models (C ABI) -*- C -*-===*\
+/*===- GPU.h - CUDA launch runtime for GPU-compiled code (C ABI) --*- C -*-===*\
 |*                                                                            *|
 |* Host side of the `sparsenn-lower-to-nvvm` pipeline (docs/architecture.md, *|
 |* "The GPU path"). Code lowered by MLIR 22's gpu-to-llvm calls the `mgpu*`  *|
