@@ -31,14 +31,15 @@ def run(cmd, **kw):
 
 
 def entry_inputs(path):
+    """(name, [argument shapes]) of the first public function."""
     text = open(path).read()
-    m = re.search(r"func\.func @main\((.*?)\)\s*->", text, re.S)
+    m = re.search(r"func\.func @(\w+)\((.*?)\)\s*->", text, re.S)
     if not m:
-        raise SystemExit(f"exec_check: no @main in {path}")
+        raise SystemExit(f"exec_check: no public function in {path}")
     shapes = []
-    for t in re.findall(r"tensor<([0-9x]+)xf32>", m.group(1)):
+    for t in re.findall(r"tensor<([0-9x]+)xf32>", m.group(2)):
         shapes.append([int(d) for d in t.split("x")])
-    return shapes
+    return m.group(1), shapes
 
 
 def main():
@@ -59,14 +60,15 @@ def main():
         for n, path in enumerate(args.inputs):
             name = os.path.basename(path)
             files = []
-            for i, shape in enumerate(entry_inputs(path)):
+            entry, shapes = entry_inputs(path)
+            for i, shape in enumerate(shapes):
                 f = os.path.join(tmp, f"in{n}_{i}.npy")
                 np.save(f, rng.standard_normal(shape).astype(np.float32))
                 files += ["--input", f]
             out = {}
             for mode in ("cpu", "gpu"):
                 d = os.path.join(tmp, f"{mode}{n}")
-                cmd = [args.sparse_run, path, "--entry", "main",
+                cmd = [args.sparse_run, path, "--entry", entry,
                        "--output-dir", d] + files
                 if mode == "gpu":
                     cmd.insert(1, "--gpu")
