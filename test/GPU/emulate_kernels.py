@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Checks the index arithmetic of two GPU kernels without a GPU.
 
-The k-winners selection (`sparsenn_kwinners`: 4-pass MSB radix select over
+The sparse-tap conv2d (`sparsenn_conv2d_taps`: one thread per output
+element over the filter's non-zero taps, padding by bounds checks), the
+k-winners selection (`sparsenn_kwinners`: 4-pass MSB radix select over
 order-preserving keys, ties kept in index order through per-thread chunks)
 and the SPGC8 decode (`sparsenn_spgc8_linear`: header codes, warp prefix sum
 of body widths in 32-lane passes, bit-plane gather, sign unfolding, adjacent
@@ -124,9 +126,59 @@ def spgc8_kernel(data, out, inn, bits, interleaved):
     return q
 
 
+def conv_taps_kernel(x, w, bias, stride, pad, dil, groups):
+    n_, cin, h, wi = x.shape
+    cout, icpg, kh, kw = w.shape
+    ocpg = cout // groups
+    oh_ = (h + pad[0] + pad[1] - dil[0] * (kh - 1) - 1) // stride[0] + 1
+    ow_ = (wi + pad[2] + pad[3] - dil[1] * (kw - 1) - 1) // stride[1] + 1
+    flat = w.reshape(cout, -1)
+    y = np.zeros((n_, cout, oh_, ow_), np.float32)
+    xf = x.reshape(-1)
+    for e in range(y.size):
+        ow = e % ow_
+        rest = e // ow_
+        oh = rest % oh_
+        rest //= oh_
+        o = rest % cout
+        n = rest // cout
+        cbase = n * cin + (o // ocpg) * icpg
+        h0, w0 = oh * stride[0] - pad[0], ow * stride[1] - pad[2]
+        acc = np.float32(bias[o])
+        for tap in np.nonzero(flat[o])[0]:
+            s, r, c = tap % kw, (tap // kw) % kh, tap // (kh * kw)
+            ih, iw = h0 + r * dil[0], w0 + s * dil[1]
+            if 0 <= ih < h and 0 <= iw < wi:
+                acc += flat[o, tap] * xf[((cbase + c) * h + ih) * wi + iw]
+        y.reshape(-1)[e] = acc
+    return y
+
+
+def conv_reference(x, w, bias, stride, pad, dil, groups):
+    import torch
+    t = torch.nn.functional.conv2d(
+        torch.nn.functional.pad(torch.from_numpy(x),
+                                (pad[2], pad[3], pad[0], pad[1])),
+        torch.from_numpy(w), torch.from_numpy(bias), stride=stride,
+        dilation=dil, groups=groups)
+    return t.numpy()
+
+
 def main():
     rng = np.random.default_rng(0)
     bad = 0
+    for stride, pad, dil, groups in (((1, 1), (1, 1, 1, 1), (1, 1), 1),
+                                     ((2, 1), (0, 2, 1, 0), (1, 2), 2)):
+        x = rng.standard_normal((2, 4, 7, 6)).astype(np.float32)
+        w = rng.standard_normal((6, 4 // groups, 3, 3)).astype(np.float32)
+        w *= rng.random(w.shape) < 0.4
+        bias = rng.standard_normal(6).astype(np.float32)
+        args = (x, w, bias, stride, pad, dil, groups)
+        same = np.allclose(conv_taps_kernel(*args), conv_reference(*args),
+                           atol=1e-5)
+        print(f"conv2d taps (stride {stride}, pad {pad}, dilation {dil}, "
+              f"groups {groups}): {'ok' if same else 'MISMATCH'}")
+        bad += not same
     for trial in range(120):
         n = int(rng.integers(1, 600))
         k = int(rng.integers(1, n + 1))

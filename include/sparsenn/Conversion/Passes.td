@@ -59,6 +59,11 @@ def ConvertSparseNNToGPUPass
     * `linear` with `sparse_sparse`: CSC columns; one warp per (input,
       sample) skips zero inputs and scatters with atomic adds after a bias
       initialisation kernel (`sparsenn_sparse_sparse_{init,linear}`).
+    * `linear` with `spgc8` on a `compressed_constant`: the raw stream stays
+      compressed in device memory and is decoded per warp inside the product
+      (`sparsenn_spgc8_linear`).
+    * `conv2d` with `ell` (sparse taps): one thread per output element over
+      the filter's non-zero taps (`sparsenn_conv2d_taps`).
     * `kwinners`, every mode, boosting, ties, relu: one block per selection
       domain; the k-th largest ranking key by a 4-pass MSB radix select in
       shared memory, then ties kept in index order (`sparsenn_kwinners`).
@@ -67,7 +72,8 @@ def ConvertSparseNNToGPUPass
 
     Layers with another kernel format, or whose weights are not constant,
     lose their `kernel` attribute and take the dense linalg path. Compressed
-    weights of sparse layers are decoded at compile time and packed.
+    weights of `ell`/`block16`/`sparse_sparse` layers are decoded at compile
+    time and packed.
     Results are `memref.alloc` buffers wrapped in `bufferization.to_tensor`.
   }];
   let options = [

@@ -678,6 +678,110 @@ LogicalResult lowerLinear(LinearOp op, IRRewriter &rewriter,
 }
 
 //===----------------------------------------------------------------------===//
+// conv2d with sparse taps
+//===----------------------------------------------------------------------===//
+
+/// conv2d with `kernel<ell>` (sparse taps, the CPU's format): one thread per
+/// output element (n, o, oh, ow), looping over the non-zero taps of filter o
+/// only (tap_idx = (c * kH + r) * kW + s, packed at compile time by
+/// sparsenn_pack_conv2d_taps_f32); zero padding by bounds checks.
+LogicalResult lowerConvTaps(Conv2DOp op, IRRewriter &rewriter) {
+  DenseElementsAttr attr;
+  auto inType = op.getInput().getType();
+  auto outType = op.getOutput().getType();
+  if (op.getKernel() != KernelFormat::ell ||
+      !matchPattern(op.getWeight(), m_Constant(&attr)) ||
+      !attr.getElementType().isF32() || !inType.getElementType().isF32() ||
+      !inType.hasStaticShape() || !outType.hasStaticShape())
+    return failure();
+  if (op.getBias() &&
+      !cast<RankedTensorType>(op.getBias().getType()).getElementType().isF32())
+    return failure();
+  ArrayRef<int64_t> w = cast<ShapedType>(attr.getType()).getShape();
+  std::vector<float> weights(attr.getValues<float>().begin(),
+                             attr.getValues<float>().end());
+  int64_t taps = 0;
+  std::vector<int32_t> tapPtr(w[0] + 1);
+  if (sparsenn_pack_conv2d_taps_f32(weights.data(), w[0], w[1], w[2], w[3],
+                                    tapPtr.data(), nullptr, nullptr,
+                                    &taps) != 0)
+    return failure();
+  std::vector<int32_t> tapIdx(taps);
+  std::vector<float> tapVal(taps);
+  if (sparsenn_pack_conv2d_taps_f32(weights.data(), w[0], w[1], w[2], w[3],
+                                    tapPtr.data(), tapIdx.data(), tapVal.data(),
+                                    &taps) != 0)
+    return failure();
+  ArrayRef<int64_t> in = inType.getShape(), out = outType.getShape();
+  ArrayRef<int64_t> pad = op.getPadding(), stride = op.getStrides(),
+                    dil = op.getDilations();
+  int64_t groups = op.getGroups(), icpg = w[1], ocpg = w[0] / groups;
+  int64_t kh = w[2], kw = w[3];
+  int64_t total = outType.getNumElements();
+
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  OpBuilder &b = rewriter;
+  KB kb{b, loc};
+  auto [alloc, y] = outputBuffer(b, loc, outType);
+  Value x = flatBuffer(b, loc, op.getInput());
+  Value bias = op.getBias() ? flatBuffer(b, loc, op.getBias()) : Value();
+  Value ptr = packedBuffer<int32_t>(b, loc, b.getI32Type(), tapPtr);
+  Value idx = packedBuffer<int32_t>(b, loc, b.getI32Type(), tapIdx);
+  Value val = packedBuffer<float>(b, loc, b.getF32Type(), tapVal);
+  const int64_t threads = 256;
+  launch(
+      b, loc, "conv2d_taps", kb.idx(llvm::divideCeil(total, threads)),
+      kb.idx(1), threads, {}, [&](gpu::LaunchOp launchOp) {
+        Value e = kb.add(kb.mul(launchOp.getBlockIds().x, kb.idx(threads)),
+                         launchOp.getThreadIds().x);
+        kb.when(kb.ult(e, kb.idx(total)), [&] {
+          Value ow = kb.rem(e, kb.idx(out[3]));
+          Value rest = kb.div(e, kb.idx(out[3]));
+          Value oh = kb.rem(rest, kb.idx(out[2]));
+          rest = kb.div(rest, kb.idx(out[2]));
+          Value o = kb.rem(rest, kb.idx(out[1]));
+          Value n = kb.div(rest, kb.idx(out[1]));
+          Value cBase = kb.add(kb.mul(n, kb.idx(in[1])),
+                               kb.mul(kb.div(o, kb.idx(ocpg)), kb.idx(icpg)));
+          Value h0 = kb.sub(kb.mul(oh, kb.idx(stride[0])), kb.idx(pad[0]));
+          Value w0 = kb.sub(kb.mul(ow, kb.idx(stride[1])), kb.idx(pad[2]));
+          Value init = bias ? kb.load(bias, o) : kb.f32(0);
+          Value acc = kb.loop(
+              toIndex(b, loc, kb.load(ptr, o)),
+              toIndex(b, loc, kb.load(ptr, kb.add(o, kb.idx(1)))), kb.idx(1),
+              {init}, [&](Value t, ValueRange args) -> SmallVector<Value> {
+                Value tap = toIndex(b, loc, kb.load(idx, t));
+                Value s = kb.rem(tap, kb.idx(kw));
+                Value r = kb.rem(kb.div(tap, kb.idx(kw)), kb.idx(kh));
+                Value c = kb.div(tap, kb.idx(kh * kw));
+                Value ih = kb.add(h0, kb.mul(r, kb.idx(dil[0])));
+                Value iw = kb.add(w0, kb.mul(s, kb.idx(dil[1])));
+                auto within = [&](Value v, int64_t size) {
+                  Value ge = arith::CmpIOp::create(
+                      b, loc, arith::CmpIPredicate::sge, v, kb.idx(0));
+                  Value lt = arith::CmpIOp::create(
+                      b, loc, arith::CmpIPredicate::slt, v, kb.idx(size));
+                  return arith::AndIOp::create(b, loc, ge, lt).getResult();
+                };
+                Value inside = arith::AndIOp::create(b, loc, within(ih, in[2]),
+                                                     within(iw, in[3]));
+                Value at = kb.add(
+                    kb.mul(kb.add(kb.mul(kb.add(cBase, c), kb.idx(in[2])), ih),
+                           kb.idx(in[3])),
+                    iw);
+                Value xv = kb.load(x, kb.select(inside, at, kb.idx(0)));
+                xv = kb.select(inside, xv, kb.f32(0));
+                return {mulAdd(b, loc, kb.load(val, t), xv, args[0])};
+              })[0];
+          kb.store(acc, y, e);
+        });
+      });
+  replaceWithBuffer(rewriter, op, alloc, outType);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // k-winners
 //===----------------------------------------------------------------------===//
 
@@ -1000,6 +1104,8 @@ struct ConvertSparseNNToGPUPass
         // No GPU kernel for it: the dense linalg path (mapped to kernels).
         linear.removeKernelAttr();
       } else if (auto conv = dyn_cast<Conv2DOp>(op)) {
+        if (succeeded(lowerConvTaps(conv, rewriter)))
+          continue;
         conv.removeKernelAttr();
       } else if (auto kw = dyn_cast<KWinnersOp>(op)) {
         // Trivial selections (k >= n, no boost, no relu) fold away.

@@ -58,19 +58,42 @@ func.func @sparse_sparse(%x: tensor<3x4xf32>, %b: tensor<2xf32>) -> tensor<3x2xf
 
 // -----
 
-// Layers without a GPU kernel (dense, conv2d) lose `kernel` and stay for
-// convert-sparsenn-to-linalg.
+// Layers without a GPU kernel (dense weights, non-constant weights) lose
+// `kernel` and stay for convert-sparsenn-to-linalg.
 // CHECK-LABEL: func.func @dense_fallback
 // CHECK-NOT: gpu.launch
 // CHECK: sparsenn.linear %{{.*}}, %{{.*}} : tensor<1x4xf32>
 // CHECK-NOT: kernel
 // CHECK: sparsenn.conv2d %{{.*}}, %{{.*}} : tensor<1x1x4x4xf32>
 // CHECK-NOT: kernel
-func.func @dense_fallback(%x: tensor<1x4xf32>, %w: tensor<2x4xf32>, %i: tensor<1x1x4x4xf32>) -> (tensor<1x2xf32>, tensor<1x1x4x4xf32>) {
+// CHECK: sparsenn.conv2d %{{.*}}, %{{.*}} : tensor<1x1x4x4xf32>
+// CHECK-NOT: kernel
+func.func @dense_fallback(%x: tensor<1x4xf32>, %w: tensor<2x4xf32>, %i: tensor<1x1x4x4xf32>, %g: tensor<1x1x1x1xf32>) -> (tensor<1x2xf32>, tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>) {
   %y = sparsenn.linear %x, %w {kernel = #sparsenn.kernel<ell>} : tensor<1x4xf32>, tensor<2x4xf32> -> tensor<1x2xf32>
   %f = arith.constant dense<1.0> : tensor<1x1x1x1xf32>
-  %c = sparsenn.conv2d %i, %f {kernel = #sparsenn.kernel<ell>} : tensor<1x1x4x4xf32>, tensor<1x1x1x1xf32> -> tensor<1x1x4x4xf32>
-  return %y, %c : tensor<1x2xf32>, tensor<1x1x4x4xf32>
+  %c = sparsenn.conv2d %i, %f {kernel = #sparsenn.kernel<dense>} : tensor<1x1x4x4xf32>, tensor<1x1x1x1xf32> -> tensor<1x1x4x4xf32>
+  %d = sparsenn.conv2d %i, %g {kernel = #sparsenn.kernel<ell>} : tensor<1x1x4x4xf32>, tensor<1x1x1x1xf32> -> tensor<1x1x4x4xf32>
+  return %y, %c, %d : tensor<1x2xf32>, tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>
+}
+
+// -----
+
+// conv2d with sparse taps: tap pointers, tap indices (c * kH + r) * kW + s
+// and values packed at compile time; one thread per output element,
+// 256 per block (2 * 3 * 4 * 4 = 96 outputs: one block).
+// CHECK-LABEL: func.func @conv_taps
+// CHECK-DAG: arith.constant dense<[0, 2, 2, 3]> : tensor<4xi32>
+// CHECK-DAG: arith.constant dense<[0, 8, 4]> : tensor<3xi32>
+// CHECK-DAG: arith.constant dense<[1.000000e+00, 2.000000e+00, 3.000000e+00]> : tensor<3xf32>
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[ONE:.*]], {{.*}}) threads({{.*}}) in ({{.*}} = %[[T:.*]], {{.*}}) module(@sparsenn_kernels) function(@sparsenn_conv2d_taps)
+// CHECK:   scf.for
+// CHECK:     arith.cmpi sge
+// CHECK:     arith.cmpi slt
+// CHECK:     arith.mulf
+func.func @conv_taps(%x: tensor<2x1x4x4xf32>) -> tensor<2x3x4x4xf32> {
+  %w = arith.constant dense<[[[[1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 2.0]]], [[[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]], [[[0.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 0.0]]]]> : tensor<3x1x3x3xf32>
+  %y = sparsenn.conv2d %x, %w {padding = array<i64: 1, 1, 1, 1>, kernel = #sparsenn.kernel<ell>} : tensor<2x1x4x4xf32>, tensor<3x1x3x3xf32> -> tensor<2x3x4x4xf32>
+  return %y : tensor<2x3x4x4xf32>
 }
 
 // -----
