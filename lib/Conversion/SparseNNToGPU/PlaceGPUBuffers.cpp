@@ -334,23 +334,26 @@ struct SparseNNPlaceGPUBuffersPass
       }
     }
     anchor->erase();
-    // Kernels use the device versions (views rebuilt on them).
-    for (auto [launch, v] : captures) {
+    // The view `v` of a host root rebuilt on its device copy, before `at`.
+    auto deviceView = [&](Value v, Operation *at) -> Value {
       Value root = rootOf(v);
-      auto it = device.find(root);
-      if (it == device.end())
-        continue;
       SmallVector<Operation *> chain;
       for (Value w = v; w != root;
            w = cast<ViewLikeOpInterface>(viewOp(w)).getViewSource())
         chain.push_back(viewOp(w));
       IRMapping mapping;
-      mapping.map(root, it->second);
-      b.setInsertionPoint(launch);
+      mapping.map(root, device.lookup(root));
+      b.setInsertionPoint(at);
       for (Operation *op : llvm::reverse(chain))
         b.clone(*op, mapping);
-      Value mapped = mapping.lookup(v);
-      v.replaceUsesWithIf(mapped, [&](OpOperand &use) {
+      return mapping.lookup(v);
+    };
+    // Kernels use the device versions.
+    for (auto [launch, v] : captures) {
+      if (!device.count(rootOf(v)))
+        continue;
+      Value mapped = deviceView(v, launch);
+      v.replaceUsesWithIf(mapped, [&, launch = launch](OpOperand &use) {
         return launch->isProperAncestor(use.getOwner());
       });
     }
@@ -389,17 +392,26 @@ struct SparseNNPlaceGPUBuffersPass
     DenseSet<Value> returned;
     for (OpOperand &operand : ret->getOpOperands()) {
       Value v = operand.get();
-      if (!isMemRef(v) || !allocs.count(rootOf(v)))
+      if (!isMemRef(v))
+        continue;
+      Value root = rootOf(v);
+      // An argument that kernels used may have been written in place (one-
+      // shot bufferization can reuse argument buffers): its device copy is
+      // the value.
+      bool argument = isa<BlockArgument>(root) && device.count(root);
+      if (!allocs.count(root) && !argument)
         continue;
       auto type = cast<MemRefType>(v.getType());
       if (!type.getLayout().isIdentity() || !type.hasStaticShape())
         return ret.emitError("a GPU result of type ")
                << type << " must have a static identity layout";
+      Value source = argument ? deviceView(v, ret) : v;
       b.setInsertionPoint(ret);
       Value host = memref::AllocOp::create(b, ret.getLoc(), type);
-      gpu::MemcpyOp::create(b, ret.getLoc(), Type(), ValueRange{}, host, v);
+      gpu::MemcpyOp::create(b, ret.getLoc(), Type(), ValueRange{}, host,
+                            source);
       operand.set(host);
-      returned.insert(rootOf(v));
+      returned.insert(root);
     }
     // Free device buffers after their last use.
     for (auto [root, unused] : allocs)

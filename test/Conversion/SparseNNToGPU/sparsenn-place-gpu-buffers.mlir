@@ -91,3 +91,29 @@ func.func @cpu_only(%x: memref<4xf32>) -> memref<4xf32> {
   memref.copy %x, %a : memref<4xf32> to memref<4xf32>
   return %a : memref<4xf32>
 }
+
+// -----
+
+// An argument written in place by a kernel and returned: the result is read
+// back from its device copy.
+// CHECK-LABEL: func.func @in_place
+// CHECK-SAME: (%[[ARG:.*]]: memref<4xf32>)
+// CHECK: %[[DEV:.*]] = gpu.alloc () : memref<4xf32>
+// CHECK: gpu.memcpy %[[DEV]], %[[ARG]]
+// CHECK: gpu.launch
+// CHECK:   memref.store {{.*}}, %[[DEV]]
+// CHECK: %[[HOST:.*]] = memref.alloc() : memref<4xf32>
+// CHECK: gpu.memcpy %[[HOST]], %[[DEV]]
+// CHECK: gpu.dealloc %[[DEV]]
+// CHECK: return %[[HOST]]
+func.func @in_place(%x: memref<4xf32>) -> memref<4xf32> {
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %f = arith.constant 2.0 : f32
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c4, %sy = %c1, %sz = %c1) {
+    memref.store %f, %x[%tx] : memref<4xf32>
+    gpu.terminator
+  }
+  return %x : memref<4xf32>
+}
