@@ -65,7 +65,8 @@ def ConvertSparseNNToGPUPass
     * `conv2d` with `ell` (sparse taps): one thread per output element over
       the filter's non-zero taps (`sparsenn_conv2d_taps`).
     * `kwinners`, every mode, boosting, ties, relu: one block per selection
-      domain; the k-th largest ranking key by a 4-pass MSB radix select in
+      domain (256 threads, 1024 from 8192 elements); the k-th largest
+      ranking key by a 4-pass MSB radix select in
       shared memory, then ties kept in index order (`sparsenn_kwinners`).
       The boost factor's `math.exp` is expanded to a polynomial, so kernels
       need no libdevice.
@@ -80,8 +81,9 @@ def ConvertSparseNNToGPUPass
     Option<"warpsPerBlock", "warps-per-block", "int64_t", /*default=*/"4",
            "Warps per thread block of the linear kernels">,
     Option<"kwinnersThreads", "kwinners-threads", "int64_t",
-           /*default=*/"256",
-           "Threads per k-winners block (a multiple of 32, at most 1024)">,
+           /*default=*/"0",
+           "Threads per k-winners block (a multiple of 32, at most 1024; "
+           "0: 256, or 1024 for domains of 8192 or more)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

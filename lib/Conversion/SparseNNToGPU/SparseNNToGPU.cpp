@@ -1044,6 +1044,10 @@ LogicalResult lowerKWinners(KWinnersOp op, IRRewriter &rewriter,
   Value duty = op.getDutyCycle() && op.getBoostStrengthOrZero() != 0.0
                    ? flatBuffer(rewriter, loc, op.getDutyCycle())
                    : Value();
+  // Automatic: 256 threads per domain, 1024 for large domains (fewer
+  // elements per thread in each of the five passes).
+  if (threads == 0)
+    threads = op.getDomainSize() >= 8192 ? 1024 : 256;
   emitKWinners(rewriter, loc, op, x, y, duty, threads);
   replaceWithBuffer(rewriter, op, alloc, type);
   return success();
@@ -1082,11 +1086,12 @@ struct ConvertSparseNNToGPUPass
           << static_cast<int64_t>(warpsPerBlock);
       return signalPassFailure();
     }
-    if (kwinnersThreads < 32 || kwinnersThreads > 1024 ||
-        kwinnersThreads % 32 != 0) {
+    if (kwinnersThreads != 0 &&
+        (kwinnersThreads < 32 || kwinnersThreads > 1024 ||
+         kwinnersThreads % 32 != 0)) {
       emitError(UnknownLoc::get(&getContext()),
-                "kwinners-threads must be a multiple of 32 in [32, 1024], "
-                "got ")
+                "kwinners-threads must be 0 (automatic) or a multiple of 32 "
+                "in [32, 1024], got ")
           << static_cast<int64_t>(kwinnersThreads);
       return signalPassFailure();
     }

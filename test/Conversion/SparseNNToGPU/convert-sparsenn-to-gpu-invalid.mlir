@@ -3,7 +3,7 @@
 // RUN: not sparse-opt %s --convert-sparsenn-to-gpu=kwinners-threads=100 2>&1 | FileCheck %s --check-prefix=THREADS
 
 // WARPS: warps-per-block must be in [1, 32], got 0
-// THREADS: kwinners-threads must be a multiple of 32 in [32, 1024], got 100
+// THREADS: kwinners-threads must be 0 (automatic) or a multiple of 32 in [32, 1024], got 100
 
 func.func @f16(%x: tensor<2x8xf16>) -> tensor<2x8xf16> {
   // expected-error @below {{k-winners on the GPU needs f32 data, got 'f16'}}
