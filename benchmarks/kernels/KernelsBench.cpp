@@ -5,6 +5,13 @@
 // at batch 1; k-winners throughput for n in {2048, 8192, 65536}; sparse vs
 // dense conv2d on seed 000's CNN layer shapes. Brief section 7.
 //
+// SPGC8 (issue 4): the same 4096x4096 layer with 90 % SPGC8-aligned pruning
+// (1x16 groups, global quantile of max |w|), int8 per-row quantisation,
+// run (a) fused on the compressed stream (sparsenn_linear_spgc8_f32),
+// (b) decoded at load into block16 / ELL, (c) dense; warm (weights left in
+// cache by the previous call) and cold (weights flushed from every cache
+// level before each call, as when other layers ran in between).
+//
 // Every sparse benchmark also reports `x_vs_dense`: the dense kernel's
 // median time over its own median time, both measured in the same process
 // right after the timed loop (side by side, same cache state). Single
@@ -13,16 +20,22 @@
 //===----------------------------------------------------------------------===//
 
 #include "sparsenn/Runtime/Kernels.h"
+#include "sparsenn/Runtime/SPGC8.h"
 
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <random>
 #include <string>
 #include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace {
 
@@ -260,6 +273,219 @@ void runConv(benchmark::State &state, int64_t cIn, int64_t hw, bool sparse,
   }
 }
 
+//===----------------------------------------------------------------------===//
+// SPGC8: fused tile kernel vs decode at load.
+//===----------------------------------------------------------------------===//
+
+struct Spgc8Data {
+  // Compressed (what the fused kernel reads).
+  std::vector<uint8_t> stream;
+  std::vector<int32_t> index;
+  std::vector<float> scales;
+  // Decoded at load: the dequantised dense weights and their packings.
+  std::vector<float> w;
+  std::vector<int32_t> rowPtr, blockCols;
+  std::vector<float> blockValues;
+  int64_t ellK = 0;
+  std::vector<float> ellValues;
+  std::vector<uint16_t> ellCols;
+  std::vector<float> bias;
+  double loadMs = 0; // decode + block16 packing, once per model load
+};
+
+const Spgc8Data &spgc8Data() {
+  static Spgc8Data d = [] {
+    Spgc8Data d;
+    // Gaussian weights; prune the 90 % of 1x16 groups with the smallest
+    // max |w| (the spgc8-aligned quantile preset of sparsenn-prune-weights).
+    std::mt19937 g(31);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<float> w(kN * kN);
+    for (float &v : w)
+      v = normal(g);
+    const int64_t groups = kN * kN / 16;
+    std::vector<float> saliency(groups);
+    for (int64_t k = 0; k < groups; ++k) {
+      float m = 0;
+      for (int64_t j = 0; j < 16; ++j)
+        m = std::max(m, std::fabs(w[16 * k + j]));
+      saliency[k] = m;
+    }
+    std::vector<int64_t> order(groups);
+    for (int64_t k = 0; k < groups; ++k)
+      order[k] = k;
+    const int64_t pruned = groups * 9 / 10;
+    std::nth_element(order.begin(), order.begin() + pruned, order.end(),
+                     [&](int64_t a, int64_t b) {
+                       return saliency[a] < saliency[b] ||
+                              (saliency[a] == saliency[b] && a < b);
+                     });
+    for (int64_t k = 0; k < pruned; ++k)
+      std::fill(w.begin() + 16 * order[k], w.begin() + 16 * order[k] + 16,
+                0.0f);
+    // int8 per-row quantisation + tensor stream, as
+    // sparsenn-compress-weights does, and the pack-time row index.
+    int64_t shape[2] = {kN, kN};
+    std::vector<int16_t> q(kN * kN);
+    d.scales.resize(kN);
+    spgc8_quantize_f32(w.data(), shape, 2, 8, q.data(), d.scales.data());
+    size_t size = 0;
+    d.stream.resize(spgc8_tensor_stream_max_size(shape, 2, 8, 0));
+    spgc8_encode_tensor_stream_i16(q.data(), shape, 2, 8, 0, 0, d.stream.data(),
+                                   d.stream.size(), &size);
+    d.stream.resize(size);
+    d.index.resize(kN + 1);
+    sparsenn_pack_spgc8_index(d.stream.data(), size, kN, kN, 8, 0,
+                              d.index.data());
+    d.bias = randomVec(kN, 32);
+
+    // Decode at load: the stream back to dequantised floats, then packed.
+    auto load = [&] {
+      std::vector<int16_t> dq(kN * kN);
+      spgc8_decode_tensor_stream_i16(d.stream.data(), d.stream.size(), shape, 2,
+                                     8, 0, 0, dq.data(), nullptr);
+      d.w.resize(kN * kN);
+      for (int64_t o = 0; o < kN; ++o)
+        for (int64_t i = 0; i < kN; ++i)
+          d.w[o * kN + i] = static_cast<float>(dq[o * kN + i]) * d.scales[o];
+      int64_t nb = 0;
+      d.rowPtr.resize(kN + 1);
+      sparsenn_pack_block16_f32(d.w.data(), kN, kN, d.rowPtr.data(), nullptr,
+                                nullptr, &nb);
+      d.blockCols.resize(nb);
+      d.blockValues.resize(nb * 16);
+      sparsenn_pack_block16_f32(d.w.data(), kN, kN, d.rowPtr.data(),
+                                d.blockCols.data(), d.blockValues.data(), &nb);
+    };
+    auto t0 = std::chrono::steady_clock::now();
+    load();
+    auto t1 = std::chrono::steady_clock::now();
+    d.loadMs = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    sparsenn_pack_ell_f32(d.w.data(), kN, kN, 0, nullptr, nullptr, &d.ellK);
+    d.ellValues.resize(kN * d.ellK);
+    d.ellCols.resize(kN * d.ellK);
+    sparsenn_pack_ell_f32(d.w.data(), kN, kN, 0, d.ellValues.data(),
+                          d.ellCols.data(), &d.ellK);
+    return d;
+  }();
+  return d;
+}
+
+/// Evicts [p, p + bytes) from every cache level.
+void flushRange(const void *p, size_t bytes) {
+#if defined(__x86_64__)
+  const char *c = static_cast<const char *>(p);
+  for (size_t i = 0; i < bytes; i += 64)
+    _mm_clflush(c + i);
+  _mm_mfence();
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+/// One way of running the layer: the call and the weight buffers it reads.
+struct Variant {
+  std::function<void()> run;
+  std::vector<std::pair<const void *, size_t>> weights;
+  double bytes() const {
+    double b = 0;
+    for (const auto &w : weights)
+      b += static_cast<double>(w.second);
+    return b;
+  }
+  void flush() const {
+    for (const auto &w : weights)
+      flushRange(w.first, w.second);
+  }
+};
+
+template <typename T>
+std::pair<const void *, size_t> span(const std::vector<T> &v) {
+  return {v.data(), sizeof(T) * v.size()};
+}
+
+double medianVariantMs(const Variant &v, bool cold, int reps) {
+  std::vector<double> t;
+  v.run(); // warm up (page faults, scratch)
+  for (int r = 0; r < reps; ++r) {
+    if (cold)
+      v.flush();
+    auto a = std::chrono::steady_clock::now();
+    v.run();
+    auto b = std::chrono::steady_clock::now();
+    t.push_back(std::chrono::duration<double, std::milli>(b - a).count());
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+/// Times the fused kernel (or, with `portable`, its portable path) and
+/// reports, measured side by side in the same process, the medians of
+/// every variant (`*_ms`), the weight bytes each reads (`*_MB`) and the
+/// time of each decode-at-load variant over the fused kernel (`*_vs_fused`,
+/// > 1: the fused kernel is faster).
+void runSpgc8(benchmark::State &state, int64_t batch, bool cold,
+              bool portable) {
+  const Spgc8Data &d = spgc8Data();
+  std::vector<float> x = randomVec(batch * kN, 33), y(batch * kN);
+  Variant fused{[&] {
+                  sparsenn_linear_spgc8_f32(
+                      x.data(), batch, kN, d.stream.data(),
+                      static_cast<int64_t>(d.stream.size()), d.index.data(), 8,
+                      0, d.scales.data(), kN, kN, d.bias.data(), y.data());
+                },
+                {span(d.stream), span(d.index), span(d.scales)}};
+  Variant block16{[&] {
+                    sparsenn_linear_block16_f32(
+                        x.data(), batch, kN, d.rowPtr.data(),
+                        d.blockCols.data(), d.blockValues.data(), kN,
+                        d.bias.data(), y.data());
+                  },
+                  {span(d.rowPtr), span(d.blockCols), span(d.blockValues)}};
+  Variant ell{[&] {
+                sparsenn_linear_ell_f32(x.data(), batch, kN, d.ellValues.data(),
+                                        d.ellCols.data(), kN, d.ellK,
+                                        d.bias.data(), y.data());
+              },
+              {span(d.ellValues), span(d.ellCols)}};
+  Variant dense{[&] {
+                  sparsenn_linear_dense_f32(x.data(), batch, kN, d.w.data(), kN,
+                                            d.bias.data(), y.data());
+                },
+                {span(d.w)}};
+  int old = sparsenn_kernels_force_portable(portable);
+  for (auto _ : state) {
+    if (cold) {
+      state.PauseTiming();
+      fused.flush();
+      state.ResumeTiming();
+    }
+    fused.run();
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  const int reps = batch > 1 ? 11 : 31;
+  double fusedMs = medianVariantMs(fused, cold, reps);
+  sparsenn_kernels_force_portable(0); // baselines: auto-selected kernels
+  double block16Ms = medianVariantMs(block16, cold, reps);
+  double ellMs = medianVariantMs(ell, cold, reps);
+  double denseMs = medianVariantMs(dense, cold, batch > 1 ? 5 : 15);
+  sparsenn_kernels_force_portable(old);
+  state.counters["fused_ms"] = fusedMs;
+  state.counters["block16_ms"] = block16Ms;
+  state.counters["ell_ms"] = ellMs;
+  state.counters["dense_ms"] = denseMs;
+  state.counters["block16_vs_fused"] = block16Ms / fusedMs;
+  state.counters["ell_vs_fused"] = ellMs / fusedMs;
+  state.counters["dense_vs_fused"] = denseMs / fusedMs;
+  state.counters["fused_MB"] = fused.bytes() / 1e6;
+  state.counters["block16_MB"] = block16.bytes() / 1e6;
+  state.counters["ell_MB"] = ell.bytes() / 1e6;
+  state.counters["dense_MB"] = dense.bytes() / 1e6;
+  state.counters["load_ms"] = d.loadMs;
+}
+
 void registerAll() {
   struct L {
     const char *name;
@@ -282,6 +508,18 @@ void registerAll() {
       ->UseRealTime();
   benchmark::RegisterBenchmark("linear4096/sparse_sparse/batch:1", runLinear,
                                Kind::SparseSparse, 1, false)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+  for (int64_t batch : {1, 8, 16, 32, 64})
+    for (bool cold : {false, true}) {
+      std::string name = "spgc8_linear4096/batch:" + std::to_string(batch) +
+                         (cold ? "/cold" : "/warm");
+      benchmark::RegisterBenchmark(name.c_str(), runSpgc8, batch, cold, false)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
+    }
+  benchmark::RegisterBenchmark("spgc8_linear4096/batch:1/warm/portable",
+                               runSpgc8, 1, false, true)
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
   for (int64_t n : {2048, 8192, 65536}) {

@@ -245,3 +245,56 @@ def test_linear_runtime_kernels(kernel, batch):
 }}"""
     (y,) = run(module, [x])
     assert_close(y, x.astype(np.float64) @ w.T.astype(np.float64) + b)
+
+
+SPARSE_OPT = os.environ.get("SPARSE_OPT", os.path.join(ROOT, "build", "bin", "sparse-opt"))
+
+
+def sparse_opt(module, *args):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "m.mlir")
+        with open(path, "w") as f:
+            f.write(module)
+        proc = subprocess.run([SPARSE_OPT, path, *args], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+
+@pytest.mark.skipif(not os.path.exists(SPARSE_OPT), reason="sparse-opt not built")
+@pytest.mark.parametrize("batch", [1, 7, 64])
+@pytest.mark.parametrize("bits,interleave", [(8, False), (8, True), (16, False)])
+@pytest.mark.parametrize("path", ["fused", "decoded", "auto"])
+def test_linear_compressed_weights(path, bits, interleave, batch):
+    """A linear layer compressed by --sparsenn-compress-weights (per-row
+    quantisation + SPGC8), then compiled and run: on the stream by the fused
+    kernel (`kernel = spgc8`), decoded at load into a packed format (forced
+    block16), or as sparsenn-select-kernels chooses (fused for D = 8 from
+    batch 32). Reference: numpy on the dequantised weights q * scale (the
+    package's quantiser)."""
+    rng = np.random.default_rng(batch * 31 + bits + interleave)
+    out, n_in = 37, 84  # a partial last group of 4 columns
+    w = rng.normal(size=(out, n_in)).astype(np.float32)
+    groups = rng.random((out, 6)) < 0.3  # SPGC8-aligned: whole 1x16 groups
+    w *= np.repeat(groups, 16, axis=1)[:, :n_in]
+    w[3] = 0.0  # an all-zero row (scale 0)
+    b = rng.normal(size=out).astype(np.float32)
+    x = rng.normal(size=(batch, n_in)).astype(np.float32)
+    attr = " {kernel = #sparsenn.kernel<spgc8>}" if path == "fused" else ""
+    module = f"""func.func @main(%x: {ttype(x.shape)}) -> {ttype((batch, out))} {{
+{const('w', w)}{const('b', b)}  %y = sparsenn.linear %x, %w, %b{attr} : {ttype(x.shape)}, {ttype(w.shape)}, {ttype(b.shape)} -> {ttype((batch, out))}
+  return %y : {ttype((batch, out))}
+}}"""
+    compress = f"--sparsenn-compress-weights=bits={bits} interleave={int(interleave)}"
+    select = "--sparsenn-select-kernels"
+    if path == "decoded":
+        select += "=force=block16"
+    compressed = sparse_opt(module, compress, select)
+    fused = path == "fused" or (path == "auto" and batch >= 32 and bits == 8)
+    lowered = sparse_opt(compressed, "--convert-sparsenn-to-linalg")
+    assert ("sparsenn_rt_linear_spgc8_f32" in lowered) == fused
+    assert ("sparsenn_rt_linear_f32" in lowered) == (not fused)
+    (y,) = run(compressed, [x])
+    wt = torch.from_numpy(w)
+    scales = ref.quantize_scales(wt, bits)
+    wq = ref.dequantize(ref.quantize(wt, scales, bits), scales).numpy()
+    assert_close(y, x.astype(np.float64) @ wq.T.astype(np.float64) + b)

@@ -33,6 +33,23 @@ namespace kernels {
 /// forced off by sparsenn_kernels_force_portable).
 bool useAvx512();
 
+/// Block-16 rows (the sparsenn_linear_block16_f32 format) for `rows` output
+/// rows: y[b * ldy + o] = bias[o] + sum of the row's blocks against sample
+/// b. Shared by the block-16 kernel (ldy = out) and the fused SPGC8 kernel,
+/// which decodes row tiles into this format in a scratch buffer (ldy = out,
+/// y and bias offset to the tile). No argument checks.
+void block16RowsPortable(const float *x, int64_t batch, int64_t in,
+                         const int32_t *rowPtr, const int32_t *blockCols,
+                         const float *values, int64_t rows, const float *bias,
+                         float *y, int64_t ldy);
+#if SPARSENN_KERNELS_X86
+/// AVX-512 version; call only when useAvx512().
+void block16RowsAvx512(const float *x, int64_t batch, int64_t in,
+                       const int32_t *rowPtr, const int32_t *blockCols,
+                       const float *values, int64_t rows, const float *bias,
+                       float *y, int64_t ldy);
+#endif
+
 /// 64-byte aligned scratch, freed on scope exit; size 0 is allowed.
 class Scratch {
 public:

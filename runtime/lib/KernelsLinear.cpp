@@ -110,13 +110,17 @@ void ellLinearPortable(const float *x, int64_t batch, int64_t in,
   }
 }
 
-void block16LinearPortable(const float *x, int64_t batch, int64_t in,
-                           const int32_t *rowPtr, const int32_t *blockCols,
-                           const float *values, int64_t out, const float *bias,
-                           float *y) {
+} // namespace
+
+void sparsenn::kernels::block16RowsPortable(const float *x, int64_t batch,
+                                            int64_t in, const int32_t *rowPtr,
+                                            const int32_t *blockCols,
+                                            const float *values, int64_t rows,
+                                            const float *bias, float *y,
+                                            int64_t ldy) {
   for (int64_t b = 0; b < batch; ++b) {
     const float *xb = x + b * in;
-    for (int64_t o = 0; o < out; ++o) {
+    for (int64_t o = 0; o < rows; ++o) {
       float s[16] = {0};
       for (int64_t p = rowPtr[o]; p < rowPtr[o + 1]; ++p) {
         int64_t col = blockCols[p];
@@ -128,10 +132,12 @@ void block16LinearPortable(const float *x, int64_t batch, int64_t in,
       float t = 0;
       for (int j = 0; j < 16; ++j)
         t += s[j];
-      y[b * out + o] = t + (bias ? bias[o] : 0.0f);
+      y[b * ldy + o] = t + (bias ? bias[o] : 0.0f);
     }
   }
 }
+
+namespace {
 
 void initRows(float *y, int64_t out, const float *bias) {
   if (bias)
@@ -408,15 +414,16 @@ SPARSENN_AVX512_TARGET int ellLinearAvx512(const float *x, int64_t batch,
 }
 
 // Block-16 rows against MB samples: one weight block load feeds MB FMAs.
+// y[m * ldy + o] for the `rows` rows of rowPtr.
 template <int MB>
 SPARSENN_AVX512_TARGET void
 block16Tile(const float *x, int64_t in, const int32_t *rowPtr,
-            const int32_t *blockCols, const float *values, int64_t out,
-            const float *bias, float *y) {
+            const int32_t *blockCols, const float *values, int64_t rows,
+            const float *bias, float *y, int64_t ldy) {
   int64_t rem = in & 15;
   int64_t tailCol = rem ? in - rem : -1;
   __mmask16 tm = tailMask(rem);
-  for (int64_t o = 0; o < out; ++o) {
+  for (int64_t o = 0; o < rows; ++o) {
     __m512 acc[8], acc2 = _mm512_setzero_ps();
 #pragma GCC unroll 8
     for (int m = 0; m < 8; ++m)
@@ -455,29 +462,35 @@ block16Tile(const float *x, int64_t in, const int32_t *rowPtr,
       alignas(32) float s[8];
       _mm256_store_ps(s, reduce8(acc));
       for (int m = 0; m < MB; ++m)
-        y[m * out + o] = s[m] + bo;
+        y[m * ldy + o] = s[m] + bo;
     } else {
       for (int m = 0; m < MB; ++m)
-        y[m * out + o] = _mm512_reduce_add_ps(acc[m]) + bo;
+        y[m * ldy + o] = _mm512_reduce_add_ps(acc[m]) + bo;
     }
   }
 }
 
-void block16LinearAvx512(const float *x, int64_t batch, int64_t in,
-                         const int32_t *rowPtr, const int32_t *blockCols,
-                         const float *values, int64_t out, const float *bias,
-                         float *y) {
+} // namespace
+
+void sparsenn::kernels::block16RowsAvx512(const float *x, int64_t batch,
+                                          int64_t in, const int32_t *rowPtr,
+                                          const int32_t *blockCols,
+                                          const float *values, int64_t rows,
+                                          const float *bias, float *y,
+                                          int64_t ldy) {
   using Fn = void (*)(const float *, int64_t, const int32_t *, const int32_t *,
-                      const float *, int64_t, const float *, float *);
+                      const float *, int64_t, const float *, float *, int64_t);
   static const Fn fns[8] = {block16Tile<1>, block16Tile<2>, block16Tile<3>,
                             block16Tile<4>, block16Tile<5>, block16Tile<6>,
                             block16Tile<7>, block16Tile<8>};
   for (int64_t b0 = 0; b0 < batch; b0 += 8) {
     int64_t mb = batch - b0 < 8 ? batch - b0 : 8;
-    fns[mb - 1](x + b0 * in, in, rowPtr, blockCols, values, out, bias,
-                y + b0 * out);
+    fns[mb - 1](x + b0 * in, in, rowPtr, blockCols, values, rows, bias,
+                y + b0 * ldy, ldy);
   }
 }
+
+namespace {
 
 SPARSENN_AVX512_TARGET void sparseSparseAvx512(const float *x, int64_t batch,
                                                int64_t in,
@@ -656,11 +669,13 @@ extern "C" int sparsenn_linear_block16_f32(const float *x, int64_t batch,
     return SPARSENN_K_ERR_ARGUMENT;
 #if SPARSENN_KERNELS_X86
   if (useAvx512()) {
-    block16LinearAvx512(x, batch, in, rowPtr, blockCols, values, out, bias, y);
+    block16RowsAvx512(x, batch, in, rowPtr, blockCols, values, out, bias, y,
+                      out);
     return SPARSENN_K_OK;
   }
 #endif
-  block16LinearPortable(x, batch, in, rowPtr, blockCols, values, out, bias, y);
+  block16RowsPortable(x, batch, in, rowPtr, blockCols, values, out, bias, y,
+                      out);
   return SPARSENN_K_OK;
 }
 

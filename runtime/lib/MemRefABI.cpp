@@ -60,6 +60,25 @@ extern "C" void _mlir_ciface_sparsenn_rt_linear_f32(
   }
 }
 
+extern "C" void _mlir_ciface_sparsenn_rt_linear_spgc8_f32(
+    sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *y,
+    sparsenn_memref_f32_1d *bias, sparsenn_memref_i8_1d *stream,
+    sparsenn_memref_f32_1d *scales, sparsenn_memref_i32_1d *row_offsets,
+    int64_t batch, int64_t in, int64_t out, int64_t bits, int64_t interleave) {
+  const float *b =
+      bias->sizes[0] > 0 ? data(bias->aligned, bias->offset) : nullptr;
+  // The stream was verified and its index built at compile time, so an
+  // error here means damaged memory.
+  check(sparsenn_linear_spgc8_f32(
+            data(x->aligned, x->offset), batch, in,
+            data(stream->aligned, stream->offset), stream->sizes[0],
+            data(row_offsets->aligned, row_offsets->offset),
+            static_cast<int>(bits), static_cast<int>(interleave),
+            data(scales->aligned, scales->offset), scales->sizes[0], out, b,
+            data(y->aligned, y->offset)),
+        "SPGC8 linear");
+}
+
 extern "C" void _mlir_ciface_sparsenn_rt_kwinners_f32(
     sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *y,
     sparsenn_memref_f32_1d *duty, int64_t batch, int64_t channels,

@@ -197,17 +197,6 @@ inline size_t naturalIndex(size_t k, unsigned i, bool interleave) {
   return 16 * (k >> 1) + 2 * i + (k & 1);
 }
 
-/// Loads k (<= 8) bytes little-endian into a word without reading past
-/// `avail` bytes.
-inline uint64_t loadBytes(const uint8_t *src, size_t avail, unsigned k) {
-  if (avail >= 8)
-    return load64(src) & lowBytesMask(k);
-  uint64_t v = 0;
-  for (unsigned j = 0; j < k; ++j)
-    v |= static_cast<uint64_t>(src[j]) << (8 * j);
-  return v;
-}
-
 //===----------------------------------------------------------------------===//
 // Reference implementation: one bit at a time.
 //===----------------------------------------------------------------------===//

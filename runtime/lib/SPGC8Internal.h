@@ -65,6 +65,17 @@ inline uint64_t lowBytesMask(unsigned k) {
   return k >= 8 ? ~uint64_t(0) : ((uint64_t(1) << (8 * k)) - 1);
 }
 
+/// Loads k (<= 8) bytes little-endian into a word without reading past
+/// `avail` bytes (k <= avail).
+inline uint64_t loadBytes(const uint8_t *src, size_t avail, unsigned k) {
+  if (avail >= 8)
+    return load64(src) & lowBytesMask(k);
+  uint64_t v = 0;
+  for (unsigned j = 0; j < k; ++j)
+    v |= static_cast<uint64_t>(src[j]) << (8 * j);
+  return v;
+}
+
 /// Transposes the 8x8 bit matrix held in a 64-bit word: bit (8r + c) moves
 /// to bit (8c + r). With byte i = value i this yields byte p = bit-plane p
 /// (the SPGC8 body layout, value i in bit i of each plane byte), and vice

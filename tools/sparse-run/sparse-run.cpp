@@ -310,6 +310,8 @@ int main(int argc, char **argv) {
         &_mlir_ciface_sparsenn_rt_kwinners_f32);
     add("_mlir_ciface_sparsenn_rt_linear_f32",
         &_mlir_ciface_sparsenn_rt_linear_f32);
+    add("_mlir_ciface_sparsenn_rt_linear_spgc8_f32",
+        &_mlir_ciface_sparsenn_rt_linear_spgc8_f32);
     add("_mlir_ciface_sparsenn_rt_conv2d_f32",
         &_mlir_ciface_sparsenn_rt_conv2d_f32);
     size_t count = 0;

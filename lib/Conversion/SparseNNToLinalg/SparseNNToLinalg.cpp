@@ -219,27 +219,109 @@ FailureOr<PackedLinear> pack(KernelFormat format, ArrayRef<float> w,
                               p.values.data(), &n) != 0)
       return failure();
     return p;
-  case KernelFormat::spgc8:
+  case KernelFormat::spgc8: // compressed weights only: lowerLinearToSpgc8
     break;
   }
   return failure();
 }
 
+/// Lowers a linear layer whose compressed weights stay compressed
+/// (`#sparsenn.kernel<spgc8>`) to the fused runtime kernel:
+///   sparsenn_rt_linear_spgc8_f32(x, y, bias, stream : memref<?xi8>,
+///       scales, row_offsets : memref<?xi32>, batch, in, out, bits,
+///       interleave)
+/// with the SPGC8 stream and scales as they are and the per-row body index
+/// built now (sparsenn_pack_spgc8_index; docs/spgc8.md).
+LogicalResult lowerLinearToSpgc8(LinearOp op, CompressedConstantOp source,
+                                 PatternRewriter &rewriter) {
+  SPGC8Type type = source.getOutput().getType();
+  if (type.getShape().size() != 2)
+    return rewriter.notifyMatchFailure(op, "SPGC8 weights must be [out, in]");
+  int64_t out = type.getShape()[0], in = type.getShape()[1];
+  int interleave = type.getLayout() == GroupLayout::interleaved;
+  std::vector<uint8_t> storage;
+  ArrayRef<uint8_t> bytes = getCompressedBytes(source, storage);
+  std::vector<int32_t> index(out + 1);
+  if (sparsenn_pack_spgc8_index(
+          bytes.data(), static_cast<int64_t>(bytes.size()), out, in,
+          type.getBits(), interleave, index.data()) != SPARSENN_K_OK)
+    return rewriter.notifyMatchFailure(op, "SPGC8 stream does not match the "
+                                           "weight shape");
+  Location loc = op.getLoc();
+  MLIRContext *ctx = rewriter.getContext();
+  Type f32 = rewriter.getF32Type(), i8 = rewriter.getI8Type(),
+       i32 = rewriter.getI32Type(), i64 = rewriter.getI64Type();
+  auto fnType = FunctionType::get(
+      ctx,
+      {dynamic1D(f32), dynamic1D(f32), dynamic1D(f32), dynamic1D(i8),
+       dynamic1D(f32), dynamic1D(i32), i64, i64, i64, i64, i64},
+      {});
+  func::FuncOp callee = getOrDeclareRuntimeFunc(
+      rewriter, op, "sparsenn_rt_linear_spgc8_f32", fnType);
+  auto c64 = [&](int64_t v) -> Value {
+    return arith::ConstantOp::create(rewriter, loc,
+                                     rewriter.getI64IntegerAttr(v));
+  };
+  // The stream attribute is reused as it is (no copy of the bytes).
+  Value stream;
+  if (auto dense = dyn_cast<DenseElementsAttr>(source.getData()))
+    stream = flatBuffer(rewriter, loc,
+                        arith::ConstantOp::create(rewriter, loc, dense));
+  else
+    stream = packedConstant<int8_t>(
+        rewriter, loc, i8,
+        ArrayRef<int8_t>(reinterpret_cast<const int8_t *>(bytes.data()),
+                         bytes.size()));
+  std::vector<float> scales;
+  for (APFloat v : source.getScales().getValues<APFloat>())
+    scales.push_back(v.convertToFloat());
+  Value scalesBuffer = packedConstant<float>(rewriter, loc, f32, scales);
+  auto inType = op.getInput().getType();
+  auto outType = op.getOutput().getType();
+  Value result = memref::AllocOp::create(
+      rewriter, loc, MemRefType::get(outType.getShape(), f32));
+  Value bias = biasBuffer(rewriter, loc, op.getBias());
+  func::CallOp::create(
+      rewriter, loc, callee,
+      ValueRange{flatBuffer(rewriter, loc, op.getInput()),
+                 flatten(rewriter, loc, result), bias, stream, scalesBuffer,
+                 packedConstant<int32_t>(rewriter, loc, i32, index),
+                 c64(inType.getNumElements() / std::max<int64_t>(in, 1)),
+                 c64(in), c64(out), c64(type.getBits()), c64(interleave)});
+  replaceWithBuffer(rewriter, op, result, outType);
+  return success();
+}
+
 /// Lowers a linear layer with a selected kernel to a runtime call on weights
 /// packed at compile time; fails (leaving the dense lowering) when the
-/// weights are not an f32 constant.
+/// weights are not an f32 constant or a compressed constant. Compressed
+/// weights are decoded at load (compile) time into the selected format,
+/// unless that format is `spgc8`.
 LogicalResult lowerLinearToRuntime(LinearOp op, PatternRewriter &rewriter) {
-  DenseElementsAttr attr;
   auto inType = op.getInput().getType();
-  if (!op.getKernel() || !matchPattern(op.getWeight(), m_Constant(&attr)) ||
-      !attr.getElementType().isF32() || !inType.getElementType().isF32())
+  if (!op.getKernel() || !inType.getElementType().isF32())
     return failure();
-  auto wType = cast<ShapedType>(attr.getType());
-  int64_t out = wType.getDimSize(0), in = wType.getDimSize(1);
-  int64_t rows = inType.getNumElements() / in;
-  std::vector<float> w(attr.getValues<float>().begin(),
-                       attr.getValues<float>().end());
   KernelFormat format = *op.getKernel();
+  std::vector<float> w;
+  int64_t out, in;
+  DenseElementsAttr attr;
+  if (auto source = op.getWeight().getDefiningOp<CompressedConstantOp>()) {
+    if (format == KernelFormat::spgc8)
+      return lowerLinearToSpgc8(op, source, rewriter);
+    if (failed(decodeCompressedWeights(source, w)))
+      return failure();
+    out = source.getOutput().getType().getShape()[0];
+    in = source.getOutput().getType().getShape()[1];
+  } else if (matchPattern(op.getWeight(), m_Constant(&attr)) &&
+             attr.getElementType().isF32()) {
+    auto wType = cast<ShapedType>(attr.getType());
+    out = wType.getDimSize(0);
+    in = wType.getDimSize(1);
+    w.assign(attr.getValues<float>().begin(), attr.getValues<float>().end());
+  } else {
+    return failure();
+  }
+  int64_t rows = inType.getNumElements() / in;
   FailureOr<PackedLinear> packed = pack(format, w, out, in);
   if (failed(packed))
     return failure();

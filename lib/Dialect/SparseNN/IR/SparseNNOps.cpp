@@ -639,6 +639,37 @@ mlir::sparsenn::decodeCompressedConstant(CompressedConstantOp source,
   return DenseElementsAttr::get(result, values);
 }
 
+ArrayRef<uint8_t>
+mlir::sparsenn::getCompressedBytes(CompressedConstantOp source,
+                                   std::vector<uint8_t> &storage) {
+  return getBytes(source.getData(), storage);
+}
+
+LogicalResult
+mlir::sparsenn::decodeCompressedWeights(CompressedConstantOp source,
+                                        std::vector<float> &values) {
+  SPGC8Type type = source.getOutput().getType();
+  std::vector<uint8_t> storage;
+  ArrayRef<uint8_t> bytes = getBytes(source.getData(), storage);
+  // The codec's tensor decoder also rejects non-zero padding, which the
+  // fused runtime kernel refuses too.
+  std::vector<int16_t> q(type.getNumElements());
+  if (spgc8_decode_tensor_stream_i16(
+          bytes.data(), bytes.size(), type.getShape().data(),
+          static_cast<int>(type.getShape().size()), type.getBits(),
+          type.getLayout() == GroupLayout::interleaved, /*is_unsigned=*/0,
+          q.data(), /*consumed=*/nullptr) != SPGC8_OK)
+    return failure();
+  std::vector<float> scales;
+  for (APFloat s : cast<ElementsAttr>(source.getScales()).getValues<APFloat>())
+    scales.push_back(s.convertToFloat());
+  int64_t perChannel = q.size() / type.getNumOutputChannels();
+  values.resize(q.size());
+  for (size_t i = 0; i < q.size(); ++i)
+    values[i] = float(q[i]) * scales[i / perChannel];
+  return success();
+}
+
 OpFoldResult DecompressOp::fold(FoldAdaptor) {
   auto source = getInput().getDefiningOp<CompressedConstantOp>();
   if (!source)

@@ -39,7 +39,8 @@ enum {
   SPARSENN_K_ERR_ARGUMENT = -1, /* bad size, NULL pointer, bad mode, ... */
   SPARSENN_K_ERR_RANGE = -2,    /* index does not fit the format (uint16) */
   SPARSENN_K_ERR_FORMAT = -3,   /* a row has more non-zeros than fan_in */
-  SPARSENN_K_ERR_NOMEM = -4     /* scratch allocation failed */
+  SPARSENN_K_ERR_NOMEM = -4,    /* scratch allocation failed */
+  SPARSENN_K_ERR_CORRUPT = -5   /* compressed weights damaged or truncated */
 };
 
 /*===----------------------------------------------------------------------===*
@@ -110,6 +111,48 @@ int sparsenn_linear_sparse_sparse_f32(const float *x, int64_t batch, int64_t in,
                                       const int32_t *row_idx,
                                       const float *values, int64_t out,
                                       const float *bias, float *y);
+
+/* SPGC8-compressed weights (brief section 5, docs/spgc8.md), decoded tile
+   by tile inside the product instead of at load time. `stream` (stream_size
+   bytes) is the raw SPGC8 tensor stream of W [out, in] exactly as
+   sparsenn.compressed_constant stores it: every row zero-padded to a
+   multiple of 16 (the LINEAR traversal), signed coefficients q of D = bits
+   (8 or 16), adjacent (interleave = 0) or interleaved groups. The weight is
+   W[o, i] = q[o, i] * scales[num_scales == 1 ? 0 : o] (num_scales is 1 or
+   out), computed in float, so the products equal those of the dequantised
+   dense weights.
+
+   row_offsets (int32 [out + 1]) is the per-row index that
+   sparsenn_pack_spgc8_index builds at pack time: entry r is the offset of
+   row r's first body byte counted from the end of the header region (the
+   container's index of docs/spgc8.md section 3), entry out the total body
+   size. The stream is sequential: the header codes of row r start at the
+   computable subset r * padded_in / 8, but its bodies only after all the
+   bodies before it; the index lets a row be decoded on its own.
+
+   Packing: validates the stream against the shape (headers present, bodies
+   summing to exactly stream_size) and fills row_offsets;
+   SPARSENN_K_ERR_CORRUPT when it does not match, SPARSENN_K_ERR_RANGE when
+   the body exceeds INT32_MAX bytes.
+
+   Kernel: per output row, the header codes are scanned and only the groups
+   of 16 with a non-zero code are decoded (an all-zero group has no body and
+   costs nothing but its 6 or 8 header bits); batch 1 multiplies each decoded
+   group straight from registers, larger batches decode row tiles into the
+   block-16 layout in a 256 KiB scratch (allocated per call) that every
+   sample then reuses. The AVX-512 path for D = 8 also needs VBMI, VBMI2 and
+   GFNI. Returns SPARSENN_K_ERR_CORRUPT, without reading out of bounds, when
+   the index does not match the stream's headers, a row's bodies overrun the
+   index or the padding past `in` is non-zero; y is then unspecified. */
+int sparsenn_pack_spgc8_index(const uint8_t *stream, int64_t stream_size,
+                              int64_t out, int64_t in, int bits, int interleave,
+                              int32_t *row_offsets);
+int sparsenn_linear_spgc8_f32(const float *x, int64_t batch, int64_t in,
+                              const uint8_t *stream, int64_t stream_size,
+                              const int32_t *row_offsets, int bits,
+                              int interleave, const float *scales,
+                              int64_t num_scales, int64_t out,
+                              const float *bias, float *y);
 
 /*===----------------------------------------------------------------------===*
  * k-winners (seed 000 [0045]-[0047], [0060]-[0065], [0073]-[0077]).

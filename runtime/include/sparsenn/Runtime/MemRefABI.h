@@ -49,12 +49,21 @@ typedef struct {
   int64_t strides[1];
 } sparsenn_memref_i16_1d;
 
+typedef struct {
+  uint8_t *allocated;
+  uint8_t *aligned;
+  int64_t offset;
+  int64_t sizes[1];
+  int64_t strides[1];
+} sparsenn_memref_i8_1d;
+
 /* Kernel formats, as #sparsenn.kernel<...> numbers them. */
 enum {
   SPARSENN_FORMAT_DENSE = 0,
   SPARSENN_FORMAT_ELL = 1,
   SPARSENN_FORMAT_BLOCK16 = 2,
-  SPARSENN_FORMAT_SPARSE_SPARSE = 3
+  SPARSENN_FORMAT_SPARSE_SPARSE = 3,
+  SPARSENN_FORMAT_SPGC8 = 4 /* sparsenn_rt_linear_spgc8_f32 */
 };
 
 /* y[batch, out] = x[batch, in] W^T + bias with W packed at compile time:
@@ -69,6 +78,17 @@ void _mlir_ciface_sparsenn_rt_linear_f32(
     sparsenn_memref_i32_1d *ia, sparsenn_memref_i32_1d *ib,
     sparsenn_memref_i16_1d *cols16, int64_t format, int64_t batch,
     int64_t in, int64_t out, int64_t k);
+
+/* y[batch, out] = x[batch, in] W^T + bias with W kept SPGC8-compressed
+   (sparsenn_linear_spgc8_f32): stream = the raw SPGC8 tensor stream of W
+   [out, in] (all its bytes), scales [out] or [1], row_offsets [out + 1] =
+   the index of sparsenn_pack_spgc8_index, bits 8 or 16, interleave 0/1.
+   `bias` of size 0 means no bias. */
+void _mlir_ciface_sparsenn_rt_linear_spgc8_f32(
+    sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *y,
+    sparsenn_memref_f32_1d *bias, sparsenn_memref_i8_1d *stream,
+    sparsenn_memref_f32_1d *scales, sparsenn_memref_i32_1d *row_offsets,
+    int64_t batch, int64_t in, int64_t out, int64_t bits, int64_t interleave);
 
 /* NCHW conv2d, y [n, c_out, oh, ow]. format dense: values = weights
    [c_out, c_in/groups, kh, kw]; format ell (sparse taps): ia = tap_ptr,

@@ -10,6 +10,8 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "sparsenn/Dialect/SparseNN/IR/SparseNNDialect.h"
 
+#include <vector>
+
 #define GET_OP_CLASSES
 #include "sparsenn/Dialect/SparseNN/IR/SparseNNOps.h.inc"
 
@@ -31,6 +33,18 @@ getPruneGroupShape(PruneGranularity granularity, llvm::ArrayRef<int64_t> shape,
 /// one); null if the stream does not decode.
 DenseElementsAttr decodeCompressedConstant(CompressedConstantOp source,
                                            RankedTensorType resultType);
+
+/// The raw SPGC8 stream of a compressed constant: its bytes without a copy
+/// for the usual dense storage, else copied into `storage`.
+llvm::ArrayRef<uint8_t> getCompressedBytes(CompressedConstantOp source,
+                                           std::vector<uint8_t> &storage);
+
+/// The dequantised weights q · scale[o] of a compressed constant in logical
+/// row-major order, computed in float exactly as `decompress` folds them,
+/// without building an attribute; failure if the stream does not decode or
+/// its padding values are not zero.
+LogicalResult decodeCompressedWeights(CompressedConstantOp source,
+                                      std::vector<float> &values);
 
 /// Normalised sparsity s^phi for a raw parameter (seed 003 [0200]).
 double normalizeSparsity(Normalization normalization, double raw);

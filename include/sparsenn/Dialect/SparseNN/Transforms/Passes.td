@@ -150,7 +150,8 @@ def SparseNNSelectKernelsPass
   let summary = "Choose the native kernel format of each layer";
   let description = [{
     Sets `kernel = #sparsenn.kernel<...>` on `sparsenn.linear` layers with
-    constant f32 weights, from the weight density measured on the constant
+    constant f32 or compressed weights, from the weight density measured on
+    the constant
     and the activation density known from a producing `sparsenn.kwinners`
     (seed 000 [0035], [0044], [0047]: sparse weights and sparse activations
     exist to skip work):
@@ -163,8 +164,17 @@ def SparseNNSelectKernelsPass
     * otherwise `ell` (fixed fan-in: values + 16-bit column indices), when
       `in` ≤ 65536.
 
+    Weights that are a `sparsenn.compressed_constant` are decoded here to
+    measure them and, by default, decoded at load (compile) time into the
+    format above. `spgc8` (the fused kernel that decodes the SPGC8 stream
+    row by row inside the product and keeps the weights compressed in
+    memory) is chosen instead where it measured at least as fast
+    (docs/performance.md): D = 8 weights whose decoded format would be
+    `block16` or `ell`, and at least `spgc8-min-batch` samples.
+
     Layers that already carry a `kernel` keep it; `force` picks one format
-    for every layer. `convert-sparsenn-to-linalg`
+    for every layer (`force=spgc8`: every linear layer with compressed
+    weights, the others as in `auto`). `convert-sparsenn-to-linalg`
     then packs the weights at compile time and calls the runtime kernel.
   }];
   let options = [
@@ -176,7 +186,10 @@ def SparseNNSelectKernelsPass
     Option<"blockFill", "block-fill", "double", /*default=*/"0.75",
            "Fraction of 1x16 block slots that must be non-zero for block16">,
     Option<"force", "force", "std::string", /*default=*/"\"auto\"",
-           "auto, dense, ell, block16 or sparse_sparse">,
+           "auto, dense, ell, block16, sparse_sparse or spgc8">,
+    Option<"spgc8MinBatch", "spgc8-min-batch", "int64_t", /*default=*/"32",
+           "Fewest samples for which compressed weights use the fused "
+           "SPGC8 kernel">,
   ];
 }
 
