@@ -16,7 +16,10 @@ def ConvertSparseNNToLinalgPass
     * `linear`, `conv2d` → `linalg.generic` (bias broadcast into the init;
       groups through expand/collapse shapes; padding through `tensor.pad`).
       Layers whose weights are `compressed_constant`s are decoded at compile
-      time (the folder of `sparsenn.decompress`).
+      time (the folder of `sparsenn.decompress`), and packed for the selected
+      kernel; a `linear` with `#sparsenn.kernel<spgc8>` instead passes the
+      SPGC8 stream, its scales and a per-row body index to the fused runtime
+      kernel `sparsenn_rt_linear_spgc8_f32`.
     * `kwinners` → a call to the runtime's `sparsenn_rt_kwinners_f32` through
       the `_mlir_ciface_` ABI (selection, not sorting; seed 000 [0047]),
       wrapped in `bufferization.to_buffer` / `to_tensor`.
