@@ -6,8 +6,6 @@ quantisation). fp32 tolerance: relative 1e-5 (sums are reordered).
 Needs build/bin/sparse-run (or $SPARSE_RUN)."""
 
 import os
-import subprocess
-import tempfile
 
 import numpy as np
 import pytest
@@ -17,33 +15,13 @@ F = torch.nn.functional
 
 from sparsenn import functional as ref  # noqa: E402
 from sparsenn.mlirgen import const, seed000_cnn, sparse_weights, ttype  # noqa: E402
+from harness import SPARSE_OPT, SPARSE_RUN, run  # noqa: E402
+from harness import opt as sparse_opt  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SPARSE_RUN = os.environ.get("SPARSE_RUN", os.path.join(ROOT, "build", "bin", "sparse-run"))
 
 pytestmark = pytest.mark.skipif(not os.path.exists(SPARSE_RUN),
                                 reason="sparse-run not built")
 RTOL = 1e-5
-
-
-def run(module, inputs, entry="main"):
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "m.mlir")
-        with open(path, "w") as f:
-            f.write(module)
-        args = [SPARSE_RUN, path, "--entry", entry, "--output-dir", tmp]
-        for i, a in enumerate(inputs):
-            p = os.path.join(tmp, f"in{i}.npy")
-            np.save(p, a)
-            args += ["--input", p]
-        proc = subprocess.run(args, capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr
-        outs = []
-        i = 0
-        while os.path.exists(os.path.join(tmp, f"result{i}.npy")):
-            outs.append(np.load(os.path.join(tmp, f"result{i}.npy")))
-            i += 1
-        return outs
 
 
 def assert_close(got, want, rtol=RTOL):
@@ -245,19 +223,6 @@ def test_linear_runtime_kernels(kernel, batch):
 }}"""
     (y,) = run(module, [x])
     assert_close(y, x.astype(np.float64) @ w.T.astype(np.float64) + b)
-
-
-SPARSE_OPT = os.environ.get("SPARSE_OPT", os.path.join(ROOT, "build", "bin", "sparse-opt"))
-
-
-def sparse_opt(module, *args):
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "m.mlir")
-        with open(path, "w") as f:
-            f.write(module)
-        proc = subprocess.run([SPARSE_OPT, path, *args], capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr
-        return proc.stdout
 
 
 @pytest.mark.skipif(not os.path.exists(SPARSE_OPT), reason="sparse-opt not built")
