@@ -11,6 +11,7 @@ PACKAGES=(
   libclang-rt-22-dev
   libgtest-dev libbenchmark-dev
   python3 python3-numpy python3-pytest python3-torch libopenblas0-pthread
+  dataset-fashion-mnist
 )
 
 missing=()

@@ -26,10 +26,22 @@ def ConvertSparseNNToLinalgPass
     * `threshold`, `apply_mask`, `quantize`, `dequantize`,
       `duty_cycle_update` → `linalg.generic`.
 
+    Layers whose f32 weights are run-time values (function arguments, the
+    weights of a training step, the output of a learnable prune) call the
+    runtime's dense kernels (`sparsenn_rt_linear_f32` /
+    `sparsenn_rt_conv2d_f32`, format dense) on the weight buffer as it is,
+    unless `runtime-weight-kernels=false` asks for linalg loops.
+
     Training-only ops (`prune` on non-constant operands, `sparsity_loss`) are
     refused with a diagnostic; run `--sparsenn-prune-weights` first to
     evaluate constant prunes. Shapes must be static.
   }];
+  let options = [
+    Option<"runtimeWeightKernels", "runtime-weight-kernels", "bool",
+           /*default=*/"true",
+           "Lower linear / conv2d layers with run-time f32 weights to the "
+           "runtime's dense kernels (false: linalg loops)">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::bufferization::BufferizationDialect",

@@ -292,6 +292,39 @@ LogicalResult lowerLinearToSpgc8(LinearOp op, CompressedConstantOp source,
   return success();
 }
 
+/// Calls `sparsenn_rt_linear_f32` (runtime/lib/MemRefABI.cpp) on weights in
+/// `format` and replaces `op` by the result it writes.
+void emitLinearCall(PatternRewriter &rewriter, LinearOp op, KernelFormat format,
+                    Value values, Value ia, Value ib, Value cols, int64_t rows,
+                    int64_t in, int64_t out, int64_t k) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = rewriter.getContext();
+  Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type(),
+       i16 = rewriter.getI16Type(), i64 = rewriter.getI64Type();
+  auto type = FunctionType::get(ctx,
+                                {dynamic1D(f32), dynamic1D(f32), dynamic1D(f32),
+                                 dynamic1D(f32), dynamic1D(i32), dynamic1D(i32),
+                                 dynamic1D(i16), i64, i64, i64, i64, i64},
+                                {});
+  func::FuncOp callee =
+      getOrDeclareRuntimeFunc(rewriter, op, "sparsenn_rt_linear_f32", type);
+  auto c64 = [&](int64_t v) -> Value {
+    return arith::ConstantOp::create(rewriter, loc,
+                                     rewriter.getI64IntegerAttr(v));
+  };
+  auto outType = op.getOutput().getType();
+  Value result = memref::AllocOp::create(
+      rewriter, loc, MemRefType::get(outType.getShape(), f32));
+  Value bias = biasBuffer(rewriter, loc, op.getBias());
+  func::CallOp::create(rewriter, loc, callee,
+                       ValueRange{flatBuffer(rewriter, loc, op.getInput()),
+                                  flatten(rewriter, loc, result), bias, values,
+                                  ia, ib, cols,
+                                  c64(static_cast<int64_t>(format)), c64(rows),
+                                  c64(in), c64(out), c64(k)});
+  replaceWithBuffer(rewriter, op, result, outType);
+}
+
 /// Lowers a linear layer with a selected kernel to a runtime call on weights
 /// packed at compile time; fails (leaving the dense lowering) when the
 /// weights are not an f32 constant or a compressed constant. Compressed
@@ -326,36 +359,83 @@ LogicalResult lowerLinearToRuntime(LinearOp op, PatternRewriter &rewriter) {
   if (failed(packed))
     return failure();
   Location loc = op.getLoc();
-  MLIRContext *ctx = rewriter.getContext();
   Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type(),
-       i16 = rewriter.getI16Type(), i64 = rewriter.getI64Type();
-  auto type = FunctionType::get(ctx,
-                                {dynamic1D(f32), dynamic1D(f32), dynamic1D(f32),
-                                 dynamic1D(f32), dynamic1D(i32), dynamic1D(i32),
-                                 dynamic1D(i16), i64, i64, i64, i64, i64},
-                                {});
-  func::FuncOp callee =
-      getOrDeclareRuntimeFunc(rewriter, op, "sparsenn_rt_linear_f32", type);
-  auto c64 = [&](int64_t v) -> Value {
-    return arith::ConstantOp::create(rewriter, loc,
-                                     rewriter.getI64IntegerAttr(v));
-  };
-  auto outType = op.getOutput().getType();
-  Value result = memref::AllocOp::create(
-      rewriter, loc, MemRefType::get(outType.getShape(), f32));
-  Value bias = biasBuffer(rewriter, loc, op.getBias());
-  func::CallOp::create(
-      rewriter, loc, callee,
-      ValueRange{flatBuffer(rewriter, loc, op.getInput()),
-                 flatten(rewriter, loc, result), bias,
+       i16 = rewriter.getI16Type();
+  emitLinearCall(rewriter, op, format,
                  packedConstant<float>(rewriter, loc, f32, packed->values),
                  packedConstant<int32_t>(rewriter, loc, i32, packed->ia),
                  packedConstant<int32_t>(rewriter, loc, i32, packed->ib),
                  packedConstant<int16_t>(rewriter, loc, i16, packed->cols),
-                 c64(static_cast<int64_t>(format)), c64(rows), c64(in),
-                 c64(out), c64(packed->k)});
-  replaceWithBuffer(rewriter, op, result, outType);
+                 rows, in, out, packed->k);
   return success();
+}
+
+/// Weights known only at run time (function arguments, the weights of a
+/// training step, the output of a learnable prune): f32 [out, in] weights are
+/// passed as they are to the runtime's dense kernel, which is the `dense`
+/// format's layout. Fails for other element types, compressed weights and
+/// layers whose selected kernel needs packing.
+LogicalResult lowerLinearWithRuntimeWeights(LinearOp op,
+                                            PatternRewriter &rewriter) {
+  auto inType = op.getInput().getType();
+  auto wType = dyn_cast<RankedTensorType>(op.getWeight().getType());
+  if (!inType.getElementType().isF32() || !wType ||
+      !wType.getElementType().isF32() ||
+      (op.getKernel() && *op.getKernel() != KernelFormat::dense) ||
+      (op.getBias() && !op.getBias().getType().getElementType().isF32()))
+    return failure();
+  Location loc = op.getLoc();
+  Type i32 = rewriter.getI32Type(), i16 = rewriter.getI16Type();
+  int64_t out = wType.getDimSize(0), in = wType.getDimSize(1);
+  emitLinearCall(rewriter, op, KernelFormat::dense,
+                 flatBuffer(rewriter, loc, op.getWeight()),
+                 emptyBuffer(rewriter, loc, i32),
+                 emptyBuffer(rewriter, loc, i32),
+                 emptyBuffer(rewriter, loc, i16),
+                 inType.getNumElements() / in, in, out, /*k=*/0);
+  return success();
+}
+
+/// Calls `sparsenn_rt_conv2d_f32` with weights `values` (dense) or sparse
+/// taps (`tapPtr`, `tapIdx`, `values`) and replaces `op` by its result.
+void emitConvCall(PatternRewriter &rewriter, Conv2DOp op, KernelFormat format,
+                  Value values, Value tapPtr, Value tapIdx,
+                  ArrayRef<int64_t> w) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = rewriter.getContext();
+  Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type(),
+       i64 = rewriter.getI64Type();
+  SmallVector<Type> argTypes = {dynamic1D(f32), dynamic1D(f32), dynamic1D(f32),
+                                dynamic1D(f32), dynamic1D(i32), dynamic1D(i32)};
+  argTypes.append(17, i64);
+  func::FuncOp callee =
+      getOrDeclareRuntimeFunc(rewriter, op, "sparsenn_rt_conv2d_f32",
+                              FunctionType::get(ctx, argTypes, {}));
+  auto c64 = [&](int64_t v) -> Value {
+    return arith::ConstantOp::create(rewriter, loc,
+                                     rewriter.getI64IntegerAttr(v));
+  };
+  auto inType = op.getInput().getType();
+  auto outType = op.getOutput().getType();
+  Value result = memref::AllocOp::create(
+      rewriter, loc, MemRefType::get(outType.getShape(), f32));
+  Value bias = biasBuffer(rewriter, loc, op.getBias());
+  ArrayRef<int64_t> in = inType.getShape(), pad = op.getPadding(),
+                    strides = op.getStrides(), dil = op.getDilations();
+  SmallVector<Value> args = {flatBuffer(rewriter, loc, op.getInput()),
+                             flatten(rewriter, loc, result),
+                             bias,
+                             values,
+                             tapPtr,
+                             tapIdx,
+                             c64(format == KernelFormat::dense ? 0 : 1)};
+  for (int64_t v : std::initializer_list<int64_t>{
+           in[0], in[1], in[2], in[3], w[0], w[2], w[3], strides[0], strides[1],
+           pad[0], pad[1], pad[2], pad[3], dil[0], dil[1],
+           static_cast<int64_t>(op.getGroups())})
+    args.push_back(c64(v));
+  func::CallOp::create(rewriter, loc, callee, args);
+  replaceWithBuffer(rewriter, op, result, outType);
 }
 
 /// Lowers a conv2d with a selected kernel (dense direct, or sparse taps for
@@ -389,40 +469,31 @@ LogicalResult lowerConvToRuntime(Conv2DOp op, PatternRewriter &rewriter) {
       return failure();
   }
   Location loc = op.getLoc();
-  MLIRContext *ctx = rewriter.getContext();
-  Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type(),
-       i64 = rewriter.getI64Type();
-  SmallVector<Type> argTypes = {dynamic1D(f32), dynamic1D(f32), dynamic1D(f32),
-                                dynamic1D(f32), dynamic1D(i32), dynamic1D(i32)};
-  argTypes.append(17, i64);
-  func::FuncOp callee =
-      getOrDeclareRuntimeFunc(rewriter, op, "sparsenn_rt_conv2d_f32",
-                              FunctionType::get(ctx, argTypes, {}));
-  auto c64 = [&](int64_t v) -> Value {
-    return arith::ConstantOp::create(rewriter, loc,
-                                     rewriter.getI64IntegerAttr(v));
-  };
-  auto outType = op.getOutput().getType();
-  Value result = memref::AllocOp::create(
-      rewriter, loc, MemRefType::get(outType.getShape(), f32));
-  Value bias = biasBuffer(rewriter, loc, op.getBias());
-  ArrayRef<int64_t> in = inType.getShape(), pad = op.getPadding(),
-                    strides = op.getStrides(), dil = op.getDilations();
-  SmallVector<Value> args = {
-      flatBuffer(rewriter, loc, op.getInput()),
-      flatten(rewriter, loc, result),
-      bias,
-      packedConstant<float>(rewriter, loc, f32, values),
-      packedConstant<int32_t>(rewriter, loc, i32, tapPtr),
-      packedConstant<int32_t>(rewriter, loc, i32, tapIdx),
-      c64(dense ? 0 : 1)};
-  for (int64_t v : std::initializer_list<int64_t>{
-           in[0], in[1], in[2], in[3], w[0], w[2], w[3], strides[0], strides[1],
-           pad[0], pad[1], pad[2], pad[3], dil[0], dil[1],
-           static_cast<int64_t>(op.getGroups())})
-    args.push_back(c64(v));
-  func::CallOp::create(rewriter, loc, callee, args);
-  replaceWithBuffer(rewriter, op, result, outType);
+  Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type();
+  emitConvCall(rewriter, op, dense ? KernelFormat::dense : KernelFormat::ell,
+               packedConstant<float>(rewriter, loc, f32, values),
+               packedConstant<int32_t>(rewriter, loc, i32, tapPtr),
+               packedConstant<int32_t>(rewriter, loc, i32, tapIdx), w);
+  return success();
+}
+
+/// A conv2d whose f32 weights are known only at run time: the runtime's
+/// dense direct engine reads them as they are ([C_out, C_in/g, kH, kW]).
+LogicalResult lowerConvWithRuntimeWeights(Conv2DOp op,
+                                          PatternRewriter &rewriter) {
+  auto inType = op.getInput().getType();
+  auto wType = dyn_cast<RankedTensorType>(op.getWeight().getType());
+  if (!inType.getElementType().isF32() || !wType ||
+      !wType.getElementType().isF32() ||
+      (op.getKernel() && *op.getKernel() != KernelFormat::dense) ||
+      (op.getBias() && !op.getBias().getType().getElementType().isF32()))
+    return failure();
+  Location loc = op.getLoc();
+  Type i32 = rewriter.getI32Type();
+  emitConvCall(rewriter, op, KernelFormat::dense,
+               flatBuffer(rewriter, loc, op.getWeight()),
+               emptyBuffer(rewriter, loc, i32), emptyBuffer(rewriter, loc, i32),
+               wType.getShape());
   return success();
 }
 
@@ -431,12 +502,16 @@ LogicalResult lowerConvToRuntime(Conv2DOp op, PatternRewriter &rewriter) {
 //===----------------------------------------------------------------------===//
 
 struct LinearLowering : OpRewritePattern<LinearOp> {
-  using OpRewritePattern::OpRewritePattern;
+  LinearLowering(MLIRContext *ctx, bool runtimeWeightKernels)
+      : OpRewritePattern(ctx), runtimeWeightKernels(runtimeWeightKernels) {}
   LogicalResult matchAndRewrite(LinearOp op,
                                 PatternRewriter &rewriter) const override {
     if (!allStatic(op->getOperandTypes()) || !allStatic(op->getResultTypes()))
       return rewriter.notifyMatchFailure(op, "dynamic shapes");
     if (succeeded(lowerLinearToRuntime(op, rewriter)))
+      return success();
+    if (runtimeWeightKernels &&
+        succeeded(lowerLinearWithRuntimeWeights(op, rewriter)))
       return success();
     Location loc = op.getLoc();
     auto inType = op.getInput().getType();
@@ -482,6 +557,8 @@ struct LinearLowering : OpRewritePattern<LinearOp> {
     rewriter.replaceOp(op, y);
     return success();
   }
+
+  bool runtimeWeightKernels;
 };
 
 //===----------------------------------------------------------------------===//
@@ -489,12 +566,16 @@ struct LinearLowering : OpRewritePattern<LinearOp> {
 //===----------------------------------------------------------------------===//
 
 struct Conv2DLowering : OpRewritePattern<Conv2DOp> {
-  using OpRewritePattern::OpRewritePattern;
+  Conv2DLowering(MLIRContext *ctx, bool runtimeWeightKernels)
+      : OpRewritePattern(ctx), runtimeWeightKernels(runtimeWeightKernels) {}
   LogicalResult matchAndRewrite(Conv2DOp op,
                                 PatternRewriter &rewriter) const override {
     if (!allStatic(op->getOperandTypes()) || !allStatic(op->getResultTypes()))
       return rewriter.notifyMatchFailure(op, "dynamic shapes");
     if (succeeded(lowerConvToRuntime(op, rewriter)))
+      return success();
+    if (runtimeWeightKernels &&
+        succeeded(lowerConvWithRuntimeWeights(op, rewriter)))
       return success();
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
@@ -564,6 +645,8 @@ struct Conv2DLowering : OpRewritePattern<Conv2DOp> {
                                                          outReassoc);
     return success();
   }
+
+  bool runtimeWeightKernels;
 };
 
 //===----------------------------------------------------------------------===//
@@ -881,7 +964,7 @@ struct ConvertSparseNNToLinalgPass
     target.addLegalOp<CompressedConstantOp, DecompressOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
-    populateSparseNNToLinalgPatterns(patterns);
+    populateSparseNNToLinalgPatterns(patterns, runtimeWeightKernels);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       return signalPassFailure();
@@ -909,9 +992,10 @@ struct ConvertSparseNNToLinalgPass
 } // namespace
 
 void mlir::sparsenn::populateSparseNNToLinalgPatterns(
-    RewritePatternSet &patterns) {
-  patterns.add<LinearLowering, Conv2DLowering, KWinnersLowering,
-               ThresholdLowering, ApplyMaskLowering, QuantizeLowering,
-               DequantizeLowering, DutyCycleUpdateLowering>(
+    RewritePatternSet &patterns, bool runtimeWeightKernels) {
+  patterns.add<LinearLowering, Conv2DLowering>(patterns.getContext(),
+                                               runtimeWeightKernels);
+  patterns.add<KWinnersLowering, ThresholdLowering, ApplyMaskLowering,
+               QuantizeLowering, DequantizeLowering, DutyCycleUpdateLowering>(
       patterns.getContext());
 }

@@ -1,4 +1,4 @@
-// RUN: sparse-opt %s -split-input-file --convert-sparsenn-to-linalg -verify-diagnostics | FileCheck %s
+// RUN: sparse-opt %s -split-input-file --convert-sparsenn-to-linalg=runtime-weight-kernels=false -verify-diagnostics | FileCheck %s
 
 // CHECK-DAG: #[[BIAS:.*]] = affine_map<(d0, d1) -> (d1)>
 // CHECK-DAG: #[[X:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>

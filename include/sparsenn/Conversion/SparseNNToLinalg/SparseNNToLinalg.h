@@ -10,7 +10,10 @@ namespace sparsenn {
 
 /// Patterns lowering sparsenn inference ops to linalg/tensor and runtime
 /// calls (for hosts that assemble their own conversion).
-void populateSparseNNToLinalgPatterns(RewritePatternSet &patterns);
+/// `runtimeWeightKernels`: lower linear and conv2d layers whose f32 weights
+/// are run-time values to the runtime's dense kernels (else linalg loops).
+void populateSparseNNToLinalgPatterns(RewritePatternSet &patterns,
+                                      bool runtimeWeightKernels = true);
 
 /// Name of the runtime k-winners entry point (C ABI wrapper
 /// `_mlir_ciface_sparsenn_rt_kwinners_f32` in runtime/lib/MemRefABI.cpp).

@@ -23,6 +23,12 @@
 // (tensor.collapse_shape), arith.addf. Any other op on the gradient path is refused
 // with an error naming it.
 //
+// The backward contractions are themselves sparsenn.linear layers on
+// transposed operands (linear: dX = dY·W, dW = dYᵀ·X; conv: im2col + GEMM
+// for dW, GEMM + col2im for dX), so the lowering runs them on the same native
+// GEMM as the forward pass (convert-sparsenn-to-linalg's run-time-weight
+// kernels) instead of naive loops.
+//
 //===----------------------------------------------------------------------===//
 
 #include "sparsenn/Dialect/SparseNN/IR/SparseNNOps.h"
@@ -106,22 +112,36 @@ struct TensorBuilder {
     return AffineMap::get(dims, 0, exprs, b.getContext());
   }
 
-  /// C[i, j] = Σ_k A[a(i, j, k)] · B[b(i, j, k)] over loops (i, j, k).
-  Value contract(Value lhs, AffineMap lhsMap, Value rhs, AffineMap rhsMap,
-                 RankedTensorType outType) {
-    auto par = utils::IteratorType::parallel;
-    auto red = utils::IteratorType::reduction;
-    return generic(
-        {lhs, rhs}, outType, {lhsMap, rhsMap, map(3, {0, 1})}, {par, par, red},
-        [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-          Value m = arith::MulFOp::create(nb, nl, a[0], a[1]);
-          return arith::AddFOp::create(nb, nl, m, a[2]);
-        },
-        0.0);
-  }
-
   Value zero(Type t) {
     return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, 0.0));
+  }
+
+  /// out = in with its dimensions permuted: out[d...] = in[perm⁻¹(d)...],
+  /// i.e. out dimension i is in dimension perm[i].
+  Value transpose(Value in, ArrayRef<int64_t> perm) {
+    auto type = cast<RankedTensorType>(in.getType());
+    SmallVector<int64_t> shape;
+    for (int64_t p : perm)
+      shape.push_back(type.getDimSize(p));
+    Value init =
+        tensor::EmptyOp::create(b, loc, shape, type.getElementType());
+    return linalg::TransposeOp::create(b, loc, in, init, perm)->getResult(0);
+  }
+
+  /// y[r, o] = Σ_i x[r, i]·w[o, i]: a sparsenn.linear, so that the backward
+  /// pass runs on the same native GEMM as the forward pass (run-time weights
+  /// lower to the runtime's dense kernel).
+  Value matmulTransposed(Value x, Value w) {
+    auto xType = cast<RankedTensorType>(x.getType());
+    auto wType = cast<RankedTensorType>(w.getType());
+    auto type = RankedTensorType::get(
+        {xType.getDimSize(0), wType.getDimSize(0)}, xType.getElementType());
+    return LinearOp::create(b, loc, type, x, w, /*bias=*/Value(),
+                            /*sparsity=*/nullptr, /*kernel=*/nullptr);
+  }
+
+  Value collapse(Value v, ArrayRef<ReassociationIndices> groups) {
+    return tensor::CollapseShapeOp::create(b, loc, v, groups);
   }
 };
 
@@ -588,10 +608,12 @@ struct SparseNNGenerateTrainStepPass
     return success();
   }
 
-  /// Conv2d (groups 1, dilation 1, stride 1), with Xp the zero-padded
-  /// input: dW[o,c,kh,kw] = Σ dY[n,o,y,x]·Xp[n,c,y+kh,x+kw];
-  /// dXp[n,c,i,j] = Σ dYp[n,o,i−kh+KH−1,j−kw+KW−1]·W[o,c,kh,kw] with dY
-  /// padded by KH−1, KW−1 (a full correlation), then cropped to X.
+  /// Conv2d (groups 1, dilation 1, stride 1), on the native kernels, with
+  /// Xp the zero-padded input:
+  ///  - dW[o, (c,i,j)] = Σ_(n,y,x) dYᵀ[o, (n,y,x)]·col[(c,i,j), (n,y,x)] with
+  ///    col = im2col(Xp) = Xp[n, c, y+i, x+j]: one linear layer (GEMM);
+  ///  - dX: dcol = Wᵀ·dY (a GEMM over the output channels), then col2im
+  ///    (one shifted accumulation per filter tap) and a crop of the padding.
   LogicalResult backwardConv(TensorBuilder &tb, Conv2DOp conv, Value dy,
                              function_ref<void(Value, Value)> accumulate) {
     OpBuilder &b = tb.b;
@@ -609,6 +631,9 @@ struct SparseNNGenerateTrainStepPass
     Type elt = xType.getElementType();
     ArrayRef<int64_t> pad = conv.getPadding(); // top, bottom, left, right
     int64_t kh = wType.getDimSize(2), kw = wType.getDimSize(3);
+    int64_t n = dyType.getDimSize(0),
+            oh = dyType.getDimSize(2), ow = dyType.getDimSize(3);
+    int64_t c = xType.getDimSize(1);
     auto padded = [&](Value v, ArrayRef<int64_t> p) -> Value {
       if (llvm::all_of(p, [](int64_t q) { return q == 0; }))
         return v;
@@ -627,22 +652,24 @@ struct SparseNNGenerateTrainStepPass
     };
     auto par = utils::IteratorType::parallel;
     auto red = utils::IteratorType::reduction;
-    SmallVector<utils::IteratorType> its = {par, par, par, par, red, red, red};
     auto d = [&](unsigned i) { return b.getAffineDimExpr(i); };
-    auto map4 = [&](AffineExpr a, AffineExpr e1, AffineExpr e2, AffineExpr e3) {
-      return AffineMap::get(7, 0, {a, e1, e2, e3}, b.getContext());
-    };
-    auto macc = [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-      Value m = arith::MulFOp::create(nb, nl, a[0], a[1]);
-      return arith::AddFOp::create(nb, nl, m, a[2]);
-    };
+
+    // Weight gradient: im2col over loops (c, i, j, n, y, x), then a GEMM.
     Value xp = padded(x, pad);
-    // Weight gradient: loops (o, c, kh, kw, n, y, x).
-    accumulate(w, tb.generic({dy, xp}, wType,
-                             {map4(d(4), d(0), d(5), d(6)),
-                              map4(d(4), d(1), d(5) + d(2), d(6) + d(3)),
-                              map4(d(0), d(1), d(2), d(3))},
-                             its, macc, 0.0));
+    auto colType = RankedTensorType::get({c, kh, kw, n, oh, ow}, elt);
+    Value col = tb.generic(
+        {xp}, colType,
+        {AffineMap::get(6, 0, {d(3), d(0), d(4) + d(1), d(5) + d(2)},
+                        b.getContext()),
+         b.getMultiDimIdentityMap(6)},
+        SmallVector<utils::IteratorType>(6, par),
+        [](OpBuilder &, Location, ValueRange a) -> Value { return a[0]; });
+    Value cols = tb.collapse(col, {{0, 1, 2}, {3, 4, 5}});
+    Value dyT = tb.collapse(tb.transpose(dy, {1, 0, 2, 3}), {{0}, {1, 2, 3}});
+    Value dw = tb.matmulTransposed(dyT, cols); // [O, C·KH·KW]
+    accumulate(w, tensor::ExpandShapeOp::create(b, loc, wType, dw,
+                                                ArrayRef<ReassociationIndices>{
+                                                    {0}, {1, 2, 3}}));
     // Bias gradient: Σ over n, y, x.
     if (Value bias = conv.getBias()) {
       auto bType = cast<RankedTensorType>(bias.getType());
@@ -658,25 +685,57 @@ struct SparseNNGenerateTrainStepPass
                             },
                             0.0));
     }
-    // Input gradient: loops (n, c, i, j, o, kh, kw).
-    Value dyp = padded(dy, {kh - 1, kh - 1, kw - 1, kw - 1});
+    // Input gradient: dcol[(c,i,j), (n,y,x)] = Σ_o Wᵀ[(c,i,j), o]·dY[(n,y,x), o]
+    // (a GEMM), then col2im: dXp[n, c, y+i, x+j] += dcol[c, i, j, n, y, x],
+    // one shifted slice per tap, and a crop of the padding.
     auto xpType = cast<RankedTensorType>(xp.getType());
-    Value dxp = tb.generic(
-        {dyp, w}, xpType,
-        {map4(d(0), d(4), d(2) - d(5) + (kh - 1), d(3) - d(6) + (kw - 1)),
-         map4(d(4), d(1), d(5), d(6)), map4(d(0), d(1), d(2), d(3))},
-        its, macc, 0.0);
-    (void)dyType;
+    Value wT = tb.transpose(tb.collapse(w, {{0}, {1, 2, 3}}), {1, 0});
+    Value dyRows =
+        tb.collapse(tb.transpose(dy, {0, 2, 3, 1}), {{0, 1, 2}, {3}});
+    Value dcol = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get({c, kh, kw, n, oh, ow}, elt),
+        tb.matmulTransposed(wT, dyRows),
+        ArrayRef<ReassociationIndices>{{0, 1, 2}, {3, 4, 5}});
+    Value dxp = tb.filled(xpType, 0.0);
+    auto sliceType = RankedTensorType::get({n, c, oh, ow}, elt);
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(n), b.getIndexAttr(c),
+                                       b.getIndexAttr(oh), b.getIndexAttr(ow)};
+    SmallVector<OpFoldResult> ones(4, b.getIndexAttr(1));
+    AffineMap id4 = b.getMultiDimIdentityMap(4);
+    for (int64_t i = 0; i < kh; ++i)
+      for (int64_t j = 0; j < kw; ++j) {
+        SmallVector<OpFoldResult> at = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                        b.getIndexAttr(i), b.getIndexAttr(j)};
+        Value slice = tensor::ExtractSliceOp::create(b, loc, sliceType, dxp,
+                                                     at, sizes, ones);
+        AffineMap tap = AffineMap::get(
+            4, 0,
+            {d(1), b.getAffineConstantExpr(i), b.getAffineConstantExpr(j),
+             d(0), d(2), d(3)},
+            b.getContext());
+        Value sum =
+            linalg::GenericOp::create(
+                b, loc, TypeRange{sliceType}, ValueRange{dcol},
+                ValueRange{slice}, ArrayRef<AffineMap>{tap, id4},
+                SmallVector<utils::IteratorType>(4, par),
+                [](OpBuilder &nb, Location nl, ValueRange a) {
+                  linalg::YieldOp::create(
+                      nb, nl, arith::AddFOp::create(nb, nl, a[0], a[1])
+                                  .getResult());
+                })
+                .getResult(0);
+        dxp = tensor::InsertSliceOp::create(b, loc, sum, dxp, at, sizes, ones);
+      }
     Value dx = dxp;
     if (xp != x) {
       SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
                                            b.getIndexAttr(pad[0]),
                                            b.getIndexAttr(pad[2])};
-      SmallVector<OpFoldResult> sizes, strides(4, b.getIndexAttr(1));
+      SmallVector<OpFoldResult> xSizes;
       for (int64_t v : xType.getShape())
-        sizes.push_back(b.getIndexAttr(v));
-      dx = tensor::ExtractSliceOp::create(b, loc, xType, dxp, offsets, sizes,
-                                          strides);
+        xSizes.push_back(b.getIndexAttr(v));
+      dx = tensor::ExtractSliceOp::create(b, loc, xType, dxp, offsets, xSizes,
+                                          ones);
     }
     accumulate(x, dx);
     return success();
@@ -736,11 +795,11 @@ struct SparseNNGenerateTrainStepPass
       if (xType.getRank() != 2 || !wType)
         return op->emitError("train-step generation: 'sparsenn.linear' "
                              "needs a [B, in] input and float weights");
-      // dX[b, i] = Σ_o dY[b, o] W[o, i]; dW[o, i] = Σ_b dY[b, o] X[b, i].
-      accumulate(x, tb.contract(dy, tb.map(3, {0, 2}), w, tb.map(3, {2, 1}),
-                                xType));
-      accumulate(w, tb.contract(dy, tb.map(3, {2, 0}), x, tb.map(3, {2, 1}),
-                                wType));
+      // dX[b, i] = Σ_o dY[b, o]·Wᵀ[i, o]; dW[o, i] = Σ_b dYᵀ[o, b]·Xᵀ[i, b]:
+      // two more linear layers on transposed operands.
+      accumulate(x, tb.matmulTransposed(dy, tb.transpose(w, {1, 0})));
+      accumulate(w, tb.matmulTransposed(tb.transpose(dy, {1, 0}),
+                                        tb.transpose(x, {1, 0})));
       if (Value bias = linear.getBias()) {
         auto bType = cast<RankedTensorType>(bias.getType());
         auto par = utils::IteratorType::parallel;
