@@ -196,9 +196,9 @@ def test_learnable_sparsity_matches_autograd():
     """Seed 003 [0194]-[0219]: w1 pruned by the Gaussian pruner with a
     learnable s1 (straight-through on the sigmoid relaxation,
     pruning.prune_ste), w2 by the same with a hard-sigmoid normalised s2;
-    loss = mean(L_ce + L_sp) with alpha 0.5 (eq. 13). (Quantile pruners with
-    a learned s are refused by the lowering: their mask needs a ranking.) One step with lr 1 and no momentum: the
-    update is the gradient, for the weights and for s1, s2."""
+    loss = mean(L_ce + L_sp) with alpha 0.5 (eq. 13). One step with lr 1 and
+    no momentum: the update is the gradient, for the weights and for s1, s2.
+    The Gumbel and quantile pruners: the tests below."""
     from sparsenn import losses, pruning
     rng = np.random.default_rng(5)
     x = rng.normal(size=(B, IN)).astype(np.float32)
@@ -240,3 +240,154 @@ def test_learnable_sparsity_matches_autograd():
         want = t[n].grad.numpy()
         got = np.asarray(dict(w1=w1, s1=s1, w2=w2, s2=s2)[n], np.float64) - outs[1 + i]
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5, err_msg=n)
+
+
+def pruned_mlp_ir(method, norm1, norm2, group2=None):
+    """x -> prune(w1, s1) linear -> relu -> prune(w2, s2) linear, both
+    pruners of `method`, s1 and s2 trainable."""
+    g2 = ""
+    if group2:
+        g2 = (", granularity = #sparsenn.granularity<group>, group_shape = array<i64: "
+              + ", ".join(map(str, group2)) + ">")
+    return f"""func.func @forward(%x: {ttype((B, IN))}, %w1: {ttype((HID, IN))} {{sparsenn.trainable}},
+    %s1: tensor<f32> {{sparsenn.trainable}}, %w2: {ttype((OUT, HID))} {{sparsenn.trainable}},
+    %s2: tensor<f32> {{sparsenn.trainable}}) -> {ttype((B, OUT))} {{
+  %zero = arith.constant dense<0.0> : {ttype((B, HID))}
+  %p1, %m1 = sparsenn.prune <{method}> %w1, %s1 {{normalization = #sparsenn.normalization<{norm1}>}} : {ttype((HID, IN))}, tensor<f32> -> {ttype((HID, IN))}, {ttype((HID, IN), 'i1')}
+  %h = sparsenn.linear %x, %p1 : {ttype((B, IN))}, {ttype((HID, IN))} -> {ttype((B, HID))}
+  %r = arith.maximumf %h, %zero : {ttype((B, HID))}
+  %p2, %m2 = sparsenn.prune <{method}> %w2, %s2 {{normalization = #sparsenn.normalization<{norm2}>{g2}}} : {ttype((OUT, HID))}, tensor<f32> -> {ttype((OUT, HID))}, {ttype((OUT, HID), 'i1')}
+  %z = sparsenn.linear %r, %p2 : {ttype((B, HID))}, {ttype((OUT, HID))} -> {ttype((B, OUT))}
+  return %z : {ttype((B, OUT))}
+}}
+"""
+
+
+def pruned_mlp_step(method, norm1, norm2, s1, s2, alpha, theta=None, group2=None, seed=5):
+    """One compiled step (lr 1, no momentum) of pruned_mlp_ir and the same
+    objective in PyTorch (float64, pruning.prune_ste). Returns the compiled
+    outputs, the parameters, the autograd tensors (with .grad) and the
+    reference loss."""
+    from sparsenn import losses, pruning
+    from sparsenn.functional import normalize_sparsity
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(B, IN)).astype(np.float32)
+    y = np.eye(OUT, dtype=np.float32)[rng.integers(0, OUT, size=B)]
+    p = dict(w1=rng.normal(0, 0.5, size=(HID, IN)).astype(np.float32),
+             s1=np.array(s1, np.float32),
+             w2=rng.normal(0, 0.5, size=(OUT, HID)).astype(np.float32),
+             s2=np.array(s2, np.float32))
+    options = "lr=1.0 momentum=0.0"
+    if alpha is not None:
+        options += f" alpha={alpha}"
+    if theta is not None:
+        options += f" theta={theta}"
+    step = opt(pruned_mlp_ir(method, norm1, norm2, group2),
+               f"--sparsenn-generate-train-step={options}")
+    outs = run(step, [x, p["w1"], p["s1"], p["w2"], p["s2"], y]
+               + [np.zeros_like(p[n]) for n in ("w1", "s1", "w2", "s2")])
+
+    t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in p.items()}
+    p1, _ = pruning.prune_ste(t["w1"], t["s1"], method=method, normalization=norm1)
+    g2 = dict(granularity="group", group_shape=group2) if group2 else {}
+    p2, _ = pruning.prune_ste(t["w2"], t["s2"], method=method, normalization=norm2, **g2)
+    z = torch.relu(torch.from_numpy(x).double() @ p1.T) @ p2.T
+    ce = -(torch.from_numpy(y).double() * torch.log_softmax(z, 1)).sum(1)
+    if alpha is None:
+        loss = ce.mean()
+    else:
+        n1, n2 = p["w1"].size, p["w2"].size
+        c = (normalize_sparsity(t["s1"], norm1) * n1
+             + normalize_sparsity(t["s2"], norm2) * n2) / (n1 + n2)
+        if theta is not None:
+            c = c / theta
+        l_sp = -alpha * ce * torch.log(1 - c) - (1 - alpha) * torch.log(c)
+        loss = losses.total_loss(ce, l_sp)
+    loss.backward()
+    return outs, p, t, float(loss)
+
+
+def assert_step_is_gradient(outs, p, t, loss):
+    np.testing.assert_allclose(outs[0], loss, rtol=1e-5)
+    for i, n in enumerate(("w1", "s1", "w2", "s2")):
+        got = np.asarray(p[n], np.float64) - outs[1 + i]
+        want = t[n].grad.numpy() if t[n].grad is not None else np.zeros_like(got)
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5, err_msg=n)
+
+
+@pytest.mark.parametrize("norm1,norm2,s1,s2,alpha", [
+    ("sigmoid", "hard_sigmoid", -0.3, 0.4, 0.5),   # with the sparsity loss (eq. 13)
+    ("sigmoid", "none", 0.5, 0.3, None),           # s learns through tau only
+    ("hard_sigmoid", "sigmoid", 1.2, -1.0, 0.2),
+])
+def test_gumbel_learnable_sparsity_matches_autograd(norm1, norm2, s1, s2, alpha):
+    """Seed 003 FIG. 7d, eq. 7-10, [0214]: the Gumbel pruner with learnable
+    s (element granularity): straight-through for the kept weights plus the
+    gradient of the sigmoid relaxation through the differentiable threshold
+    tau = phi - beta*log(log(1/s^phi)) (beta, phi from the statistics of
+    |w - mu|) to w and s, as PyTorch autograd of pruning.prune_ste. The
+    pruner is deterministic (a distribution fit, no noise), so both sides
+    see the same mask. One step with lr 1, no momentum: the update is the
+    gradient."""
+    outs, p, t, loss = pruned_mlp_step("gumbel", norm1, norm2, s1, s2, alpha)
+    assert_step_is_gradient(outs, p, t, loss)
+    if alpha is None:
+        # No sparsity loss: the sparsity parameters move through tau alone.
+        for n in ("s1", "s2"):
+            assert abs(float(t[n].grad)) > 1e-3, n
+
+
+def test_gumbel_relaxation_term_is_present():
+    """The weights' gradient is not the bare straight-through one: pruned
+    weights (hard mask 0) get a gradient through the relaxation, which the
+    straight-through estimator alone would leave at exactly 0."""
+    from sparsenn import pruning
+    outs, p, t, loss = pruned_mlp_step("gumbel", "sigmoid", "sigmoid", 0.2, 0.2, None)
+    assert_step_is_gradient(outs, p, t, loss)
+    for i, (n, s) in enumerate((("w1", "s1"), ("w2", "s2"))):
+        mask = pruning.prune_mask(torch.from_numpy(p[n]), float(p[s]), method="gumbel").numpy()
+        assert (~mask).any() and mask.any(), n
+        moved = p[n][~mask] - outs[1 + 2 * i][~mask]
+        assert np.abs(moved).max() > 1e-4, n
+
+
+@pytest.mark.parametrize("alpha,theta,group2", [(0.5, None, None), (0.3, 0.9, (1, 8)),
+                                                (None, None, None)])
+def test_quantile_learnable_sparsity_direct_update(alpha, theta, group2):
+    """Seed 003 FIG. 7a/7b, [0214]: the quantile pruners are not
+    differentiable in s, so s is updated directly by the sparsity learning
+    logic: its gradient is that of the sparsity loss alone (eq. 13/15),
+    dL/ds_j = (alpha*mean(L_ce)/(1 - c') - (1 - alpha)/c') * n_j/(N*theta)
+    * ds^phi/ds; the weights get the masked (straight-through) gradient.
+    The compiled mask (run-time s, bisection) is the reference's exactly, so
+    the weights' gradients match autograd; without a sparsity loss s does
+    not move."""
+    outs, p, t, loss = pruned_mlp_step("quantile", "sigmoid", "hard_sigmoid", -0.3, 0.4,
+                                       alpha, theta, group2)
+    assert_step_is_gradient(outs, p, t, loss)
+    # The pruned weights get no gradient.
+    from sparsenn import pruning
+    g2 = dict(granularity="group", group_shape=group2) if group2 else {}
+    for n, s, norm, kw in (("w1", "s1", "sigmoid", {}), ("w2", "s2", "hard_sigmoid", g2)):
+        mask = pruning.prune_mask(torch.from_numpy(p[n]), float(p[s]), method="quantile",
+                                  normalization=norm, **kw).numpy()
+        i = ("w1", "s1", "w2", "s2").index(n)
+        assert (outs[1 + i][~mask] == p[n][~mask]).all(), n
+        assert (~mask).any()
+    if alpha is None:
+        np.testing.assert_array_equal(outs[2], p["s1"])
+        np.testing.assert_array_equal(outs[4], p["s2"])
+        return
+    # [0214] by hand: the update of s is the sparsity loss's gradient.
+    th = theta if theta is not None else 1.0
+    n1, n2 = p["w1"].size, p["w2"].size
+    sig = 1 / (1 + np.exp(-np.float64(p["s1"])))
+    hs = np.clip(np.float64(p["s2"]) / 6 + 0.5, 0, 1)
+    c = (sig * n1 + hs * n2) / (n1 + n2) / th
+    # loss = mean(L_ce)*(1 - alpha*log(1 - c)) - (1 - alpha)*log(c).
+    ce_mean = (loss + (1 - alpha) * np.log(c)) / (1 - alpha * np.log(1 - c))
+    dldc = alpha * ce_mean / (1 - c) - (1 - alpha) / c
+    want1 = dldc * n1 / ((n1 + n2) * th) * sig * (1 - sig)
+    want2 = dldc * n2 / ((n1 + n2) * th) * (1 / 6 if 0 < hs < 1 else 0)
+    np.testing.assert_allclose(np.float64(p["s1"]) - outs[2], want1, rtol=1e-4)
+    np.testing.assert_allclose(np.float64(p["s2"]) - outs[4], want2, rtol=1e-4)

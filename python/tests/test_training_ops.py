@@ -1,11 +1,12 @@
 """Learnable pruning and the sparsity loss with a run-time sparsity parameter
 (`--sparsenn-lower-training-ops`, run by sparse-run's lowering pipeline)
 against the package's PyTorch references (python/sparsenn/pruning.py,
-losses.py; seed 003 FIG. 7c/7d, eq. 3-4, 7-10, 13-15).
+losses.py; seed 003 FIG. 7a-7d, eq. 1-10, 13-15).
 
-Masks must be identical except for coefficients within 1e-6 (relative to
-the weights' spread) of the threshold, where f32 vs f64 statistics may
-round differently; losses match to relative 1e-6."""
+Gaussian and Gumbel masks must be identical except for coefficients within
+1e-6 (relative to the weights' spread) of the threshold, where f32 vs f64
+statistics may round differently; quantile masks (a rank, no statistics)
+must be identical, ties included; losses match to relative 1e-6."""
 
 import numpy as np
 import pytest
@@ -78,3 +79,102 @@ def test_sparsity_loss(ce_shape, theta, norm):
                                 [torch.tensor(float(p), dtype=torch.float64) for p in params],
                                 counts, 0.4, theta=theta, normalization=norm).numpy()
     np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+# Quantile pruning (FIG. 7a/7b) with a run-time s: exactly
+# round_half_even(s^phi * G) groups pruned, ties to the lower flat index.
+def _tied(rng, shape):
+    """Weights on a coarse grid (many exact ties, +0 and -0 among them)."""
+    w = (np.round(rng.normal(size=shape) * 2) / 2).astype(np.float32)
+    w.flat[0], w.flat[-1] = -0.0, 0.0
+    return w
+
+
+QUANTILE_CASES = [
+    # (weights, normalization, s, granularity, group_shape, reduction,
+    #  whether the k-th smallest saliency is a tie that the rule splits)
+    ("normal", "sigmoid", 0.4, "element", None, "max", False),
+    ("normal", "sigmoid", -1.5, "element", None, "max", False),
+    ("normal", "sigmoid", 2.0, "element", None, "max", False),
+    ("tied", "none", 0.0, "element", None, "max", False),         # s^phi = 0: keep all
+    ("tied", "none", 1.0, "element", None, "max", False),         # s^phi = 1: prune all
+    ("tied", "hard_sigmoid", -5.0, "element", None, "max", False),
+    ("tied", "hard_sigmoid", 5.0, "element", None, "max", False),
+    ("tied", "none", 0.2, "element", None, "max", True),
+    ("tied", "none", 1 / 32, "element", None, "max", True),       # 7.5 -> 8 (half even)
+    ("tied", "none", 3 / 32, "element", None, "max", True),       # 22.5 -> 22
+    ("tied", "none", 0.55, "element", None, "max", True),
+    ("tied", "sigmoid", 0.1, "element", None, "max", True),
+    ("normal64", "sigmoid", 0.3, "element", None, "max", False),
+    ("tied64", "none", 0.5, "element", None, "max", True),
+    ("normal", "sigmoid", 0.3, "group", (1, 16), "max", False),   # SPGC8 groups, padded
+    ("tied", "none", 0.5, "group", (2, 2), "mean", True),
+    ("tied", "none", 0.3, "group", (3, 5), "max", True),
+    ("tied4", "none", 0.5, "input_channel", None, "mean", False),
+    ("tied4", "none", 0.4, "output_filter", None, "max", True),
+]
+
+
+def _quantile_weights(kind, rng):
+    if kind == "normal":
+        return rng.normal(size=(12, 20)).astype(np.float32)
+    if kind == "normal64":
+        return rng.normal(size=(7, 9))
+    if kind == "tied":
+        return _tied(rng, (12, 20))
+    if kind == "tied64":
+        return _tied(rng, (6, 5)).astype(np.float64)
+    return _tied(rng, (6, 5, 3, 3))
+
+
+@pytest.mark.parametrize("case", range(len(QUANTILE_CASES)))
+def test_quantile_prune_with_runtime_sparsity(case):
+    kind, norm, s, granularity, group_shape, reduction, split = QUANTILE_CASES[case]
+    rng = np.random.default_rng(100 + case)
+    w = _quantile_weights(kind, rng)
+    elt = "f64" if w.dtype == np.float64 else "f32"
+    t, tm = ttype(w.shape, elt), ttype(w.shape, "i1")
+    attrs = (f"normalization = #sparsenn.normalization<{norm}>, "
+             f"granularity = #sparsenn.granularity<{granularity}>, "
+             f"reduction = #sparsenn.reduction<{reduction}>")
+    if group_shape:
+        attrs += f", group_shape = array<i64: {', '.join(map(str, group_shape))}>"
+    module = f"""func.func @main(%w: {t}, %s: tensor<f32>) -> ({t}, {tm}) {{
+  %p, %m = sparsenn.prune <quantile> %w, %s {{{attrs}}} : {t}, tensor<f32> -> {t}, {tm}
+  return %p, %m : {t}, {tm}
+}}"""
+    s32 = np.float32(s)
+    pruned, mask = run(module, [w, np.array(s32)])
+    kwargs = dict(method="quantile", granularity=granularity, group_shape=group_shape,
+                  reduction=reduction, normalization=norm)
+    want = pruning.prune_mask(torch.from_numpy(w), float(s32), **kwargs).numpy()
+    np.testing.assert_array_equal(mask, want)
+    np.testing.assert_array_equal(pruned, np.where(want, w, 0).astype(w.dtype))
+    # Whether the case splits a tie at the k-th smallest saliency (so that
+    # the index rule is what decides).
+    g = pruning.group_shape_for(w.shape, granularity, group_shape)
+    saliency = pruning.group_reduce(torch.from_numpy(w).double().abs(), g, reduction)
+    kept = pruning.group_reduce(torch.from_numpy(want).double(), g, "max") > 0
+    splits = bool((~kept).any() and kept.any()
+                  and (saliency[kept] == saliency[~kept].max()).any())
+    assert splits == split
+
+
+def test_quantile_prune_large_with_split_tie():
+    """1M weights, 4096 of them tied at the k-th smallest |w|: the tie is
+    split by flat index exactly as the stable sort does."""
+    rng = np.random.default_rng(1)
+    w = rng.normal(size=(1024, 1024)).astype(np.float32)
+    w[:4] = 0.5
+    frac = float((np.abs(w) < 0.5).mean()) + 0.001
+    s = np.float32(np.log(frac / (1 - frac)))
+    t, tm = ttype(w.shape), ttype(w.shape, "i1")
+    module = f"""func.func @main(%w: {t}, %s: tensor<f32>) -> ({t}, {tm}) {{
+  %p, %m = sparsenn.prune <quantile> %w, %s : {t}, tensor<f32> -> {t}, {tm}
+  return %p, %m : {t}, {tm}
+}}"""
+    _, mask = run(module, [w, np.array(s)])
+    want = pruning.prune_mask(torch.from_numpy(w), float(s), method="quantile").numpy()
+    np.testing.assert_array_equal(mask, want)
+    tied = np.abs(w) == 0.5
+    assert mask[tied].any() and not mask[tied].all()

@@ -37,3 +37,29 @@ func.func @pruned(%x: tensor<2x3xf32>, %w: tensor<4x3xf32> {sparsenn.trainable},
   %h = sparsenn.linear %x, %p : tensor<2x3xf32>, tensor<4x3xf32> -> tensor<2x4xf32>
   return %h : tensor<2x4xf32>
 }
+
+// Gumbel pruner with a learnable s (FIG. 7d, eq. 7-10): the statistics of
+// r = |w - mu| (mean, population std), tau = m - beta*(gamma +
+// log(log(1/s^phi))); the weights get the straight-through gradient plus the
+// relaxation's term (one generic on the incoming gradient, w and the mask),
+// s the gradient through tau, then SGD.
+// RUN: sparse-opt %s --sparsenn-generate-train-step="function=gumbel lr=1.0 momentum=0.0" | FileCheck %s --check-prefix=GUMBEL
+// GUMBEL-LABEL: func.func @gumbel_train_step(
+// GUMBEL-SAME:    -> (tensor<f32>, tensor<4x3xf32>, tensor<f32>, tensor<4x3xf32>, tensor<f32>)
+// GUMBEL:         %[[P:.+]], %[[M:.+]] = sparsenn.prune <gumbel>
+// GUMBEL:         math.absf
+// GUMBEL:         math.sqrt
+// GUMBEL:         %[[L:.+]] = math.log
+// GUMBEL:         math.log %[[L]] : f64
+// GUMBEL:         linalg.generic {{.*}}ins(%{{.+}}, %arg1, %[[M]] : tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xi1>)
+// GUMBEL:           arith.select
+// GUMBEL:           math.exp
+// GUMBEL:         %[[DS:.+]] = tensor.from_elements %{{.+}} : tensor<f32>
+// GUMBEL:         linalg.generic {{.*}}ins(%arg5, %[[DS]], %arg2 : tensor<f32>, tensor<f32>, tensor<f32>)
+// GUMBEL:         return
+// GUMBEL-NOT:   gumbel
+func.func @gumbel(%x: tensor<2x3xf32>, %w: tensor<4x3xf32> {sparsenn.trainable}, %s: tensor<f32> {sparsenn.trainable}) -> tensor<2x4xf32> {
+  %p, %m = sparsenn.prune <gumbel> %w, %s : tensor<4x3xf32>, tensor<f32> -> tensor<4x3xf32>, tensor<4x3xi1>
+  %h = sparsenn.linear %x, %p : tensor<2x3xf32>, tensor<4x3xf32> -> tensor<2x4xf32>
+  return %h : tensor<2x4xf32>
+}

@@ -1,9 +1,9 @@
 // RUN: sparse-opt %s --sparsenn-lower-training-ops --split-input-file -verify-diagnostics
 
-func.func @quantile(%w: tensor<4x8xf32>, %s: tensor<f32>) -> tensor<4x8xf32> {
-  // expected-error @+1 {{quantile pruning (FIG. 7a/7b) with a learned sparsity is not lowered: it ranks the coefficients; use the direct update of [0214] and evaluate the mask with a constant s (--sparsenn-prune-weights)}}
-  %p, %m = sparsenn.prune <quantile> %w, %s : tensor<4x8xf32>, tensor<f32> -> tensor<4x8xf32>, tensor<4x8xi1>
-  return %p : tensor<4x8xf32>
+func.func @quantile_f8(%w: tensor<4x8xf8E4M3FN>, %s: tensor<f32>) -> tensor<4x8xf8E4M3FN> {
+  // expected-error @+1 {{quantile pruning with a run-time sparsity needs f16, bf16, f32 or f64 weights (it ranks their IEEE bit patterns)}}
+  %p, %m = sparsenn.prune <quantile> %w, %s : tensor<4x8xf8E4M3FN>, tensor<f32> -> tensor<4x8xf8E4M3FN>, tensor<4x8xi1>
+  return %p : tensor<4x8xf8E4M3FN>
 }
 
 // -----

@@ -49,3 +49,65 @@ func.func @loss(%ce: tensor<4xf32>, %s0: tensor<f32>, %s1: tensor<f32>) -> tenso
   %l = sparsenn.sparsity_loss %ce, %s0, %s1 {alpha = 0.3 : f64, theta = 0.9 : f64, counts = array<i64: 100, 300>} : tensor<4xf32>, tensor<f32>, tensor<f32> -> tensor<4xf32>
   return %l : tensor<4xf32>
 }
+
+// -----
+
+// Quantile pruner with a learned sparsity (FIG. 7a), elements: prune
+// k = round_half_even(s^phi * N) coefficients, no sort. The k-th smallest
+// |w| by bisection over the 31 magnitude bits of the f32 pattern (sign bit
+// cleared; one counting reduction per bit), the ties at it split by a
+// bisection over the 5 bits of the flat index (32 elements) unless they are
+// all pruned; one element-wise generic makes both results.
+// CHECK-LABEL: func.func @quantile
+// CHECK:         math.roundeven
+// CHECK:         %[[K:.+]] = arith.fptosi %{{.+}} : f64 to i64
+// CHECK:         arith.constant 31 : index
+// CHECK:         %[[T:.+]]:2 = scf.for
+// CHECK:           linalg.generic {{.*}}iterator_types = ["reduction", "reduction"]{{.*}} ins(%arg0 : tensor<4x8xf32>) outs(%{{.+}} : tensor<i64>)
+// CHECK:             arith.bitcast %{{.+}} : f32 to i32
+// CHECK:             arith.andi %{{.+}}, %{{.+}} : i32
+// CHECK:             arith.cmpi slt
+// CHECK:           arith.cmpi slt, %{{.+}}, %[[K]] : i64
+// CHECK:           scf.yield
+// CHECK:         arith.cmpi sle, %{{.+}}, %[[T]]#0 : i64
+// CHECK:         %[[J:.+]] = scf.if
+// CHECK:         } else {
+// CHECK:           arith.subi %[[K]], %[[T]]#1 : i64
+// CHECK:           arith.constant 5 : index
+// CHECK:           scf.for
+// CHECK:             linalg.index 0
+// CHECK:             linalg.index 1
+// CHECK:         %[[R:.+]]:2 = linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]{{.*}} ins(%arg0, %arg0 : tensor<4x8xf32>, tensor<4x8xf32>)
+// CHECK:           arith.cmpi sle, %{{.+}}, %[[J]] : i64
+// CHECK:           linalg.yield %{{.+}}, %{{.+}} : f32, i1
+// CHECK:         return %[[R]]#0, %[[R]]#1
+// CHECK-NOT:     sparsenn.prune
+func.func @quantile(%w: tensor<4x8xf32>, %s: tensor<f32>) -> (tensor<4x8xf32>, tensor<4x8xi1>) {
+  %p, %m = sparsenn.prune <quantile> %w, %s : tensor<4x8xf32>, tensor<f32> -> tensor<4x8xf32>, tensor<4x8xi1>
+  return %p, %m : tensor<4x8xf32>, tensor<4x8xi1>
+}
+
+// -----
+
+// Quantile pruner over 1x16 groups with mean saliency (FIG. 7b): the weights
+// are zero-padded to 3x32 for the reduction only, viewed as [3, 1, 2, 16]
+// and reduced in f64 (divided by the full group size 16); the bisection runs
+// over the 63 magnitude bits of the f64 saliency of the 3x2 groups; the mask
+// reads each coefficient's group (nearest-neighbour expansion).
+// CHECK:       #[[GROUP:.+]] = affine_map<(d0, d1) -> (d0, d1 floordiv 16)>
+// CHECK-LABEL: func.func @quantile_groups
+// CHECK:         tensor.pad %arg0 low[0, 0] high[0, 12]
+// CHECK:         tensor.expand_shape %{{.+}} {{\[\[}}0, 1], [2, 3]] output_shape [3, 1, 2, 16]
+// CHECK:         linalg.generic {{.*}}iterator_types = ["parallel", "reduction", "parallel", "reduction"]{{.*}} outs(%{{.+}} : tensor<3x2xf64>)
+// CHECK:           math.absf %{{.+}} : f64
+// CHECK:         arith.constant 1.600000e+01 : f64
+// CHECK:         arith.constant 6.000000e+00 : f64
+// CHECK:         arith.constant 63 : index
+// CHECK:         scf.for
+// CHECK:           arith.bitcast %{{.+}} : f64 to i64
+// CHECK:         linalg.generic {indexing_maps = [#{{.+}}, #[[GROUP]], #{{.+}}, #{{.+}}], iterator_types = ["parallel", "parallel"]} ins(%arg0, %{{.+}} : tensor<3x20xf32>, tensor<3x2xf64>)
+// CHECK-NOT:     sparsenn.prune
+func.func @quantile_groups(%w: tensor<3x20xf32>, %s: tensor<f32>) -> (tensor<3x20xf32>, tensor<3x20xi1>) {
+  %p, %m = sparsenn.prune <quantile> %w, %s {granularity = #sparsenn.granularity<group>, group_shape = array<i64: 1, 16>, reduction = #sparsenn.reduction<mean>} : tensor<3x20xf32>, tensor<f32> -> tensor<3x20xf32>, tensor<3x20xi1>
+  return %p, %m : tensor<3x20xf32>, tensor<3x20xi1>
+}

@@ -20,8 +20,13 @@
 // relu (arith.maximumf / maxnumf with a zero constant, or a linalg.generic
 // computing it), sparsenn.kwinners (gradient only through the winners),
 // linalg.pooling_nchw_max with non-overlapping windows, flatten
-// (tensor.collapse_shape), arith.addf. Any other op on the gradient path is refused
-// with an error naming it.
+// (tensor.collapse_shape), arith.addf, and sparsenn.prune with a learnable
+// sparsity parameter (seed 003 [0063], [0214]): straight-through for the
+// kept weights; for the Gaussian (eq. 3-4) and element Gumbel (eq. 7-10)
+// pruners also the gradient of a sigmoid relaxation through their
+// differentiable threshold to w and s; quantile pruners update s directly
+// from the sparsity loss (eq. 13-15) only. Any other op on the gradient path
+// is refused with an error naming it.
 //
 // The backward contractions are themselves sparsenn.linear layers on
 // transposed operands (linear: dX = dY·W, dW = dYᵀ·X; conv: im2col + GEMM
@@ -44,6 +49,7 @@
 
 #include "TrainingMath.h"
 
+#include <cmath>
 #include <limits>
 
 namespace mlir {
@@ -506,14 +512,30 @@ struct SparseNNGenerateTrainStepPass
   }
 
   /// Pruning with a learnable s (seed 003 [0063], [0214]); the forward
-  /// value is the hard mask. Quantile: w gets the masked gradient, s none
-  /// (it learns through the sparsity loss). Gaussian (FIG. 7c, eq. 3-4):
-  /// straight-through on the relaxation soft = σ((|w − μ| − t)/(T·Ψ̄)),
-  /// t = Ψ·√2·erfinv(s^φ), Ψ̄ = Ψ held constant: with G = dP·w and σ' the
-  /// derivative,
-  ///   dw_j = dP_j·hard_j + [G_j σ'_j sgn_j − ΣGσ'sgn/N
-  ///          − √2·erfinv(s^φ)·(w_j − μ)/(N·Ψ)·ΣGσ'] / (T·Ψ̄),
-  ///   ds  = −ΣGσ' · Ψ·√2·(√π/2)·exp(erfinv(s^φ)²)·ds^φ/ds / (T·Ψ̄).
+  /// value is the hard mask (python/sparsenn/pruning.py prune_ste).
+  ///
+  /// Quantile (FIG. 7a/7b): w gets the masked (straight-through) gradient;
+  /// s gets none from the pruner - its mask is not differentiable, so s is
+  /// updated "directly by the sparsity learning logic" ([0214]), i.e. by the
+  /// gradient of the sparsity loss (eq. 13-15) alone.
+  ///
+  /// Gaussian (FIG. 7c, eq. 3-4) and element Gumbel (FIG. 7d, eq. 7-10):
+  /// straight-through on the relaxation soft = σ((r − τ)/S̄) with
+  /// r = |w − μ|, S̄ the scale T·Ψ (Gaussian) or T·β (Gumbel) held constant,
+  /// and the differentiable threshold τ(w, s^φ), s^φ clamped to
+  /// [ε, 1 − ε] (ε of the parameter's type). With G = dP·w, σ' the
+  /// derivative of the sigmoid, sgn = sign(w − μ) (0 at 0) and
+  /// A = ΣGσ'/S̄ (= −dL/dτ):
+  ///   dw_i = dP_i·hard_i + (G_iσ'_i·sgn_i − ΣGσ'sgn/N)/S̄ − A·dτ/dw_i,
+  ///   ds   = −A·dτ/ds^φ·ds^φ/ds (0 where the clamp is active).
+  /// Gaussian: τ = Ψ·√2·erfinv(s^φ) (Ψ the population std of w):
+  ///   dτ/dw_i = √2·erfinv(s^φ)·(w_i − μ)/(N·Ψ),
+  ///   dτ/ds^φ = Ψ·√2·(√π/2)·exp(erfinv(s^φ)²).
+  /// Gumbel: τ = m − β·(γ + ℓ), β = d·√6/π, m, d = mean and population std
+  /// of r, ℓ = log(log(1/s^φ)): with c_j = dτ/dr_j = 1/N −
+  /// (√6/π)(γ + ℓ)(r_j − m)/(N·d) and r_j = |w_j − μ|,
+  ///   dτ/dw_i = c_i·sgn_i − Σc·sgn/N,
+  ///   dτ/ds^φ = β/(s^φ·log(1/s^φ)).
   LogicalResult backwardPrune(TensorBuilder &tb, PruneOp prune, Value dy,
                               function_ref<void(Value, Value)> accumulate) {
     OpBuilder &b = tb.b;
@@ -524,37 +546,83 @@ struct SparseNNGenerateTrainStepPass
       return prune.emitError("train-step generation: 'sparsenn.prune' needs "
                              "static weights");
     if (prune.getMethod() == PruneMethod::quantile) {
-      accumulate(w, tb.ewise({dy, mask}, [](OpBuilder &nb, Location nl,
-                                            ValueRange a) -> Value {
-        Value zero =
-            arith::ConstantOp::create(nb, nl, nb.getFloatAttr(a[0].getType(), 0.0));
-        return arith::SelectOp::create(nb, nl, a[1], a[0], zero);
-      }));
+      accumulate(
+          w, tb.ewise({dy, mask},
+                      [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                        Value zero = arith::ConstantOp::create(
+                            nb, nl, nb.getFloatAttr(a[0].getType(), 0.0));
+                        return arith::SelectOp::create(nb, nl, a[1], a[0],
+                                                       zero);
+                      }));
       return success();
     }
-    if (prune.getMethod() != PruneMethod::gaussian)
+    bool gumbel = prune.getMethod() == PruneMethod::gumbel;
+    if (gumbel && prune.getGranularity() != PruneGranularity::element)
       return prune.emitError("train-step generation: the gumbel pruner's "
-                             "gradient is not generated (use gaussian or "
-                             "quantile)");
+                             "gradient is generated for element granularity "
+                             "only");
     training::Scalar sc{b, loc};
     Type elt = wType.getElementType();
     double n = double(wType.getNumElements());
+    int64_t rank = wType.getRank();
     auto identity = [](training::Scalar &, Value x) { return x; };
-    auto [mu, psi] = training::meanStd(b, loc, w, identity);
+    Value mu, psi; // Ψ: Gaussian only
+    if (gumbel)
+      mu = sc.div(training::reduceSum(b, loc, w, identity), sc.c(n));
+    else
+      std::tie(mu, psi) = training::meanStd(b, loc, w, identity);
+    auto centred = [&](training::Scalar &ns, Value x) {
+      return ns.abs(ns.sub(x, mu));
+    };
+
+    // s^φ clamped to [ε, 1 − ε] as pruning.py's _safe_s_phi, and whether
+    // the clamp lets the gradient through.
+    Type sElt = prune.getSparsity().getType().getElementType();
+    double eps =
+        std::ldexp(1.0, 1 - int(APFloat::semanticsPrecision(
+                                cast<FloatType>(sElt).getFloatSemantics())));
     Value raw = sc.toF64(tensor::ExtractOp::create(b, loc, prune.getSparsity(),
                                                    ValueRange{}));
-    double eps = std::numeric_limits<float>::epsilon();
-    Value sPhi = sc.min(sc.max(sc.normalize(prune.getNormalization(), raw),
-                               sc.c(eps)),
-                        sc.c(1.0 - eps));
-    Value e = sc.erfinv(sPhi);
-    Value t = sc.mul(sc.mul(psi, sc.c(std::sqrt(2.0))), e);
-    Value scale = sc.mul(sc.c(temperature),
-                         sc.max(psi, sc.c(std::numeric_limits<double>::min())));
+    Value sPhiRaw = sc.normalize(prune.getNormalization(), raw);
+    Value inside = arith::AndIOp::create(
+        b, loc, sc.cmp(arith::CmpFPredicate::OGE, sPhiRaw, sc.c(eps)),
+        sc.cmp(arith::CmpFPredicate::OLE, sPhiRaw, sc.c(1.0 - eps)));
+    Value sPhi = sc.min(sc.max(sPhiRaw, sc.c(eps)), sc.c(1.0 - eps));
+    Value dsPhi =
+        sc.select(inside, sc.normalizeDerivative(prune.getNormalization(), raw),
+                  sc.c(0.0));
+
+    // The threshold, the scale and dτ/ds^φ; for Gumbel also the statistics
+    // of r and the coefficient (√6/π)(γ + ℓ).
+    const double tiny = std::numeric_limits<double>::min();
+    const double gumbelK = std::sqrt(6.0) / M_PI;
+    const double gamma = 0.5772156649015329;
+    Value t, scale, dtdp, e, rMean, rStd, slope;
+    if (!gumbel) {
+      e = sc.erfinv(sPhi);
+      t = sc.mul(sc.mul(psi, sc.c(std::sqrt(2.0))), e);
+      scale = sc.mul(sc.c(temperature), sc.max(psi, sc.c(tiny)));
+      const double halfSqrtPi = 0.8862269254527580;
+      dtdp = sc.mul(sc.mul(psi, sc.c(std::sqrt(2.0) * halfSqrtPi)),
+                    sc.exp(sc.mul(e, e)));
+    } else {
+      std::tie(rMean, rStd) = training::meanStd(b, loc, w, centred);
+      Value beta = sc.mul(rStd, sc.c(gumbelK));
+      Value logInv = sc.log(sc.div(sc.c(1.0), sPhi));
+      Value ell = sc.log(logInv);
+      Value gPlusL = sc.add(sc.c(gamma), ell);
+      t = sc.sub(rMean, sc.mul(beta, gPlusL));
+      scale = sc.mul(sc.c(temperature), sc.max(beta, sc.c(tiny)));
+      dtdp = sc.div(beta, sc.mul(sPhi, logInv));
+      slope = sc.div(sc.mul(sc.c(gumbelK), gPlusL),
+                     sc.mul(sc.c(n), sc.max(rStd, sc.c(tiny))));
+    }
+
     // Per element: σ' and sgn(w − μ) (0 at 0, as |x|' in PyTorch).
     auto sigmaPrime = [&](training::Scalar &ns, Value x) {
-      Value u = ns.div(ns.sub(ns.abs(ns.sub(x, mu)), t), scale);
-      Value sig = ns.div(ns.c(1.0), ns.add(ns.c(1.0), ns.exp(ns.sub(ns.c(0.0), u))));
+      Value u = ns.div(ns.sub(centred(ns, x), t), scale);
+      Value sig =
+          ns.div(ns.c(1.0), ns.add(ns.c(1.0), ns.exp(ns.sub(ns.c(0.0), u))));
       return ns.mul(sig, ns.sub(ns.c(1.0), sig));
     };
     auto sign = [&](training::Scalar &ns, Value x) {
@@ -564,14 +632,19 @@ struct SparseNNGenerateTrainStepPass
       return ns.select(ns.cmp(arith::CmpFPredicate::OLT, d, ns.c(0.0)),
                        ns.c(-1.0), pos);
     };
+    // Gumbel: c_j = dτ/dr_j.
+    auto gumbelC = [&](training::Scalar &ns, Value x) {
+      return ns.sub(ns.c(1.0 / n),
+                    ns.mul(slope, ns.sub(centred(ns, x), rMean)));
+    };
     auto reduce2 = [&](bool withSign) {
       auto type = RankedTensorType::get({}, b.getF64Type());
-      int64_t rank = wType.getRank();
       SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
       maps.push_back(AffineMap::get(rank, 0, b.getContext()));
       Value sum = tb.generic(
           {dy, w}, type, maps,
-          SmallVector<utils::IteratorType>(rank, utils::IteratorType::reduction),
+          SmallVector<utils::IteratorType>(rank,
+                                           utils::IteratorType::reduction),
           [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
             training::Scalar ns{nb, nl};
             Value x = ns.toF64(a[1]);
@@ -584,26 +657,35 @@ struct SparseNNGenerateTrainStepPass
       return tensor::ExtractOp::create(b, loc, sum, ValueRange{}).getResult();
     };
     Value sumGS = reduce2(true), sumG = reduce2(false);
-    Value coefA = sc.div(sumGS, sc.c(n));
-    Value coefB = sc.div(sc.mul(sc.mul(sc.c(std::sqrt(2.0)), e), sumG),
-                         sc.mul(sc.c(n), psi));
+    Value coefA = sc.div(sumG, scale);
+    Value meanGS = sc.div(sumGS, sc.c(n));
+    // Σc·sgn/N (Gumbel), a reduction over w only.
+    Value meanCS;
+    if (gumbel)
+      meanCS = sc.div(training::reduceSum(b, loc, w,
+                                          [&](training::Scalar &ns, Value x) {
+                                            return ns.mul(gumbelC(ns, x),
+                                                          sign(ns, x));
+                                          }),
+                      sc.c(n));
+    Value coefB =
+        gumbel ? Value()
+               : sc.div(sc.mul(sc.c(std::sqrt(2.0)), e), sc.mul(sc.c(n), psi));
     accumulate(w, tb.ewise({dy, w, mask}, [&](OpBuilder &nb, Location nl,
                                               ValueRange a) -> Value {
       training::Scalar ns{nb, nl};
       Value g = ns.toF64(a[0]), x = ns.toF64(a[1]);
       Value hard = ns.select(a[2], g, ns.c(0.0));
-      Value local = ns.mul(ns.mul(g, x), ns.mul(sigmaPrime(ns, x), sign(ns, x)));
-      Value soft = ns.div(ns.sub(ns.sub(local, coefA),
-                                 ns.mul(coefB, ns.sub(x, mu))),
-                          scale);
+      Value local =
+          ns.mul(ns.mul(g, x), ns.mul(sigmaPrime(ns, x), sign(ns, x)));
+      Value dtdw = gumbel ? ns.sub(ns.mul(gumbelC(ns, x), sign(ns, x)), meanCS)
+                          : ns.mul(coefB, ns.sub(x, mu));
+      Value soft =
+          ns.sub(ns.div(ns.sub(local, meanGS), scale), ns.mul(coefA, dtdw));
       return ns.fromF64(ns.add(hard, soft), a[0].getType());
     }));
-    // ds: through t only.
-    const double halfSqrtPi = 0.8862269254527580;
-    Value dtds = sc.mul(sc.mul(sc.mul(psi, sc.c(std::sqrt(2.0) * halfSqrtPi)),
-                               sc.exp(sc.mul(e, e))),
-                        sc.normalizeDerivative(prune.getNormalization(), raw));
-    Value ds = sc.div(sc.mul(sc.sub(sc.c(0.0), sumG), dtds), scale);
+    // ds: through τ only.
+    Value ds = sc.mul(sc.mul(sc.sub(sc.c(0.0), coefA), dtdp), dsPhi);
     accumulate(prune.getSparsity(), scalarTensor(b, loc, ds, elt));
     return success();
   }

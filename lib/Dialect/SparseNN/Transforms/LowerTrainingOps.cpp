@@ -3,8 +3,17 @@
 // Seed 003 [0194]-[0219]: during training the sparsity parameter s_j of a
 // layer is a value, not a constant, so `sparsenn.prune` and
 // `sparsenn.sparsity_loss` must be computed at run time. This pass lowers
-// them to linalg / arith / math on tensors (statistics in f64):
+// them to linalg / arith / math / scf on tensors (statistics in f64):
 //
+//  * prune <quantile> (FIG. 7a/7b, eq. 1/5-6): the saliency of each group
+//    is Reduction(|w|) (|w| itself for elements); exactly
+//    k = round_half_even(s^φ·G) of the G groups with the smallest saliency
+//    are pruned, ties to the lower row-major group index (the stable sort of
+//    python/sparsenn/pruning.py). No sort: the k-th smallest saliency is
+//    found by bisection over the IEEE bit pattern of the (non-negative)
+//    saliency, whose integer order is the value order - one counting
+//    reduction per bit in an scf.for - and, when several groups tie at it,
+//    the last pruned one by a second bisection over the group index;
 //  * prune <gaussian> (FIG. 7c, eq. 3-4): μ, Ψ = mean and population std of
 //    w; keep |w − μ| > Ψ·√2·erfinv(s^φ);
 //  * prune <gumbel> with element granularity (FIG. 7d, eq. 7-10): on
@@ -13,10 +22,8 @@
 //  * sparsity_loss (eq. 13-15): c = Σ s^φ_j·|w_j| / Σ |w_j| (÷ θ),
 //    L = −α·L_ce·log(1 − c) − (1 − α)·log(c).
 //
-// Quantile pruners (FIG. 7a/7b) rank the coefficients, and group Gumbel
-// pruners reduce over groups: those are refused with a diagnostic (the
-// training step updates their s directly, [0214], and evaluates the mask
-// with a constant s through --sparsenn-prune-weights).
+// Group Gumbel pruners are refused with a diagnostic (element granularity
+// only), as are quantile pruners on weights other than f16, bf16, f32, f64.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,6 +33,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
@@ -52,6 +60,8 @@ struct LowerPrune : OpRewritePattern<PruneOp> {
 
   LogicalResult matchAndRewrite(PruneOp op,
                                 PatternRewriter &rewriter) const override {
+    if (op.getMethod() == PruneMethod::quantile)
+      return failure();
     auto type = cast<RankedTensorType>(op.getWeights().getType());
     if (!type.hasStaticShape() || type.getNumElements() == 0)
       return rewriter.notifyMatchFailure(op, "dynamic or empty weights");
@@ -104,6 +114,329 @@ struct LowerPrune : OpRewritePattern<PruneOp> {
               nb, nl, nb.getFloatAttr(args[0].getType(), 0.0));
           linalg::YieldOp::create(
               nb, nl, ValueRange{ns.select(keep, args[0], zero), keep});
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Quantile pruning with a run-time sparsity parameter
+//===----------------------------------------------------------------------===//
+
+Value i64Const(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
+}
+
+/// The IEEE bit pattern of |x| as an i64: for non-negative floats the
+/// integer order of the encodings is the order of the values (+0 and −0
+/// both map to 0).
+Value magnitudeKey(OpBuilder &b, Location loc, Value x) {
+  unsigned width = cast<FloatType>(x.getType()).getWidth();
+  Type intType = b.getIntegerType(width);
+  Value bits = arith::BitcastOp::create(b, loc, intType, x);
+  Value noSign = arith::ConstantOp::create(
+      b, loc, b.getIntegerAttr(intType, APInt::getSignedMaxValue(width)));
+  bits = arith::AndIOp::create(b, loc, bits, noSign);
+  if (width < 64)
+    bits = arith::ExtUIOp::create(b, loc, b.getI64Type(), bits);
+  return bits;
+}
+
+/// Inside a linalg.generic: the row-major index (i64) of the current point
+/// in `grid`, whose dimension d is loop d divided by `divisors[d]`.
+Value gridIndex(OpBuilder &b, Location loc, ArrayRef<int64_t> grid,
+                ArrayRef<int64_t> divisors) {
+  Value idx = arith::ConstantIndexOp::create(b, loc, 0);
+  for (auto [d, n] : llvm::enumerate(grid)) {
+    Value i = linalg::IndexOp::create(b, loc, static_cast<uint64_t>(d));
+    if (divisors[d] != 1)
+      i = arith::DivUIOp::create(
+          b, loc, i, arith::ConstantIndexOp::create(b, loc, divisors[d]));
+    Value scaled = arith::MulIOp::create(
+        b, loc, idx, arith::ConstantIndexOp::create(b, loc, n));
+    idx = arith::AddIOp::create(b, loc, scaled, i);
+  }
+  return arith::IndexCastOp::create(b, loc, b.getI64Type(), idx);
+}
+
+using KeyPredicate =
+    function_ref<Value(OpBuilder &, Location, Value key, Value index)>;
+
+/// The number (i64) of elements of `saliency` whose key (and row-major
+/// index, when `withIndex`) satisfy `pred`: one reduction.
+Value countIf(OpBuilder &b, Location loc, Value saliency, bool withIndex,
+              KeyPredicate pred) {
+  auto type = cast<RankedTensorType>(saliency.getType());
+  int64_t rank = type.getRank();
+  MLIRContext *ctx = b.getContext();
+  Value empty =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, b.getI64Type());
+  Value init =
+      linalg::FillOp::create(b, loc, i64Const(b, loc, 0), empty)->getResult(0);
+  SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx),
+                                 AffineMap::get(rank, 0, ctx)};
+  SmallVector<int64_t> ones(rank, 1);
+  Value count =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{init.getType()}, ValueRange{saliency},
+          ValueRange{init}, maps,
+          iterators(rank, utils::IteratorType::reduction),
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Value index =
+                withIndex ? gridIndex(nb, nl, type.getShape(), ones) : Value();
+            Value hit = pred(nb, nl, magnitudeKey(nb, nl, args[0]), index);
+            Value one = arith::ExtUIOp::create(nb, nl, nb.getI64Type(), hit);
+            linalg::YieldOp::create(
+                nb, nl,
+                arith::AddIOp::create(nb, nl, args[1], one).getResult());
+          })
+          .getResult(0);
+  return tensor::ExtractOp::create(b, loc, count, ValueRange{});
+}
+
+/// The largest v < 2^bits (i64) with count(v) < target, for a count that
+/// does not decrease with v, and count(v) (0 when v = 0): one bit at a time
+/// from the top, one counting reduction per bit, in an scf.for.
+std::pair<Value, Value>
+bisect(OpBuilder &b, Location loc, unsigned bits, Value target,
+       function_ref<Value(OpBuilder &, Location, Value)> count) {
+  Value lb = arith::ConstantIndexOp::create(b, loc, 0);
+  Value ub = arith::ConstantIndexOp::create(b, loc, bits);
+  Value step = arith::ConstantIndexOp::create(b, loc, 1);
+  Value zero = i64Const(b, loc, 0);
+  auto loop = scf::ForOp::create(
+      b, loc, lb, ub, step, ValueRange{zero, zero},
+      [&](OpBuilder &nb, Location nl, Value iv, ValueRange iter) {
+        Value i = arith::IndexCastOp::create(nb, nl, nb.getI64Type(), iv);
+        Value bit =
+            arith::SubIOp::create(nb, nl, i64Const(nb, nl, bits - 1), i);
+        Value candidate = arith::OrIOp::create(
+            nb, nl, iter[0],
+            arith::ShLIOp::create(nb, nl, i64Const(nb, nl, 1), bit));
+        Value n = count(nb, nl, candidate);
+        Value below =
+            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, n, target);
+        scf::YieldOp::create(
+            nb, nl,
+            ValueRange{
+                arith::SelectOp::create(nb, nl, below, candidate, iter[0]),
+                arith::SelectOp::create(nb, nl, below, n, iter[1])});
+      });
+  return {loop.getResult(0), loop.getResult(1)};
+}
+
+/// The saliency tensor of a quantile pruner: |w| (weights' type) for
+/// elements, otherwise Reduction(|w|) over each group of the zero-padded
+/// weights (max in the weights' type, mean in f64 divided by the full group
+/// size), on the grid ceil(shape / group).
+Value groupSaliency(OpBuilder &b, Location loc, Value w,
+                    ArrayRef<int64_t> group, ArrayRef<int64_t> grid,
+                    Reduction reduction) {
+  auto type = cast<RankedTensorType>(w.getType());
+  Type elt = type.getElementType();
+  int64_t rank = type.getRank();
+  // Zero-pad to grid·group, then view as [n0, g0, n1, g1, ...].
+  SmallVector<int64_t> padded, split;
+  SmallVector<OpFoldResult> low, high;
+  SmallVector<ReassociationIndices> pairs;
+  for (int64_t d = 0; d < rank; ++d) {
+    padded.push_back(grid[d] * group[d]);
+    split.append({grid[d], group[d]});
+    low.push_back(b.getIndexAttr(0));
+    high.push_back(b.getIndexAttr(padded[d] - type.getDimSize(d)));
+    pairs.push_back({2 * d, 2 * d + 1});
+  }
+  Value src = w;
+  if (ArrayRef<int64_t>(padded) != type.getShape()) {
+    Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(elt, 0.0));
+    src = tensor::PadOp::create(b, loc, RankedTensorType::get(padded, elt), w,
+                                low, high, zero);
+  }
+  src = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get(split, elt),
+                                      src, pairs);
+
+  bool mean = reduction == Reduction::mean;
+  Type salElt = mean ? b.getF64Type() : elt;
+  auto salType = RankedTensorType::get(grid, salElt);
+  Value empty = tensor::EmptyOp::create(b, loc, grid, salElt);
+  Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(salElt, 0.0));
+  Value init = linalg::FillOp::create(b, loc, zero, empty)->getResult(0);
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineExpr> outer;
+  SmallVector<utils::IteratorType> iters;
+  for (int64_t d = 0; d < rank; ++d) {
+    outer.push_back(getAffineDimExpr(2 * d, ctx));
+    iters.append(
+        {utils::IteratorType::parallel, utils::IteratorType::reduction});
+  }
+  SmallVector<AffineMap> maps = {
+      AffineMap::getMultiDimIdentityMap(2 * rank, ctx),
+      AffineMap::get(2 * rank, 0, outer, ctx)};
+  Value sal = linalg::GenericOp::create(
+                  b, loc, TypeRange{salType}, ValueRange{src}, ValueRange{init},
+                  maps, iters,
+                  [&](OpBuilder &nb, Location nl, ValueRange args) {
+                    Scalar ns{nb, nl};
+                    Value r = mean ? ns.add(ns.abs(ns.toF64(args[0])), args[1])
+                                   : ns.max(ns.abs(args[0]), args[1]);
+                    linalg::YieldOp::create(nb, nl, r);
+                  })
+                  .getResult(0);
+  if (!mean)
+    return sal;
+  double size = 1.0;
+  for (int64_t g : group)
+    size *= double(g);
+  int64_t gridRank = salType.getRank();
+  auto id = AffineMap::getMultiDimIdentityMap(gridRank, ctx);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{salType}, ValueRange{sal},
+             ValueRange{tensor::EmptyOp::create(b, loc, grid, salElt)},
+             SmallVector<AffineMap>(2, id),
+             iterators(gridRank, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Scalar ns{nb, nl};
+               linalg::YieldOp::create(nb, nl, ns.div(args[0], ns.c(size)));
+             })
+      .getResult(0);
+}
+
+/// prune <quantile> (FIG. 7a/7b) with a run-time s: prune exactly
+/// k = round_half_even(s^φ·G) of the G groups, those with the smallest
+/// saliency, ties to the lower row-major group index (pruning.py's stable
+/// sort). With t the k-th smallest saliency key (bisection over the bit
+/// pattern) and J the position of the last tie to prune (bisection over
+/// the group index, only when the groups at t are not all pruned), a group
+/// is pruned iff k > 0 and (key < t or (key = t and index ≤ J)).
+struct LowerQuantilePrune : OpRewritePattern<PruneOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(PruneOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getMethod() != PruneMethod::quantile)
+      return failure();
+    auto type = cast<RankedTensorType>(op.getWeights().getType());
+    if (!type.hasStaticShape() || type.getNumElements() == 0)
+      return rewriter.notifyMatchFailure(op, "dynamic or empty weights");
+    Location loc = op.getLoc();
+    Scalar s{rewriter, loc};
+    int64_t rank = type.getRank();
+    SmallVector<int64_t> group = op.getEffectiveGroupShape(), grid;
+    for (int64_t d = 0; d < rank; ++d)
+      grid.push_back(llvm::divideCeil(type.getDimSize(d), group[d]));
+    bool element = llvm::all_of(group, [](int64_t g) { return g == 1; });
+    Value saliency = element ? op.getWeights()
+                             : groupSaliency(rewriter, loc, op.getWeights(),
+                                             group, grid, op.getReduction());
+    auto salType = cast<RankedTensorType>(saliency.getType());
+    int64_t numGroups = salType.getNumElements();
+    unsigned keyBits = salType.getElementType().getIntOrFloatBitWidth() - 1;
+
+    // k = round_half_even(clamp(s^φ, 0, 1)·G).
+    Value raw = s.toF64(tensor::ExtractOp::create(
+        rewriter, loc, op.getSparsity(), ValueRange{}));
+    Value sPhi = s.clamp01(s.normalize(op.getNormalization(), raw));
+    Value k = arith::FPToSIOp::create(
+        rewriter, loc, rewriter.getI64Type(),
+        math::RoundEvenOp::create(rewriter, loc,
+                                  s.mul(sPhi, s.c(double(numGroups)))));
+
+    // t: the largest key with fewer than k keys below it; `below` of them.
+    Value t, below;
+    std::tie(t, below) = bisect(
+        rewriter, loc, keyBits, k,
+        [&](OpBuilder &nb, Location nl, Value candidate) {
+          return countIf(
+              nb, nl, saliency, /*withIndex=*/false,
+              [&](OpBuilder &cb, Location cl, Value key, Value) -> Value {
+                return arith::CmpIOp::create(cb, cl, arith::CmpIPredicate::slt,
+                                             key, candidate);
+              });
+        });
+    Value atMost =
+        countIf(rewriter, loc, saliency, /*withIndex=*/false,
+                [&](OpBuilder &cb, Location cl, Value key, Value) -> Value {
+                  return arith::CmpIOp::create(
+                      cb, cl, arith::CmpIPredicate::sle, key, t);
+                });
+    // J: every tie when they are all pruned (or k = 0), else the largest J
+    // with fewer than k − below ties at an index < J.
+    Value allTies = arith::OrIOp::create(
+        rewriter, loc,
+        arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, atMost,
+                              k),
+        arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, k,
+                              i64Const(rewriter, loc, 0)));
+    unsigned indexBits = llvm::Log2_64_Ceil(uint64_t(numGroups));
+    auto lastTie = scf::IfOp::create(
+        rewriter, loc, allTies,
+        [&](OpBuilder &nb, Location nl) {
+          scf::YieldOp::create(nb, nl,
+                               ValueRange{i64Const(nb, nl, numGroups - 1)});
+        },
+        [&](OpBuilder &nb, Location nl) {
+          Value needed = arith::SubIOp::create(nb, nl, k, below);
+          Value j =
+              bisect(nb, nl, indexBits, needed,
+                     [&](OpBuilder &cb, Location cl, Value candidate) {
+                       return countIf(
+                           cb, cl, saliency, /*withIndex=*/true,
+                           [&](OpBuilder &pb, Location pl, Value key,
+                               Value index) -> Value {
+                             return arith::AndIOp::create(
+                                 pb, pl,
+                                 arith::CmpIOp::create(
+                                     pb, pl, arith::CmpIPredicate::eq, key, t),
+                                 arith::CmpIOp::create(
+                                     pb, pl, arith::CmpIPredicate::slt, index,
+                                     candidate));
+                           });
+                     })
+                  .first;
+          scf::YieldOp::create(nb, nl, ValueRange{j});
+        });
+    Value last = lastTie.getResult(0);
+    Value any = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sgt,
+                                      k, i64Const(rewriter, loc, 0));
+
+    // The mask over the weights, each coefficient reading its group.
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<AffineExpr> toGroup;
+    for (int64_t d = 0; d < rank; ++d) {
+      AffineExpr e = getAffineDimExpr(d, ctx);
+      toGroup.push_back(group[d] == 1 ? e : e.floorDiv(group[d]));
+    }
+    auto id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    SmallVector<AffineMap> maps = {id, AffineMap::get(rank, 0, toGroup, ctx),
+                                   id, id};
+    Value emptyW = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                           type.getElementType());
+    Value emptyM = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                           rewriter.getI1Type());
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{emptyW.getType(), emptyM.getType()},
+        ValueRange{op.getWeights(), saliency}, ValueRange{emptyW, emptyM}, maps,
+        iterators(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &nb, Location nl, ValueRange args) {
+          Value key = magnitudeKey(nb, nl, args[1]);
+          Value index = gridIndex(nb, nl, grid, group);
+          Value less =
+              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, key, t);
+          Value tie = arith::AndIOp::create(
+              nb, nl,
+              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, key, t),
+              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sle, index,
+                                    last));
+          Value pruned = arith::AndIOp::create(
+              nb, nl, any, arith::OrIOp::create(nb, nl, less, tie));
+          Value keep = arith::XOrIOp::create(
+              nb, nl, pruned,
+              arith::ConstantOp::create(nb, nl, nb.getBoolAttr(true)));
+          Value zero = arith::ConstantOp::create(
+              nb, nl, nb.getFloatAttr(args[0].getType(), 0.0));
+          Value out = arith::SelectOp::create(nb, nl, keep, args[0], zero);
+          linalg::YieldOp::create(nb, nl, ValueRange{out, keep});
         });
     rewriter.replaceOp(op, generic.getResults());
     return success();
@@ -164,11 +497,12 @@ struct SparseNNLowerTrainingOpsPass
   void runOnOperation() override {
     // Refuse what has no lowering before rewriting anything.
     WalkResult refused = getOperation()->walk([&](PruneOp op) {
-      if (op.getMethod() == PruneMethod::quantile) {
-        op.emitOpError("quantile pruning (FIG. 7a/7b) with a learned "
-                       "sparsity is not lowered: it ranks the coefficients; "
-                       "use the direct update of [0214] and evaluate the mask "
-                       "with a constant s (--sparsenn-prune-weights)");
+      if (op.getMethod() == PruneMethod::quantile &&
+          !isa<Float16Type, BFloat16Type, Float32Type, Float64Type>(
+              op.getWeights().getType().getElementType())) {
+        op.emitOpError("quantile pruning with a run-time sparsity needs f16, "
+                       "bf16, f32 or f64 weights (it ranks their IEEE bit "
+                       "patterns)");
         return WalkResult::interrupt();
       }
       if (op.getMethod() == PruneMethod::gumbel &&
@@ -186,7 +520,8 @@ struct SparseNNLowerTrainingOpsPass
     if (refused.wasInterrupted())
       return signalPassFailure();
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerPrune, LowerSparsityLoss>(&getContext());
+    patterns.add<LowerPrune, LowerQuantilePrune, LowerSparsityLoss>(
+        &getContext());
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

@@ -241,18 +241,24 @@ def SparseNNLowerTrainingOpsPass
   let description = [{
     Seed 003 [0194]-[0219]: with a sparsity parameter that is a value (a
     function argument during training), `sparsenn.prune` and
-    `sparsenn.sparsity_loss` are computed at run time. Lowers
-    `prune <gaussian>` (FIG. 7c, eq. 3-4: mean and population std of the
-    weights, threshold Ψ·√2·erfinv(s^φ)), `prune <gumbel>` with element
-    granularity (FIG. 7d, eq. 7-10) and `sparsity_loss` (eq. 13-15) to
-    linalg / arith / math on tensors, with the statistics in f64.
-    Quantile pruners and group Gumbel pruners are refused with an error
-    naming the op (they rank or reduce over groups; the training step
-    updates their parameter directly, [0214]). `sparsenn-lower-to-llvm`
-    runs this pass, so `sparse-run` executes these ops.
+    `sparsenn.sparsity_loss` are computed at run time. Lowers to linalg /
+    arith / math / scf on tensors, with the statistics in f64:
+    `prune <quantile>` (FIG. 7a/7b, any granularity: exactly
+    round_half_even(s^φ·G) of the G groups with the smallest saliency
+    Reduction(|w|) are pruned, ties to the lower row-major group index, as
+    python/sparsenn/pruning.py; no sort: the k-th smallest saliency is found
+    by bisection over its IEEE bit pattern, one counting reduction per bit,
+    and ties by a bisection over the group index), `prune <gaussian>`
+    (FIG. 7c, eq. 3-4: mean and population std of the weights, threshold
+    Ψ·√2·erfinv(s^φ)), `prune <gumbel>` with element granularity (FIG. 7d,
+    eq. 7-10) and `sparsity_loss` (eq. 13-15). Group Gumbel pruners, and
+    quantile pruners on weights other than f16 / bf16 / f32 / f64, are
+    refused with an error naming the op. `sparsenn-lower-to-llvm` runs this
+    pass, so `sparse-run` executes these ops.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::linalg::LinalgDialect"];
 }
@@ -278,7 +284,16 @@ def SparseNNGenerateTrainStepPass
     stride 1, dilation 1 and any padding, relu as max(x, 0) in arith or
     linalg.generic, sparsenn.kwinners with the gradient through the winners
     only, linalg.pooling_nchw_max with non-overlapping windows, flatten as
-    tensor.collapse_shape, arith.addf); SGD with momentum, v' = μ·v + g, w' = w − lr·v'.
+    tensor.collapse_shape, arith.addf, and sparsenn.prune with a learnable
+    sparsity parameter (seed 003 [0063], [0214]): straight-through for the
+    kept weights, plus for the Gaussian (eq. 3-4) and element Gumbel
+    (eq. 7-10) pruners the gradient of the sigmoid relaxation
+    σ((|w − μ| − τ)/(`temperature`·scale)) through the differentiable
+    threshold τ to w and s (python/sparsenn/pruning.py prune_ste); the
+    quantile pruners' s is updated directly by the gradient of the sparsity
+    loss alone, [0214]); the optional sparsity loss of eq. 13/15 (`alpha`,
+    `theta`); SGD with momentum, v' = μ·v + g, w' = w − lr·v', for weights
+    and sparsity parameters.
     Weights read by a layer with a `sparsity` fact keep their zeros (fixed
     fan-in, seed 000 [0057]); duty cycles are updated with eq. 1 (`duty-alpha`)
     from the batch's k-winners outputs. Any other op on the gradient path is
