@@ -242,13 +242,14 @@ def test_learnable_sparsity_matches_autograd():
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5, err_msg=n)
 
 
-def pruned_mlp_ir(method, norm1, norm2, group2=None):
+def pruned_mlp_ir(method, norm1, norm2, group2=None, reduction2="max"):
     """x -> prune(w1, s1) linear -> relu -> prune(w2, s2) linear, both
-    pruners of `method`, s1 and s2 trainable."""
+    pruners of `method` (w2's over groups `group2` with `reduction2` when
+    given), s1 and s2 trainable."""
     g2 = ""
     if group2:
         g2 = (", granularity = #sparsenn.granularity<group>, group_shape = array<i64: "
-              + ", ".join(map(str, group2)) + ">")
+              + ", ".join(map(str, group2)) + f">, reduction = #sparsenn.reduction<{reduction2}>")
     return f"""func.func @forward(%x: {ttype((B, IN))}, %w1: {ttype((HID, IN))} {{sparsenn.trainable}},
     %s1: tensor<f32> {{sparsenn.trainable}}, %w2: {ttype((OUT, HID))} {{sparsenn.trainable}},
     %s2: tensor<f32> {{sparsenn.trainable}}) -> {ttype((B, OUT))} {{
@@ -263,11 +264,13 @@ def pruned_mlp_ir(method, norm1, norm2, group2=None):
 """
 
 
-def pruned_mlp_step(method, norm1, norm2, s1, s2, alpha, theta=None, group2=None, seed=5):
+def pruned_mlp_step(method, norm1, norm2, s1, s2, alpha, theta=None, group2=None,
+                    reduction2="max", tied2=False, seed=5):
     """One compiled step (lr 1, no momentum) of pruned_mlp_ir and the same
-    objective in PyTorch (float64, pruning.prune_ste). Returns the compiled
-    outputs, the parameters, the autograd tensors (with .grad) and the
-    reference loss."""
+    objective in PyTorch (float64, pruning.prune_ste). `tied2` puts w2 on a
+    coarse grid (many equal values, so ties among group maxima). Returns the
+    compiled outputs, the parameters, the autograd tensors (with .grad) and
+    the reference loss."""
     from sparsenn import losses, pruning
     from sparsenn.functional import normalize_sparsity
     rng = np.random.default_rng(seed)
@@ -277,19 +280,21 @@ def pruned_mlp_step(method, norm1, norm2, s1, s2, alpha, theta=None, group2=None
              s1=np.array(s1, np.float32),
              w2=rng.normal(0, 0.5, size=(OUT, HID)).astype(np.float32),
              s2=np.array(s2, np.float32))
+    if tied2:
+        p["w2"] = (np.round(p["w2"] * 4) / 4).astype(np.float32)
     options = "lr=1.0 momentum=0.0"
     if alpha is not None:
         options += f" alpha={alpha}"
     if theta is not None:
         options += f" theta={theta}"
-    step = opt(pruned_mlp_ir(method, norm1, norm2, group2),
+    step = opt(pruned_mlp_ir(method, norm1, norm2, group2, reduction2),
                f"--sparsenn-generate-train-step={options}")
     outs = run(step, [x, p["w1"], p["s1"], p["w2"], p["s2"], y]
                + [np.zeros_like(p[n]) for n in ("w1", "s1", "w2", "s2")])
 
     t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in p.items()}
     p1, _ = pruning.prune_ste(t["w1"], t["s1"], method=method, normalization=norm1)
-    g2 = dict(granularity="group", group_shape=group2) if group2 else {}
+    g2 = dict(granularity="group", group_shape=group2, reduction=reduction2) if group2 else {}
     p2, _ = pruning.prune_ste(t["w2"], t["s2"], method=method, normalization=norm2, **g2)
     z = torch.relu(torch.from_numpy(x).double() @ p1.T) @ p2.T
     ce = -(torch.from_numpy(y).double() * torch.log_softmax(z, 1)).sum(1)
@@ -335,6 +340,33 @@ def test_gumbel_learnable_sparsity_matches_autograd(norm1, norm2, s1, s2, alpha)
         # No sparsity loss: the sparsity parameters move through tau alone.
         for n in ("s1", "s2"):
             assert abs(float(t[n].grad)) > 1e-3, n
+
+
+@pytest.mark.parametrize("group2,reduction2,tied2,seed", [
+    ((1, 8), "max", False, 5),     # SPGC8-like row groups
+    ((2, 2), "mean", False, 6),
+    ((4, 5), "max", False, 7),     # remainder groups, zero-padded
+    ((1, 4), "max", True, 8),      # tied maxima: amax shares the gradient
+    ((3, 16), "mean", True, 9),    # padded rows count in the mean
+])
+def test_group_gumbel_learnable_sparsity_matches_autograd(group2, reduction2, tied2, seed):
+    """FIG. 7d over groups: the Gumbel model of the groups' reductions
+    R = Reduction(|w - mu|), the relaxation per group expanded to its
+    coefficients; the gradient reaches w through R (max: shared among tied
+    maxima, mean: 1/|group| each) and mu, and s through tau, as autograd of
+    pruning.prune_ste. w1 stays element-wise."""
+    outs, p, t, loss = pruned_mlp_step("gumbel", "sigmoid", "hard_sigmoid", -0.3, 0.4, 0.5,
+                                       group2=group2, reduction2=reduction2, tied2=tied2,
+                                       seed=seed)
+    assert_step_is_gradient(outs, p, t, loss)
+    if tied2 and reduction2 == "max":
+        from sparsenn import pruning
+        centred = torch.from_numpy(p["w2"]).double()
+        centred = (centred - centred.mean()).abs()
+        r = pruning.group_reduce(centred, group2, "max")
+        hits = pruning.group_reduce((pruning.expand_groups(r, group2, centred.shape)
+                                     == centred).double(), group2, "mean") * np.prod(group2)
+        assert (hits > 1).any()  # some group has tied maxima
 
 
 def test_gumbel_relaxation_term_is_present():

@@ -57,6 +57,57 @@ def test_prune_with_runtime_sparsity(method, norm, shape, s):
     np.testing.assert_array_equal(pruned, np.where(mask, w, 0).astype(np.float32))
 
 
+GROUP_GUMBEL_CASES = [
+    # (shape, normalization, s, granularity, group_shape, reduction)
+    ((16, 40), "sigmoid", 0.3, "group", (1, 16), "max"),   # SPGC8 groups, padded
+    ((16, 40), "sigmoid", -0.5, "group", (2, 2), "mean"),
+    ((16, 40), "none", 0.2, "group", (3, 7), "mean"),      # padded both ways
+    ((8, 6, 3, 3), "sigmoid", 0.0, "input_channel", None, "max"),
+    ((8, 6, 3, 3), "sigmoid", 0.5, "output_filter", None, "mean"),
+    ((8, 6, 3, 3), "hard_sigmoid", -5.0, "output_filter", None, "max"),  # keep all
+    ((8, 6, 3, 3), "hard_sigmoid", 5.0, "output_filter", None, "max"),   # prune all
+]
+
+
+@pytest.mark.parametrize("case", range(len(GROUP_GUMBEL_CASES)))
+def test_group_gumbel_prune_with_runtime_sparsity(case):
+    """FIG. 7d over groups: the Gumbel model of R = Reduction(|w - mu|) per
+    zero-padded group, the mask expanded. Identical to pruning.prune_mask
+    except for groups whose R is within 1e-9 (relative to std(R)) of tau."""
+    shape, norm, s, granularity, group_shape, reduction = GROUP_GUMBEL_CASES[case]
+    rng = np.random.default_rng(200 + case)
+    w = rng.normal(0.1, 1.0, size=shape).astype(np.float32)
+    t, tm = ttype(shape), ttype(shape, "i1")
+    attrs = (f"normalization = #sparsenn.normalization<{norm}>, "
+             f"granularity = #sparsenn.granularity<{granularity}>, "
+             f"reduction = #sparsenn.reduction<{reduction}>")
+    if group_shape:
+        attrs += f", group_shape = array<i64: {', '.join(map(str, group_shape))}>"
+    module = f"""func.func @main(%w: {t}, %s: tensor<f32>) -> ({t}, {tm}) {{
+  %p, %m = sparsenn.prune <gumbel> %w, %s {{{attrs}}} : {t}, tensor<f32> -> {t}, {tm}
+  return %p, %m : {t}, {tm}
+}}"""
+    s32 = float(np.float32(s))
+    pruned, mask = run(module, [w, np.array(s32, np.float32)])
+    want = pruning.prune_mask(torch.from_numpy(w), s32, method="gumbel", granularity=granularity,
+                              group_shape=group_shape, reduction=reduction,
+                              normalization=norm).numpy()
+    differ = mask != want
+    if differ.any():
+        wd = torch.from_numpy(w).double()
+        g = pruning.group_shape_for(shape, granularity, group_shape)
+        r = pruning.group_reduce((wd - wd.mean()).abs(), g, reduction)
+        s_phi = torch.tensor(pruning._s_phi_value(s32, norm), dtype=torch.float64)
+        tau = pruning.gumbel_threshold(r, s_phi)
+        gap = (pruning.expand_groups(r, g, shape) - tau).abs().numpy()
+        assert gap[differ].max() <= 1e-9 * float(r.std(unbiased=False))
+    np.testing.assert_array_equal(pruned, np.where(mask, w, 0).astype(np.float32))
+    if norm == "hard_sigmoid":
+        assert mask.all() if s < 0 else not mask.any()
+    else:
+        assert mask.any() and not mask.all()
+
+
 @pytest.mark.parametrize("ce_shape,theta,norm", [((), None, "sigmoid"),
                                                   ((5,), 0.8, "sigmoid"),
                                                   ((3,), None, "hard_sigmoid")])

@@ -62,12 +62,3 @@ func.func @forward(%x: tensor<1x1x5x5xf32>, %w: tensor<2x1x1x1xf32> {sparsenn.tr
   %f = tensor.collapse_shape %p [[0], [1, 2, 3]] : tensor<1x2x4x4xf32> into tensor<1x32xf32>
   return %f : tensor<1x32xf32>
 }
-
-// -----
-
-func.func @forward(%x: tensor<2x16xf32>, %w: tensor<4x16xf32> {sparsenn.trainable}, %s: tensor<f32> {sparsenn.trainable}) -> tensor<2x4xf32> {
-  // expected-error @+1 {{train-step generation: the gumbel pruner's gradient is generated for element granularity only}}
-  %p, %m = sparsenn.prune <gumbel> %w, %s {granularity = #sparsenn.granularity<group>, group_shape = array<i64: 1, 16>} : tensor<4x16xf32>, tensor<f32> -> tensor<4x16xf32>, tensor<4x16xi1>
-  %h = sparsenn.linear %x, %p : tensor<2x16xf32>, tensor<4x16xf32> -> tensor<2x4xf32>
-  return %h : tensor<2x4xf32>
-}

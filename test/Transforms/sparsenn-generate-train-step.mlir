@@ -57,9 +57,34 @@ func.func @pruned(%x: tensor<2x3xf32>, %w: tensor<4x3xf32> {sparsenn.trainable},
 // GUMBEL:         %[[DS:.+]] = tensor.from_elements %{{.+}} : tensor<f32>
 // GUMBEL:         linalg.generic {{.*}}ins(%arg5, %[[DS]], %arg2 : tensor<f32>, tensor<f32>, tensor<f32>)
 // GUMBEL:         return
-// GUMBEL-NOT:   gumbel
 func.func @gumbel(%x: tensor<2x3xf32>, %w: tensor<4x3xf32> {sparsenn.trainable}, %s: tensor<f32> {sparsenn.trainable}) -> tensor<2x4xf32> {
   %p, %m = sparsenn.prune <gumbel> %w, %s : tensor<4x3xf32>, tensor<f32> -> tensor<4x3xf32>, tensor<4x3xi1>
   %h = sparsenn.linear %x, %p : tensor<2x3xf32>, tensor<4x3xf32> -> tensor<2x4xf32>
+  return %h : tensor<2x4xf32>
+}
+
+// Gumbel pruner over 1x16 groups (zero-padded 4x20 -> 4x32): R = max of
+// |w - mu| per group; the incoming gradient times w summed per group
+// (G_g), dL/dR per group, shared among each group's maxima (the ties
+// counted per group), then to w through |w - mu| and mu; s through tau.
+// RUN: sparse-opt %s --sparsenn-generate-train-step="function=gumbel_groups lr=1.0 momentum=0.0" | FileCheck %s --check-prefix=GGROUPS
+// GGROUPS:       #[[TOGROUP:.+]] = affine_map<(d0, d1) -> (d0, d1 floordiv 16)>
+// GGROUPS-LABEL: func.func @gumbel_groups_train_step(
+// GGROUPS:         %[[P:.+]], %[[M:.+]] = sparsenn.prune <gumbel>
+// GGROUPS:         %[[C:.+]] = linalg.generic {{.*}} ins(%arg1 : tensor<4x20xf32>) outs(%{{.+}} : tensor<4x20xf64>)
+// GGROUPS:         tensor.pad %[[C]] low[0, 0] high[0, 12]
+// GGROUPS:         %[[R:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction", "parallel", "reduction"]{{.*}} outs(%{{.+}} : tensor<4x2xf64>)
+// GGROUPS:         %[[GW:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %arg1 : tensor<4x20xf32>, tensor<4x20xf32>) outs(%{{.+}} : tensor<4x20xf64>)
+// GGROUPS:         tensor.pad %[[GW]] low[0, 0] high[0, 12]
+// GGROUPS:         %[[HIT:.+]] = linalg.generic {indexing_maps = [#{{.+}}, #[[TOGROUP]], #{{.+}}]{{.*}} ins(%[[C]], %[[R]] : tensor<4x20xf64>, tensor<4x2xf64>)
+// GGROUPS:           arith.cmpf oeq
+// GGROUPS:         tensor.pad %[[HIT]] low[0, 0] high[0, 12]
+// GGROUPS:         linalg.generic {indexing_maps = [#{{.+}}, #[[TOGROUP]], #[[TOGROUP]], #{{.+}}]{{.*}} ins(%[[HIT]], %{{.+}}, %{{.+}} : tensor<4x20xf64>, tensor<4x2xf64>, tensor<4x2xf64>)
+// GGROUPS:         linalg.generic {{.*}}ins(%{{.+}}, %{{.+}}, %[[M]] : tensor<4x20xf32>, tensor<4x20xf64>, tensor<4x20xi1>)
+// GGROUPS:         tensor.from_elements %{{.+}} : tensor<f32>
+// GGROUPS:         return
+func.func @gumbel_groups(%x: tensor<2x20xf32>, %w: tensor<4x20xf32> {sparsenn.trainable}, %s: tensor<f32> {sparsenn.trainable}) -> tensor<2x4xf32> {
+  %p, %m = sparsenn.prune <gumbel> %w, %s {granularity = #sparsenn.granularity<group>, group_shape = array<i64: 1, 16>} : tensor<4x20xf32>, tensor<f32> -> tensor<4x20xf32>, tensor<4x20xi1>
+  %h = sparsenn.linear %x, %p : tensor<2x20xf32>, tensor<4x20xf32> -> tensor<2x4xf32>
   return %h : tensor<2x4xf32>
 }

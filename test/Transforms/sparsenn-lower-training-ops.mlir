@@ -35,6 +35,30 @@ func.func @gumbel(%w: tensor<2x3x3x3xf32>, %s: tensor<f32>) -> (tensor<2x3x3x3xf
 
 // -----
 
+// Gumbel pruner over 1x16 groups (FIG. 7d): r = |w - mu| in f64, zero-padded
+// to 3x32 for the reduction only, R = max over each group; the Gumbel
+// statistics of R (two reductions over the 3x2 groups); each coefficient
+// compares its group's R with tau (nearest-neighbour expansion).
+// CHECK:       #[[GGROUP:.+]] = affine_map<(d0, d1) -> (d0, d1 floordiv 16)>
+// CHECK-LABEL: func.func @gumbel_groups
+// CHECK:         %[[C:.+]] = linalg.generic {{.*}} ins(%arg0 : tensor<3x20xf32>) outs(%{{.+}} : tensor<3x20xf64>)
+// CHECK:         tensor.pad %[[C]] low[0, 0] high[0, 12]
+// CHECK:         tensor.expand_shape {{.*}} into tensor<3x1x2x16xf64>
+// CHECK:         %[[R:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction", "parallel", "reduction"]{{.*}} outs(%{{.+}} : tensor<3x2xf64>)
+// CHECK:           arith.maximumf
+// CHECK-COUNT-2: ins(%[[R]] : tensor<3x2xf64>) outs(%{{.+}} : tensor<f64>)
+// CHECK:         math.log
+// CHECK:         math.log
+// CHECK:         linalg.generic {indexing_maps = [#{{.+}}, #[[GGROUP]], #{{.+}}, #{{.+}}], iterator_types = ["parallel", "parallel"]} ins(%arg0, %[[R]] : tensor<3x20xf32>, tensor<3x2xf64>)
+// CHECK:           arith.cmpf ogt
+// CHECK-NOT:     sparsenn.prune
+func.func @gumbel_groups(%w: tensor<3x20xf32>, %s: tensor<f32>) -> (tensor<3x20xf32>, tensor<3x20xi1>) {
+  %p, %m = sparsenn.prune <gumbel> %w, %s {granularity = #sparsenn.granularity<group>, group_shape = array<i64: 1, 16>} : tensor<3x20xf32>, tensor<f32> -> tensor<3x20xf32>, tensor<3x20xi1>
+  return %p, %m : tensor<3x20xf32>, tensor<3x20xi1>
+}
+
+// -----
+
 // Sparsity loss (eq. 13, 15 with theta): scalars in f64, then a·L_ce + b on
 // the cross-entropy's elements.
 // CHECK-LABEL: func.func @loss

@@ -22,7 +22,7 @@
 // linalg.pooling_nchw_max with non-overlapping windows, flatten
 // (tensor.collapse_shape), arith.addf, and sparsenn.prune with a learnable
 // sparsity parameter (seed 003 [0063], [0214]): straight-through for the
-// kept weights; for the Gaussian (eq. 3-4) and element Gumbel (eq. 7-10)
+// kept weights; for the Gaussian (eq. 3-4) and Gumbel (eq. 7-10)
 // pruners also the gradient of a sigmoid relaxation through their
 // differentiable threshold to w and s; quantile pruners update s directly
 // from the sparsity loss (eq. 13-15) only. Any other op on the gradient path
@@ -519,7 +519,7 @@ struct SparseNNGenerateTrainStepPass
   /// updated "directly by the sparsity learning logic" ([0214]), i.e. by the
   /// gradient of the sparsity loss (eq. 13-15) alone.
   ///
-  /// Gaussian (FIG. 7c, eq. 3-4) and element Gumbel (FIG. 7d, eq. 7-10):
+  /// Gaussian (FIG. 7c, eq. 3-4) and Gumbel (FIG. 7d, eq. 7-10) on elements:
   /// straight-through on the relaxation soft = σ((r − τ)/S̄) with
   /// r = |w − μ|, S̄ the scale T·Ψ (Gaussian) or T·β (Gumbel) held constant,
   /// and the differentiable threshold τ(w, s^φ), s^φ clamped to
@@ -536,6 +536,8 @@ struct SparseNNGenerateTrainStepPass
   /// (√6/π)(γ + ℓ)(r_j − m)/(N·d) and r_j = |w_j − μ|,
   ///   dτ/dw_i = c_i·sgn_i − Σc·sgn/N,
   ///   dτ/ds^φ = β/(s^φ·log(1/s^φ)).
+  /// Gumbel over groups (granularity other than element):
+  /// backwardGroupGumbel.
   LogicalResult backwardPrune(TensorBuilder &tb, PruneOp prune, Value dy,
                               function_ref<void(Value, Value)> accumulate) {
     OpBuilder &b = tb.b;
@@ -557,10 +559,8 @@ struct SparseNNGenerateTrainStepPass
       return success();
     }
     bool gumbel = prune.getMethod() == PruneMethod::gumbel;
-    if (gumbel && prune.getGranularity() != PruneGranularity::element)
-      return prune.emitError("train-step generation: the gumbel pruner's "
-                             "gradient is generated for element granularity "
-                             "only");
+    SmallVector<int64_t> group = prune.getEffectiveGroupShape();
+    bool groups = llvm::any_of(group, [](int64_t g) { return g != 1; });
     training::Scalar sc{b, loc};
     Type elt = wType.getElementType();
     double n = double(wType.getNumElements());
@@ -597,7 +597,7 @@ struct SparseNNGenerateTrainStepPass
     const double tiny = std::numeric_limits<double>::min();
     const double gumbelK = std::sqrt(6.0) / M_PI;
     const double gamma = 0.5772156649015329;
-    Value t, scale, dtdp, e, rMean, rStd, slope;
+    Value t, scale, dtdp, e, rMean, rStd, slope, centredW, reduced;
     if (!gumbel) {
       e = sc.erfinv(sPhi);
       t = sc.mul(sc.mul(psi, sc.c(std::sqrt(2.0))), e);
@@ -606,7 +606,24 @@ struct SparseNNGenerateTrainStepPass
       dtdp = sc.mul(sc.mul(psi, sc.c(std::sqrt(2.0) * halfSqrtPi)),
                     sc.exp(sc.mul(e, e)));
     } else {
-      std::tie(rMean, rStd) = training::meanStd(b, loc, w, centred);
+      // The statistics of r = |w − μ| per element, or of the groups'
+      // reductions R of r (zero-padded) over groups.
+      double count = n;
+      if (!groups) {
+        std::tie(rMean, rStd) = training::meanStd(b, loc, w, centred);
+      } else {
+        centredW = training::mapF64(b, loc, w, {},
+                                    [&](training::Scalar &ns, ValueRange a) {
+                                      return centred(ns, ns.toF64(a[0]));
+                                    });
+        reduced = training::groupReduce(b, loc, centredW, group,
+                                        prune.getReduction() == Reduction::max
+                                            ? training::GroupCombine::MaxAbs
+                                            : training::GroupCombine::MeanAbs);
+        std::tie(rMean, rStd) = training::meanStd(b, loc, reduced, identity);
+        count =
+            double(cast<RankedTensorType>(reduced.getType()).getNumElements());
+      }
       Value beta = sc.mul(rStd, sc.c(gumbelK));
       Value logInv = sc.log(sc.div(sc.c(1.0), sPhi));
       Value ell = sc.log(logInv);
@@ -615,15 +632,19 @@ struct SparseNNGenerateTrainStepPass
       scale = sc.mul(sc.c(temperature), sc.max(beta, sc.c(tiny)));
       dtdp = sc.div(beta, sc.mul(sPhi, logInv));
       slope = sc.div(sc.mul(sc.c(gumbelK), gPlusL),
-                     sc.mul(sc.c(n), sc.max(rStd, sc.c(tiny))));
+                     sc.mul(sc.c(count), sc.max(rStd, sc.c(tiny))));
     }
 
-    // Per element: σ' and sgn(w − μ) (0 at 0, as |x|' in PyTorch).
-    auto sigmaPrime = [&](training::Scalar &ns, Value x) {
-      Value u = ns.div(ns.sub(centred(ns, x), t), scale);
+    // σ' of the relaxation at a score (|w − μ|, or a group's R), and
+    // sgn(w − μ) (0 at 0, as |x|' in PyTorch).
+    auto sigmaPrimeAt = [&](training::Scalar &ns, Value score) {
+      Value u = ns.div(ns.sub(score, t), scale);
       Value sig =
           ns.div(ns.c(1.0), ns.add(ns.c(1.0), ns.exp(ns.sub(ns.c(0.0), u))));
       return ns.mul(sig, ns.sub(ns.c(1.0), sig));
+    };
+    auto sigmaPrime = [&](training::Scalar &ns, Value x) {
+      return sigmaPrimeAt(ns, centred(ns, x));
     };
     auto sign = [&](training::Scalar &ns, Value x) {
       Value d = ns.sub(x, mu);
@@ -632,6 +653,10 @@ struct SparseNNGenerateTrainStepPass
       return ns.select(ns.cmp(arith::CmpFPredicate::OLT, d, ns.c(0.0)),
                        ns.c(-1.0), pos);
     };
+    if (reduced)
+      return backwardGroupGumbel(tb, prune, dy, accumulate,
+                                 {group, mu, centredW, reduced, t, scale, dtdp,
+                                  dsPhi, rMean, slope, sigmaPrimeAt, sign});
     // Gumbel: c_j = dτ/dr_j.
     auto gumbelC = [&](training::Scalar &ns, Value x) {
       return ns.sub(ns.c(1.0 / n),
@@ -686,6 +711,100 @@ struct SparseNNGenerateTrainStepPass
     }));
     // ds: through τ only.
     Value ds = sc.mul(sc.mul(sc.sub(sc.c(0.0), coefA), dtdp), dsPhi);
+    accumulate(prune.getSparsity(), scalarTensor(b, loc, ds, elt));
+    return success();
+  }
+
+  /// What backwardPrune computed for a Gumbel pruner over groups.
+  struct GroupGumbel {
+    ArrayRef<int64_t> group;
+    Value mu, centred, reduced; // μ, r = |w − μ| (f64), R per group (f64)
+    Value t, scale, dtdp, dsPhi, rMean, slope;
+    function_ref<Value(training::Scalar &, Value)> sigmaPrimeAt, sign;
+  };
+
+  /// The Gumbel pruner over groups (FIG. 7d, eq. 7-10) as pruning.py's
+  /// prune_ste: soft_g = σ((R_g − τ)/S̄) per group, expanded to its
+  /// coefficients. With G_g = Σ_{i∈g} dP_i·w_i, A = ΣG σ'/S̄ and
+  /// c_g = dτ/dR_g = 1/|G| − (√6/π)(γ + ℓ)(R_g − m)/(|G|·d):
+  ///   dL/dR_g = G_g σ'_g/S̄ − A·c_g;
+  ///   e_i = dL/dR_g·dR_g/dr_i: 1/|g| for mean (padded zeros count), for
+  ///         max [r_i = R_g]/#ties (the gradient of amax);
+  ///   dw_i = dP_i·hard_i + sgn_i·e_i − Σ sgn·e/N (through μ);
+  ///   ds = −A·dτ/ds^φ·ds^φ/ds.
+  LogicalResult backwardGroupGumbel(TensorBuilder &tb, PruneOp prune, Value dy,
+                                    function_ref<void(Value, Value)> accumulate,
+                                    const GroupGumbel &g) {
+    OpBuilder &b = tb.b;
+    Location loc = tb.loc;
+    training::Scalar sc{b, loc};
+    Value w = prune.getWeights();
+    auto wType = prune.getWeights().getType();
+    Type elt = wType.getElementType();
+    double n = double(wType.getNumElements());
+    double numGroups =
+        double(cast<RankedTensorType>(g.reduced.getType()).getNumElements());
+    double size = 1.0;
+    for (int64_t e : g.group)
+      size *= double(e);
+    AffineMap id = b.getMultiDimIdentityMap(wType.getRank());
+    AffineMap toGroup = training::groupMap(b.getContext(), g.group);
+    auto identity = [](training::Scalar &, Value x) { return x; };
+    using training::mapF64;
+
+    // q_g = G_g·σ'_g; A = Σq/S̄.
+    Value prod =
+        mapF64(b, loc, {dy, w}, {}, [](training::Scalar &ns, ValueRange a) {
+          return ns.mul(ns.toF64(a[0]), ns.toF64(a[1]));
+        });
+    Value gg = training::groupReduce(b, loc, prod, g.group,
+                                     training::GroupCombine::Sum);
+    Value q = mapF64(b, loc, {gg, g.reduced}, {},
+                     [&](training::Scalar &ns, ValueRange a) {
+                       return ns.mul(a[0], g.sigmaPrimeAt(ns, a[1]));
+                     });
+    Value coefA = sc.div(training::reduceSum(b, loc, q, identity), g.scale);
+    Value dR = mapF64(
+        b, loc, {q, g.reduced}, {}, [&](training::Scalar &ns, ValueRange a) {
+          Value c = ns.sub(ns.c(1.0 / numGroups),
+                           ns.mul(g.slope, ns.sub(a[1], g.rMean)));
+          return ns.sub(ns.div(a[0], g.scale), ns.mul(coefA, c));
+        });
+    // e_i, then sgn_i·e_i.
+    Value e;
+    if (prune.getReduction() == Reduction::max) {
+      Value hit = mapF64(b, loc, {g.centred, g.reduced}, {id, toGroup},
+                         [](training::Scalar &ns, ValueRange a) {
+                           return ns.select(
+                               ns.cmp(arith::CmpFPredicate::OEQ, a[0], a[1]),
+                               ns.c(1.0), ns.c(0.0));
+                         });
+      Value ties = training::groupReduce(b, loc, hit, g.group,
+                                         training::GroupCombine::Sum);
+      e = mapF64(b, loc, {hit, dR, ties}, {id, toGroup, toGroup},
+                 [](training::Scalar &ns, ValueRange a) {
+                   return ns.div(ns.mul(a[0], a[1]), a[2]);
+                 });
+    } else {
+      e = mapF64(b, loc, {g.centred, dR}, {id, toGroup},
+                 [&](training::Scalar &ns, ValueRange a) {
+                   return ns.mul(a[1], ns.c(1.0 / size));
+                 });
+    }
+    Value se =
+        mapF64(b, loc, {w, e}, {}, [&](training::Scalar &ns, ValueRange a) {
+          return ns.mul(g.sign(ns, ns.toF64(a[0])), a[1]);
+        });
+    Value meanSE = sc.div(training::reduceSum(b, loc, se, identity), sc.c(n));
+    accumulate(
+        w, tb.ewise({dy, se, prune.getMask()},
+                    [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                      training::Scalar ns{nb, nl};
+                      Value hard = ns.select(a[2], ns.toF64(a[0]), ns.c(0.0));
+                      Value r = ns.add(hard, ns.sub(a[1], meanSE));
+                      return ns.fromF64(r, a[0].getType());
+                    }));
+    Value ds = sc.mul(sc.mul(sc.sub(sc.c(0.0), coefA), g.dtdp), g.dsPhi);
     accumulate(prune.getSparsity(), scalarTensor(b, loc, ds, elt));
     return success();
   }

@@ -16,14 +16,15 @@
 //    the last pruned one by a second bisection over the group index;
 //  * prune <gaussian> (FIG. 7c, eq. 3-4): μ, Ψ = mean and population std of
 //    w; keep |w − μ| > Ψ·√2·erfinv(s^φ);
-//  * prune <gumbel> with element granularity (FIG. 7d, eq. 7-10): on
-//    r = |w − μ|, β = std(r)·√6/π, φ = mean(r) − β·γ,
-//    τ = φ − β·log(log(1/s^φ)) (−∞ at s^φ = 0, +∞ at 1); keep r > τ;
+//  * prune <gumbel> (FIG. 7d, eq. 7-10): on r = |w − μ| per element, or on
+//    its group reductions R = Reduction(r) over the zero-padded groups,
+//    β = std·√6/π, φ = mean − β·γ, τ = φ − β·log(log(1/s^φ)) (−∞ at
+//    s^φ = 0, +∞ at 1); keep the coefficients (groups) above τ;
 //  * sparsity_loss (eq. 13-15): c = Σ s^φ_j·|w_j| / Σ |w_j| (÷ θ),
 //    L = −α·L_ce·log(1 − c) − (1 − α)·log(c).
 //
-// Group Gumbel pruners are refused with a diagnostic (element granularity
-// only), as are quantile pruners on weights other than f16, bf16, f32, f64.
+// Quantile pruners on weights other than f16, bf16, f32, f64 are refused
+// with a diagnostic.
 //
 //===----------------------------------------------------------------------===//
 
@@ -71,15 +72,34 @@ struct LowerPrune : OpRewritePattern<PruneOp> {
         rewriter, loc, op.getSparsity(), ValueRange{}));
     Value sPhi = s.clamp01(s.normalize(op.getNormalization(), raw));
     auto identity = [](Scalar &, Value x) { return x; };
-    auto [mu, psi] = meanStd(rewriter, loc, op.getWeights(), identity);
+    Value mu, psi;
+    std::tie(mu, psi) = meanStd(rewriter, loc, op.getWeights(), identity);
+    SmallVector<int64_t> group = op.getEffectiveGroupShape();
+    bool element = llvm::all_of(group, [](int64_t g) { return g == 1; });
 
-    // The statistic each coefficient is compared with, and the threshold.
-    Value threshold;
+    // The statistic each coefficient is compared with (|w − μ|, or for a
+    // Gumbel pruner over groups its group's reduction R), and the threshold.
+    Value threshold, reduced;
     if (op.getMethod() == PruneMethod::gaussian) {
       threshold = s.mul(s.mul(psi, s.c(std::sqrt(2.0))), s.erfinv(sPhi));
     } else {
       auto centred = [&](Scalar &ns, Value x) { return ns.abs(ns.sub(x, mu)); };
-      auto [rMean, rStd] = meanStd(rewriter, loc, op.getWeights(), centred);
+      Value rMean, rStd;
+      if (element) {
+        std::tie(rMean, rStd) =
+            meanStd(rewriter, loc, op.getWeights(), centred);
+      } else {
+        // R = Reduction(|w − μ|) over the zero-padded groups, in f64.
+        Value centredW = mapF64(rewriter, loc, op.getWeights(), {},
+                                [&](Scalar &ns, ValueRange a) {
+                                  return centred(ns, ns.toF64(a[0]));
+                                });
+        reduced = groupReduce(rewriter, loc, centredW, group,
+                              op.getReduction() == Reduction::max
+                                  ? GroupCombine::MaxAbs
+                                  : GroupCombine::MeanAbs);
+        std::tie(rMean, rStd) = meanStd(rewriter, loc, reduced, identity);
+      }
       const double gamma = 0.5772156649015329;
       Value beta = s.mul(rStd, s.c(std::sqrt(6.0) / M_PI));
       Value phi = s.sub(rMean, s.mul(beta, s.c(gamma)));
@@ -89,26 +109,32 @@ struct LowerPrune : OpRewritePattern<PruneOp> {
       double inf = std::numeric_limits<double>::infinity();
       tau = s.select(s.cmp(arith::CmpFPredicate::OLE, sPhi, s.c(0.0)),
                      s.c(-inf), tau);
-      threshold =
-          s.select(s.cmp(arith::CmpFPredicate::OGE, sPhi, s.c(1.0)), s.c(inf),
-                   tau);
+      threshold = s.select(s.cmp(arith::CmpFPredicate::OGE, sPhi, s.c(1.0)),
+                           s.c(inf), tau);
     }
 
-    // keep = |w − μ| > threshold; pruned = keep ? w : 0.
+    // keep = statistic > threshold; pruned = keep ? w : 0.
     int64_t rank = type.getRank();
     Value emptyW = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
                                            type.getElementType());
     Value emptyM = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
                                            rewriter.getI1Type());
-    auto id = AffineMap::getMultiDimIdentityMap(rank, rewriter.getContext());
+    MLIRContext *ctx = rewriter.getContext();
+    auto id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    SmallVector<Value> ins = {op.getWeights()};
+    SmallVector<AffineMap> maps = {id};
+    if (reduced) {
+      ins.push_back(reduced);
+      maps.push_back(groupMap(ctx, group));
+    }
+    maps.append({id, id});
     auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{emptyW.getType(), emptyM.getType()},
-        ValueRange{op.getWeights()}, ValueRange{emptyW, emptyM},
-        SmallVector<AffineMap>(3, id),
+        rewriter, loc, TypeRange{emptyW.getType(), emptyM.getType()}, ins,
+        ValueRange{emptyW, emptyM}, maps,
         iterators(rank, utils::IteratorType::parallel),
         [&](OpBuilder &nb, Location nl, ValueRange args) {
           Scalar ns{nb, nl};
-          Value r = ns.abs(ns.sub(ns.toF64(args[0]), mu));
+          Value r = reduced ? args[1] : ns.abs(ns.sub(ns.toF64(args[0]), mu));
           Value keep = ns.cmp(arith::CmpFPredicate::OGT, r, threshold);
           Value zero = arith::ConstantOp::create(
               nb, nl, nb.getFloatAttr(args[0].getType(), 0.0));
@@ -226,82 +252,6 @@ bisect(OpBuilder &b, Location loc, unsigned bits, Value target,
   return {loop.getResult(0), loop.getResult(1)};
 }
 
-/// The saliency tensor of a quantile pruner: |w| (weights' type) for
-/// elements, otherwise Reduction(|w|) over each group of the zero-padded
-/// weights (max in the weights' type, mean in f64 divided by the full group
-/// size), on the grid ceil(shape / group).
-Value groupSaliency(OpBuilder &b, Location loc, Value w,
-                    ArrayRef<int64_t> group, ArrayRef<int64_t> grid,
-                    Reduction reduction) {
-  auto type = cast<RankedTensorType>(w.getType());
-  Type elt = type.getElementType();
-  int64_t rank = type.getRank();
-  // Zero-pad to grid·group, then view as [n0, g0, n1, g1, ...].
-  SmallVector<int64_t> padded, split;
-  SmallVector<OpFoldResult> low, high;
-  SmallVector<ReassociationIndices> pairs;
-  for (int64_t d = 0; d < rank; ++d) {
-    padded.push_back(grid[d] * group[d]);
-    split.append({grid[d], group[d]});
-    low.push_back(b.getIndexAttr(0));
-    high.push_back(b.getIndexAttr(padded[d] - type.getDimSize(d)));
-    pairs.push_back({2 * d, 2 * d + 1});
-  }
-  Value src = w;
-  if (ArrayRef<int64_t>(padded) != type.getShape()) {
-    Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(elt, 0.0));
-    src = tensor::PadOp::create(b, loc, RankedTensorType::get(padded, elt), w,
-                                low, high, zero);
-  }
-  src = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get(split, elt),
-                                      src, pairs);
-
-  bool mean = reduction == Reduction::mean;
-  Type salElt = mean ? b.getF64Type() : elt;
-  auto salType = RankedTensorType::get(grid, salElt);
-  Value empty = tensor::EmptyOp::create(b, loc, grid, salElt);
-  Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(salElt, 0.0));
-  Value init = linalg::FillOp::create(b, loc, zero, empty)->getResult(0);
-  MLIRContext *ctx = b.getContext();
-  SmallVector<AffineExpr> outer;
-  SmallVector<utils::IteratorType> iters;
-  for (int64_t d = 0; d < rank; ++d) {
-    outer.push_back(getAffineDimExpr(2 * d, ctx));
-    iters.append(
-        {utils::IteratorType::parallel, utils::IteratorType::reduction});
-  }
-  SmallVector<AffineMap> maps = {
-      AffineMap::getMultiDimIdentityMap(2 * rank, ctx),
-      AffineMap::get(2 * rank, 0, outer, ctx)};
-  Value sal = linalg::GenericOp::create(
-                  b, loc, TypeRange{salType}, ValueRange{src}, ValueRange{init},
-                  maps, iters,
-                  [&](OpBuilder &nb, Location nl, ValueRange args) {
-                    Scalar ns{nb, nl};
-                    Value r = mean ? ns.add(ns.abs(ns.toF64(args[0])), args[1])
-                                   : ns.max(ns.abs(args[0]), args[1]);
-                    linalg::YieldOp::create(nb, nl, r);
-                  })
-                  .getResult(0);
-  if (!mean)
-    return sal;
-  double size = 1.0;
-  for (int64_t g : group)
-    size *= double(g);
-  int64_t gridRank = salType.getRank();
-  auto id = AffineMap::getMultiDimIdentityMap(gridRank, ctx);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{salType}, ValueRange{sal},
-             ValueRange{tensor::EmptyOp::create(b, loc, grid, salElt)},
-             SmallVector<AffineMap>(2, id),
-             iterators(gridRank, utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Scalar ns{nb, nl};
-               linalg::YieldOp::create(nb, nl, ns.div(args[0], ns.c(size)));
-             })
-      .getResult(0);
-}
-
 /// prune <quantile> (FIG. 7a/7b) with a run-time s: prune exactly
 /// k = round_half_even(s^φ·G) of the G groups, those with the smallest
 /// saliency, ties to the lower row-major group index (pruning.py's stable
@@ -322,13 +272,17 @@ struct LowerQuantilePrune : OpRewritePattern<PruneOp> {
     Location loc = op.getLoc();
     Scalar s{rewriter, loc};
     int64_t rank = type.getRank();
-    SmallVector<int64_t> group = op.getEffectiveGroupShape(), grid;
-    for (int64_t d = 0; d < rank; ++d)
-      grid.push_back(llvm::divideCeil(type.getDimSize(d), group[d]));
+    SmallVector<int64_t> group = op.getEffectiveGroupShape();
+    SmallVector<int64_t> grid = groupGrid(type.getShape(), group);
     bool element = llvm::all_of(group, [](int64_t g) { return g == 1; });
-    Value saliency = element ? op.getWeights()
-                             : groupSaliency(rewriter, loc, op.getWeights(),
-                                             group, grid, op.getReduction());
+    // The saliency: |w| itself for elements, else Reduction(|w|) per group
+    // (max in the weights' type, mean in f64).
+    Value saliency = element
+                         ? op.getWeights()
+                         : groupReduce(rewriter, loc, op.getWeights(), group,
+                                       op.getReduction() == Reduction::max
+                                           ? GroupCombine::MaxAbs
+                                           : GroupCombine::MeanAbs);
     auto salType = cast<RankedTensorType>(saliency.getType());
     int64_t numGroups = salType.getNumElements();
     unsigned keyBits = salType.getElementType().getIntOrFloatBitWidth() - 1;
@@ -402,14 +356,8 @@ struct LowerQuantilePrune : OpRewritePattern<PruneOp> {
 
     // The mask over the weights, each coefficient reading its group.
     MLIRContext *ctx = rewriter.getContext();
-    SmallVector<AffineExpr> toGroup;
-    for (int64_t d = 0; d < rank; ++d) {
-      AffineExpr e = getAffineDimExpr(d, ctx);
-      toGroup.push_back(group[d] == 1 ? e : e.floorDiv(group[d]));
-    }
     auto id = AffineMap::getMultiDimIdentityMap(rank, ctx);
-    SmallVector<AffineMap> maps = {id, AffineMap::get(rank, 0, toGroup, ctx),
-                                   id, id};
+    SmallVector<AffineMap> maps = {id, groupMap(ctx, group), id, id};
     Value emptyW = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
                                            type.getElementType());
     Value emptyM = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
@@ -503,12 +451,6 @@ struct SparseNNLowerTrainingOpsPass
         op.emitOpError("quantile pruning with a run-time sparsity needs f16, "
                        "bf16, f32 or f64 weights (it ranks their IEEE bit "
                        "patterns)");
-        return WalkResult::interrupt();
-      }
-      if (op.getMethod() == PruneMethod::gumbel &&
-          op.getGranularity() != PruneGranularity::element) {
-        op.emitOpError("gumbel pruning over groups is not lowered (element "
-                       "granularity only)");
         return WalkResult::interrupt();
       }
       if (!op.getWeights().getType().hasStaticShape()) {

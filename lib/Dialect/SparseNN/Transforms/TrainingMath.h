@@ -1,8 +1,10 @@
-//===- TrainingMath.h - scalar and reduction builders for training -*- C++ -*-===//
+//===- TrainingMath.h - scalar and reduction builders for training -*- C++
+//-*-===//
 //
 // Shared by the training-op lowering and the train-step generation: f64
-// scalar arithmetic (normalisation of the sparsity parameter, erfinv) and
-// whole-tensor reductions (mean, population std) built as linalg.generic.
+// scalar arithmetic (normalisation of the sparsity parameter, erfinv),
+// whole-tensor reductions (mean, population std) and group reductions
+// (seed 003 FIG. 7b/7d) built as linalg.generic.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +17,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 #include <limits>
@@ -161,6 +164,142 @@ inline std::pair<Value, Value> meanStd(OpBuilder &b, Location loc, Value w,
                               }),
                     s.c(n));
   return {mean, s.sqrt(var)};
+}
+
+/// How groupReduce combines the elements of a group.
+enum class GroupCombine {
+  MaxAbs,  ///< max |x|, in the type of x
+  MeanAbs, ///< Σ|x| in f64, divided by the full group size
+  Sum,     ///< Σx in f64
+};
+
+/// The group grid ceil(shape / group).
+inline SmallVector<int64_t> groupGrid(ArrayRef<int64_t> shape,
+                                      ArrayRef<int64_t> group) {
+  SmallVector<int64_t> grid;
+  for (auto [s, g] : llvm::zip(shape, group))
+    grid.push_back(llvm::divideCeil(s, g));
+  return grid;
+}
+
+/// The map from a coefficient to its group: (d_i) -> (d_i floordiv g_i).
+inline AffineMap groupMap(MLIRContext *ctx, ArrayRef<int64_t> group) {
+  SmallVector<AffineExpr> exprs;
+  for (auto [d, g] : llvm::enumerate(group)) {
+    AffineExpr e = getAffineDimExpr(d, ctx);
+    exprs.push_back(g == 1 ? e : e.floorDiv(g));
+  }
+  return AffineMap::get(group.size(), 0, exprs, ctx);
+}
+
+/// `src` reduced over groups of shape `group` (one entry per dimension)
+/// onto the grid ceil(shape / group), as python/sparsenn/pruning.py's
+/// group_reduce (seed 003 [0142]-[0143], [0169]): remainder groups are
+/// zero-padded for the reduction only, so the padded zeros count in the
+/// mean's divisor. The padded tensor is viewed as [n0, g0, n1, g1, ...] and
+/// reduced by one linalg.generic.
+inline Value groupReduce(OpBuilder &b, Location loc, Value src,
+                         ArrayRef<int64_t> group, GroupCombine combine) {
+  auto type = cast<RankedTensorType>(src.getType());
+  Type elt = type.getElementType();
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> grid = groupGrid(type.getShape(), group);
+  SmallVector<int64_t> padded, split;
+  SmallVector<OpFoldResult> low, high;
+  SmallVector<ReassociationIndices> pairs;
+  for (int64_t d = 0; d < rank; ++d) {
+    padded.push_back(grid[d] * group[d]);
+    split.append({grid[d], group[d]});
+    low.push_back(b.getIndexAttr(0));
+    high.push_back(b.getIndexAttr(padded[d] - type.getDimSize(d)));
+    pairs.push_back({2 * d, 2 * d + 1});
+  }
+  if (ArrayRef<int64_t>(padded) != type.getShape()) {
+    Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(elt, 0.0));
+    src = tensor::PadOp::create(b, loc, RankedTensorType::get(padded, elt), src,
+                                low, high, zero);
+  }
+  src = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get(split, elt),
+                                      src, pairs);
+
+  bool inF64 = combine != GroupCombine::MaxAbs;
+  Type accElt = inF64 ? b.getF64Type() : elt;
+  auto accType = RankedTensorType::get(grid, accElt);
+  Value empty = tensor::EmptyOp::create(b, loc, grid, accElt);
+  Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(accElt, 0.0));
+  Value init = linalg::FillOp::create(b, loc, zero, empty)->getResult(0);
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineExpr> outer;
+  SmallVector<utils::IteratorType> iters;
+  for (int64_t d = 0; d < rank; ++d) {
+    outer.push_back(getAffineDimExpr(2 * d, ctx));
+    iters.append(
+        {utils::IteratorType::parallel, utils::IteratorType::reduction});
+  }
+  SmallVector<AffineMap> maps = {
+      AffineMap::getMultiDimIdentityMap(2 * rank, ctx),
+      AffineMap::get(2 * rank, 0, outer, ctx)};
+  Value reduced = linalg::GenericOp::create(
+                      b, loc, TypeRange{accType}, ValueRange{src},
+                      ValueRange{init}, maps, iters,
+                      [&](OpBuilder &nb, Location nl, ValueRange args) {
+                        Scalar ns{nb, nl};
+                        Value r;
+                        switch (combine) {
+                        case GroupCombine::MaxAbs:
+                          r = ns.max(ns.abs(args[0]), args[1]);
+                          break;
+                        case GroupCombine::MeanAbs:
+                          r = ns.add(ns.abs(ns.toF64(args[0])), args[1]);
+                          break;
+                        case GroupCombine::Sum:
+                          r = ns.add(ns.toF64(args[0]), args[1]);
+                          break;
+                        }
+                        linalg::YieldOp::create(nb, nl, r);
+                      })
+                      .getResult(0);
+  if (combine != GroupCombine::MeanAbs)
+    return reduced;
+  double size = 1.0;
+  for (int64_t g : group)
+    size *= double(g);
+  auto id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{accType}, ValueRange{reduced},
+             ValueRange{tensor::EmptyOp::create(b, loc, grid, accElt)},
+             SmallVector<AffineMap>(2, id),
+             iterators(rank, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Scalar ns{nb, nl};
+               linalg::YieldOp::create(nb, nl, ns.div(args[0], ns.c(size)));
+             })
+      .getResult(0);
+}
+
+/// out[...] = f(ins[...]) element-wise in f64, the first input giving the
+/// shape; `maps` (one per input, identity when empty) read the others.
+inline Value mapF64(OpBuilder &b, Location loc, ValueRange ins,
+                    ArrayRef<AffineMap> maps,
+                    function_ref<Value(Scalar &, ValueRange)> f) {
+  auto type = cast<RankedTensorType>(ins.front().getType());
+  int64_t rank = type.getRank();
+  auto outType = RankedTensorType::get(type.getShape(), b.getF64Type());
+  auto id = AffineMap::getMultiDimIdentityMap(rank, b.getContext());
+  SmallVector<AffineMap> all(maps);
+  if (all.empty())
+    all.assign(ins.size(), id);
+  all.push_back(id);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{outType}, ins,
+             ValueRange{tensor::EmptyOp::create(b, loc, type.getShape(),
+                                                b.getF64Type())},
+             all, iterators(rank, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Scalar ns{nb, nl};
+               linalg::YieldOp::create(nb, nl, f(ns, args.drop_back()));
+             })
+      .getResult(0);
 }
 
 } // namespace training

@@ -250,10 +250,11 @@ def SparseNNLowerTrainingOpsPass
     by bisection over its IEEE bit pattern, one counting reduction per bit,
     and ties by a bisection over the group index), `prune <gaussian>`
     (FIG. 7c, eq. 3-4: mean and population std of the weights, threshold
-    Ψ·√2·erfinv(s^φ)), `prune <gumbel>` with element granularity (FIG. 7d,
-    eq. 7-10) and `sparsity_loss` (eq. 13-15). Group Gumbel pruners, and
-    quantile pruners on weights other than f16 / bf16 / f32 / f64, are
-    refused with an error naming the op. `sparsenn-lower-to-llvm` runs this
+    Ψ·√2·erfinv(s^φ)), `prune <gumbel>` of any granularity (FIG. 7d,
+    eq. 7-10, on the elements' or the zero-padded groups' reductions of
+    |w − μ|) and `sparsity_loss` (eq. 13-15). Quantile pruners on weights
+    other than f16 / bf16 / f32 / f64 are refused with an error naming the
+    op. `sparsenn-lower-to-llvm` runs this
     pass, so `sparse-run` executes these ops.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
@@ -286,9 +287,9 @@ def SparseNNGenerateTrainStepPass
     only, linalg.pooling_nchw_max with non-overlapping windows, flatten as
     tensor.collapse_shape, arith.addf, and sparsenn.prune with a learnable
     sparsity parameter (seed 003 [0063], [0214]): straight-through for the
-    kept weights, plus for the Gaussian (eq. 3-4) and element Gumbel
-    (eq. 7-10) pruners the gradient of the sigmoid relaxation
-    σ((|w − μ| − τ)/(`temperature`·scale)) through the differentiable
+    kept weights, plus for the Gaussian (eq. 3-4) and Gumbel (eq. 7-10, any
+    granularity) pruners the gradient of the sigmoid relaxation
+    σ((score − τ)/(`temperature`·scale)) through the differentiable
     threshold τ to w and s (python/sparsenn/pruning.py prune_ste); the
     quantile pruners' s is updated directly by the gradient of the sparsity
     loss alone, [0214]); the optional sparsity loss of eq. 13/15 (`alpha`,
