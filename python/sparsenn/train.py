@@ -640,13 +640,6 @@ class Trainer:
         self.values = [None] + init_params(layers, self.args, np.random.default_rng(seed),
                                            init_sparsity)
         self.momenta = [np.zeros(shapes[i], np.float32) for i in self.trainable]
-        # The generated step keeps the fixed fan-in zeros of sparsenn.linear
-        # weights only; for sparsenn.conv2d the driver re-applies the mask
-        # after each step, to the momentum as well so that none builds up
-        # where the weight must stay zero.
-        self.conv_masks = {i: self.values[i] != 0 for i, a in enumerate(self.args)
-                           if a.role == "weight" and isinstance(layers[a.layer], Conv)
-                           and layers[a.layer].fan_in is not None}
         self.steps, self.step_seconds = 0, 0.0
 
     def compile(self, mlir_path, library_name):
@@ -671,9 +664,6 @@ class Trainer:
             self.values[i], self.momenta[j] = outs[1 + j], outs[1 + n + j]
         for j, i in enumerate(self.duty):
             self.values[i] = outs[1 + 2 * n + j]
-        for i, mask in self.conv_masks.items():
-            self.values[i] *= mask
-            self.momenta[self.trainable.index(i)] *= mask
         loss = float(outs[0])
         if not math.isfinite(loss):
             raise DriverError(f"the loss is {loss} at step {self.steps}: lower --lr (learned "

@@ -162,6 +162,28 @@ def cnn_ir():
 """
 
 
+def test_fixed_fan_in_conv_keeps_its_zeros():
+    """Seed 000 [0057]: a conv2d with a `sparsity` fact keeps its zero
+    weights (and their momenta) zero; its other weights train."""
+    rng = np.random.default_rng(12)
+    ir = cnn_ir().replace(
+        "%c2 = sparsenn.conv2d %k, %w2 :",
+        "%c2 = sparsenn.conv2d %k, %w2 {sparsity = #sparsenn.sparsity<density = 0.5>} :")
+    assert "density = 0.5" in ir
+    step = opt(ir, "--sparsenn-generate-train-step=lr=1.0 momentum=0.5")
+    x = rng.normal(size=(2, 1, 8, 8)).astype(np.float32)
+    y = np.eye(5, dtype=np.float32)[[0, 4]]
+    p = dict(w1=rng.normal(0, 0.5, size=(4, 1, 3, 3)), b1=rng.normal(0, 0.1, size=4),
+             w2=rng.normal(0, 0.3, size=(6, 4, 3, 3)), w3=rng.normal(0, 0.3, size=(5, 24)))
+    p = {k: v.astype(np.float32) for k, v in p.items()}
+    zeros = rng.random(p["w2"].shape) < 0.5
+    p["w2"][zeros] = 0
+    moms = [rng.normal(0, 0.1, size=p[n].shape).astype(np.float32) for n in ("w1", "b1", "w2", "w3")]
+    outs = run(step, [x, p["w1"], p["b1"], p["w2"], p["w3"], y] + moms)
+    assert (outs[3][zeros] == 0).all() and (outs[7][zeros] == 0).all()
+    assert (outs[3][~zeros] != p["w2"][~zeros]).mean() > 0.9
+
+
 def test_cnn_step_matches_autograd():
     """conv (padding 1) -> relu -> max-pool 2x2 -> k-winners -> conv ->
     flatten -> linear: one step with lr 1, no momentum, so the update is the

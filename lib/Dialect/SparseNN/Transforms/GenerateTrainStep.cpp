@@ -397,9 +397,13 @@ struct SparseNNGenerateTrainStepPass
               arg && arg.getOwner() == entry &&
               llvm::is_contained(duty, arg.getArgNumber()))
             dutyUpdates.push_back({d, kw.getResult()});
+      // Fixed fan-in layers (seed 000 [0057]): their zeros stay zero.
       if (auto linear = dyn_cast<LinearOp>(op))
         if (linear.getSparsity())
           fixedMask.insert(linear.getWeight());
+      if (auto conv = dyn_cast<Conv2DOp>(op))
+        if (conv.getSparsity())
+          fixedMask.insert(conv.getWeight());
       // Gradients flow from the first result (a prune's mask has none).
       if (op->getNumResults() == 0 || !grads.count(op->getResult(0)))
         continue;
