@@ -57,6 +57,16 @@ def test_prune_with_runtime_sparsity(method, norm, shape, s):
     np.testing.assert_array_equal(pruned, np.where(mask, w, 0).astype(np.float32))
 
 
+def prune_attrs(norm, granularity, reduction, group_shape):
+    """The attribute dictionary body of a sparsenn.prune."""
+    attrs = (f"normalization = #sparsenn.normalization<{norm}>, "
+             f"granularity = #sparsenn.granularity<{granularity}>, "
+             f"reduction = #sparsenn.reduction<{reduction}>")
+    if group_shape:
+        attrs += f", group_shape = array<i64: {', '.join(map(str, group_shape))}>"
+    return attrs
+
+
 GROUP_GUMBEL_CASES = [
     # (shape, normalization, s, granularity, group_shape, reduction)
     ((16, 40), "sigmoid", 0.3, "group", (1, 16), "max"),   # SPGC8 groups, padded
@@ -78,11 +88,7 @@ def test_group_gumbel_prune_with_runtime_sparsity(case):
     rng = np.random.default_rng(200 + case)
     w = rng.normal(0.1, 1.0, size=shape).astype(np.float32)
     t, tm = ttype(shape), ttype(shape, "i1")
-    attrs = (f"normalization = #sparsenn.normalization<{norm}>, "
-             f"granularity = #sparsenn.granularity<{granularity}>, "
-             f"reduction = #sparsenn.reduction<{reduction}>")
-    if group_shape:
-        attrs += f", group_shape = array<i64: {', '.join(map(str, group_shape))}>"
+    attrs = prune_attrs(norm, granularity, reduction, group_shape)
     module = f"""func.func @main(%w: {t}, %s: tensor<f32>) -> ({t}, {tm}) {{
   %p, %m = sparsenn.prune <gumbel> %w, %s {{{attrs}}} : {t}, tensor<f32> -> {t}, {tm}
   return %p, %m : {t}, {tm}
@@ -185,11 +191,7 @@ def test_quantile_prune_with_runtime_sparsity(case):
     w = _quantile_weights(kind, rng)
     elt = "f64" if w.dtype == np.float64 else "f32"
     t, tm = ttype(w.shape, elt), ttype(w.shape, "i1")
-    attrs = (f"normalization = #sparsenn.normalization<{norm}>, "
-             f"granularity = #sparsenn.granularity<{granularity}>, "
-             f"reduction = #sparsenn.reduction<{reduction}>")
-    if group_shape:
-        attrs += f", group_shape = array<i64: {', '.join(map(str, group_shape))}>"
+    attrs = prune_attrs(norm, granularity, reduction, group_shape)
     module = f"""func.func @main(%w: {t}, %s: tensor<f32>) -> ({t}, {tm}) {{
   %p, %m = sparsenn.prune <quantile> %w, %s {{{attrs}}} : {t}, tensor<f32> -> {t}, {tm}
   return %p, %m : {t}, {tm}

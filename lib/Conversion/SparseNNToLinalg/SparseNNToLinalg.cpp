@@ -370,6 +370,20 @@ LogicalResult lowerLinearToRuntime(LinearOp op, PatternRewriter &rewriter) {
   return success();
 }
 
+/// The f32 weight type of a linear / conv2d layer whose f32 weights are a
+/// run-time value the dense runtime kernel can read as they are (no kernel
+/// format needing packing, f32 input and bias), else null.
+template <typename LayerOp>
+RankedTensorType runtimeF32Weights(LayerOp op) {
+  auto wType = dyn_cast<RankedTensorType>(op.getWeight().getType());
+  if (!op.getInput().getType().getElementType().isF32() || !wType ||
+      !wType.getElementType().isF32() ||
+      (op.getKernel() && *op.getKernel() != KernelFormat::dense) ||
+      (op.getBias() && !op.getBias().getType().getElementType().isF32()))
+    return {};
+  return wType;
+}
+
 /// Weights known only at run time (function arguments, the weights of a
 /// training step, the output of a learnable prune): f32 [out, in] weights are
 /// passed as they are to the runtime's dense kernel, which is the `dense`
@@ -377,12 +391,8 @@ LogicalResult lowerLinearToRuntime(LinearOp op, PatternRewriter &rewriter) {
 /// layers whose selected kernel needs packing.
 LogicalResult lowerLinearWithRuntimeWeights(LinearOp op,
                                             PatternRewriter &rewriter) {
-  auto inType = op.getInput().getType();
-  auto wType = dyn_cast<RankedTensorType>(op.getWeight().getType());
-  if (!inType.getElementType().isF32() || !wType ||
-      !wType.getElementType().isF32() ||
-      (op.getKernel() && *op.getKernel() != KernelFormat::dense) ||
-      (op.getBias() && !op.getBias().getType().getElementType().isF32()))
+  auto wType = runtimeF32Weights(op);
+  if (!wType)
     return failure();
   Location loc = op.getLoc();
   Type i32 = rewriter.getI32Type(), i16 = rewriter.getI16Type();
@@ -392,7 +402,8 @@ LogicalResult lowerLinearWithRuntimeWeights(LinearOp op,
                  emptyBuffer(rewriter, loc, i32),
                  emptyBuffer(rewriter, loc, i32),
                  emptyBuffer(rewriter, loc, i16),
-                 inType.getNumElements() / in, in, out, /*k=*/0);
+                 op.getInput().getType().getNumElements() / in, in, out,
+                 /*k=*/0);
   return success();
 }
 
@@ -481,12 +492,8 @@ LogicalResult lowerConvToRuntime(Conv2DOp op, PatternRewriter &rewriter) {
 /// dense direct engine reads them as they are ([C_out, C_in/g, kH, kW]).
 LogicalResult lowerConvWithRuntimeWeights(Conv2DOp op,
                                           PatternRewriter &rewriter) {
-  auto inType = op.getInput().getType();
-  auto wType = dyn_cast<RankedTensorType>(op.getWeight().getType());
-  if (!inType.getElementType().isF32() || !wType ||
-      !wType.getElementType().isF32() ||
-      (op.getKernel() && *op.getKernel() != KernelFormat::dense) ||
-      (op.getBias() && !op.getBias().getType().getElementType().isF32()))
+  auto wType = runtimeF32Weights(op);
+  if (!wType)
     return failure();
   Location loc = op.getLoc();
   Type i32 = rewriter.getI32Type();
