@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 namespace {
 
@@ -117,5 +118,48 @@ extern "C" void _mlir_ciface_sparsenn_rt_conv2d_f32(
             data(ib->aligned, ib->offset), v, c_out, kh, kw, b, stride_h,
             stride_w, pad_top, pad_bottom, pad_left, pad_right, dil_h, dil_w,
             groups, yp),
+        "sparse conv2d");
+}
+
+extern "C" void _mlir_ciface_sparsenn_rt_conv2d_runtime_weights_f32(
+    sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *y,
+    sparsenn_memref_f32_1d *bias, sparsenn_memref_f32_1d *weights,
+    int64_t format, int64_t n, int64_t c_in, int64_t h, int64_t w,
+    int64_t c_out, int64_t kh, int64_t kw, int64_t stride_h, int64_t stride_w,
+    int64_t pad_top, int64_t pad_bottom, int64_t pad_left, int64_t pad_right,
+    int64_t dil_h, int64_t dil_w, int64_t groups) {
+  const float *xp = data(x->aligned, x->offset);
+  float *yp = data(y->aligned, y->offset);
+  const float *b =
+      bias->sizes[0] > 0 ? data(bias->aligned, bias->offset) : nullptr;
+  const float *wp = data(weights->aligned, weights->offset);
+  if (format == SPARSENN_FORMAT_DENSE || groups <= 0 || c_in % groups != 0)
+    return check(sparsenn_conv2d_dense_f32(xp, n, c_in, h, w, wp, c_out, kh, kw,
+                                           b, stride_h, stride_w, pad_top,
+                                           pad_bottom, pad_left, pad_right,
+                                           dil_h, dil_w, groups, yp),
+                 "dense conv2d");
+  // Packed at every call: the weights change between calls, their packing
+  // costs one pass over them, small next to the convolution. The buffers
+  // only grow, so a training loop allocates once.
+  thread_local std::vector<int32_t> tapPtr, tapIdx;
+  thread_local std::vector<float> tapVal;
+  int64_t perGroup = c_in / groups, taps = 0;
+  tapPtr.resize(c_out + 1);
+  check(sparsenn_pack_conv2d_taps_f32(wp, c_out, perGroup, kh, kw,
+                                      tapPtr.data(), nullptr, nullptr, &taps),
+        "conv2d tap packing");
+  // At least one element, so that data() is never null for an all-zero layer.
+  tapIdx.resize(taps > 0 ? taps : 1);
+  tapVal.resize(taps > 0 ? taps : 1);
+  check(sparsenn_pack_conv2d_taps_f32(wp, c_out, perGroup, kh, kw,
+                                      tapPtr.data(), tapIdx.data(),
+                                      tapVal.data(), &taps),
+        "conv2d tap packing");
+  check(sparsenn_conv2d_sparse_f32(xp, n, c_in, h, w, tapPtr.data(),
+                                   tapIdx.data(), tapVal.data(), c_out, kh, kw,
+                                   b, stride_h, stride_w, pad_top, pad_bottom,
+                                   pad_left, pad_right, dil_h, dil_w, groups,
+                                   yp),
         "sparse conv2d");
 }

@@ -314,6 +314,8 @@ int main(int argc, char **argv) {
         &_mlir_ciface_sparsenn_rt_linear_spgc8_f32);
     add("_mlir_ciface_sparsenn_rt_conv2d_f32",
         &_mlir_ciface_sparsenn_rt_conv2d_f32);
+    add("_mlir_ciface_sparsenn_rt_conv2d_runtime_weights_f32",
+        &_mlir_ciface_sparsenn_rt_conv2d_runtime_weights_f32);
     size_t count = 0;
     const sparsenn_gpu_symbol *gpuSymbols = sparsenn_gpu_symbols(&count);
     for (size_t i = 0; i < count; ++i)

@@ -371,14 +371,15 @@ LogicalResult lowerLinearToRuntime(LinearOp op, PatternRewriter &rewriter) {
 }
 
 /// The f32 weight type of a linear / conv2d layer whose f32 weights are a
-/// run-time value the dense runtime kernel can read as they are (no kernel
-/// format needing packing, f32 input and bias), else null.
+/// run-time value a runtime kernel can read (f32 input and bias, and a
+/// kernel format among `formats`, or none), else null.
 template <typename LayerOp>
-RankedTensorType runtimeF32Weights(LayerOp op) {
+RankedTensorType runtimeF32Weights(LayerOp op,
+                                   ArrayRef<KernelFormat> formats) {
   auto wType = dyn_cast<RankedTensorType>(op.getWeight().getType());
   if (!op.getInput().getType().getElementType().isF32() || !wType ||
       !wType.getElementType().isF32() ||
-      (op.getKernel() && *op.getKernel() != KernelFormat::dense) ||
+      (op.getKernel() && !llvm::is_contained(formats, *op.getKernel())) ||
       (op.getBias() && !op.getBias().getType().getElementType().isF32()))
     return {};
   return wType;
@@ -391,7 +392,7 @@ RankedTensorType runtimeF32Weights(LayerOp op) {
 /// layers whose selected kernel needs packing.
 LogicalResult lowerLinearWithRuntimeWeights(LinearOp op,
                                             PatternRewriter &rewriter) {
-  auto wType = runtimeF32Weights(op);
+  auto wType = runtimeF32Weights(op, {KernelFormat::dense});
   if (!wType)
     return failure();
   Location loc = op.getLoc();
@@ -405,6 +406,22 @@ LogicalResult lowerLinearWithRuntimeWeights(LinearOp op,
                  op.getInput().getType().getNumElements() / in, in, out,
                  /*k=*/0);
   return success();
+}
+
+/// The geometry arguments of the runtime's conv2d entry points: n, c_in, h,
+/// w, c_out, kh, kw, strides, padding (top, bottom, left, right), dilations,
+/// groups.
+void appendConvGeometry(SmallVectorImpl<Value> &args, Conv2DOp op,
+                        ArrayRef<int64_t> w,
+                        function_ref<Value(int64_t)> c64) {
+  ArrayRef<int64_t> in = op.getInput().getType().getShape(),
+                    pad = op.getPadding(), strides = op.getStrides(),
+                    dil = op.getDilations();
+  for (int64_t v : std::initializer_list<int64_t>{
+           in[0], in[1], in[2], in[3], w[0], w[2], w[3], strides[0], strides[1],
+           pad[0], pad[1], pad[2], pad[3], dil[0], dil[1],
+           static_cast<int64_t>(op.getGroups())})
+    args.push_back(c64(v));
 }
 
 /// Calls `sparsenn_rt_conv2d_f32` with weights `values` (dense) or sparse
@@ -426,13 +443,10 @@ void emitConvCall(PatternRewriter &rewriter, Conv2DOp op, KernelFormat format,
     return arith::ConstantOp::create(rewriter, loc,
                                      rewriter.getI64IntegerAttr(v));
   };
-  auto inType = op.getInput().getType();
   auto outType = op.getOutput().getType();
   Value result = memref::AllocOp::create(
       rewriter, loc, MemRefType::get(outType.getShape(), f32));
   Value bias = biasBuffer(rewriter, loc, op.getBias());
-  ArrayRef<int64_t> in = inType.getShape(), pad = op.getPadding(),
-                    strides = op.getStrides(), dil = op.getDilations();
   SmallVector<Value> args = {flatBuffer(rewriter, loc, op.getInput()),
                              flatten(rewriter, loc, result),
                              bias,
@@ -440,11 +454,7 @@ void emitConvCall(PatternRewriter &rewriter, Conv2DOp op, KernelFormat format,
                              tapPtr,
                              tapIdx,
                              c64(format == KernelFormat::dense ? 0 : 1)};
-  for (int64_t v : std::initializer_list<int64_t>{
-           in[0], in[1], in[2], in[3], w[0], w[2], w[3], strides[0], strides[1],
-           pad[0], pad[1], pad[2], pad[3], dil[0], dil[1],
-           static_cast<int64_t>(op.getGroups())})
-    args.push_back(c64(v));
+  appendConvGeometry(args, op, w, c64);
   func::CallOp::create(rewriter, loc, callee, args);
   replaceWithBuffer(rewriter, op, result, outType);
 }
@@ -488,19 +498,41 @@ LogicalResult lowerConvToRuntime(Conv2DOp op, PatternRewriter &rewriter) {
   return success();
 }
 
-/// A conv2d whose f32 weights are known only at run time: the runtime's
-/// dense direct engine reads them as they are ([C_out, C_in/g, kH, kW]).
+/// A conv2d whose f32 weights are known only at run time: the runtime reads
+/// them as they are ([C_out, C_in/g, kH, kW]) and runs the dense direct
+/// engine, or, with `#sparsenn.kernel<ell>` (sparse taps), packs their
+/// non-zero taps at each call and skips the zero ones (a sparse layer that
+/// trains: fixed fan-in or learned sparsity).
 LogicalResult lowerConvWithRuntimeWeights(Conv2DOp op,
                                           PatternRewriter &rewriter) {
-  auto wType = runtimeF32Weights(op);
+  auto wType =
+      runtimeF32Weights(op, {KernelFormat::dense, KernelFormat::ell});
   if (!wType)
     return failure();
   Location loc = op.getLoc();
-  Type i32 = rewriter.getI32Type();
-  emitConvCall(rewriter, op, KernelFormat::dense,
-               flatBuffer(rewriter, loc, op.getWeight()),
-               emptyBuffer(rewriter, loc, i32), emptyBuffer(rewriter, loc, i32),
-               wType.getShape());
+  MLIRContext *ctx = rewriter.getContext();
+  Type f32 = rewriter.getF32Type(), i64 = rewriter.getI64Type();
+  SmallVector<Type> argTypes(4, dynamic1D(f32));
+  argTypes.append(17, i64);
+  func::FuncOp callee = getOrDeclareRuntimeFunc(
+      rewriter, op, "sparsenn_rt_conv2d_runtime_weights_f32",
+      FunctionType::get(ctx, argTypes, {}));
+  auto c64 = [&](int64_t v) -> Value {
+    return arith::ConstantOp::create(rewriter, loc,
+                                     rewriter.getI64IntegerAttr(v));
+  };
+  auto outType = op.getOutput().getType();
+  Value result = memref::AllocOp::create(
+      rewriter, loc, MemRefType::get(outType.getShape(), f32));
+  bool sparse = op.getKernel() && *op.getKernel() == KernelFormat::ell;
+  SmallVector<Value> args = {flatBuffer(rewriter, loc, op.getInput()),
+                             flatten(rewriter, loc, result),
+                             biasBuffer(rewriter, loc, op.getBias()),
+                             flatBuffer(rewriter, loc, op.getWeight()),
+                             c64(sparse ? 1 : 0)};
+  appendConvGeometry(args, op, wType.getShape(), c64);
+  func::CallOp::create(rewriter, loc, callee, args);
+  replaceWithBuffer(rewriter, op, result, outType);
   return success();
 }
 

@@ -254,6 +254,16 @@ struct SparseNNGenerateTrainStepPass
     SmallVector<Operation *> ops;
     for (Operation &op : body.without_terminator())
       ops.push_back(b.clone(op, map));
+    // Convolutions whose weights are sparse while they train (a fixed fan-in
+    // `sparsity` fact, seed 000 [0057], or the output of a learnable prune,
+    // seed 003) run on the sparse-tap kernel, packed at each call: their
+    // zero taps are skipped in the forward pass and in dX.
+    for (Operation *op : ops)
+      if (auto conv = dyn_cast<Conv2DOp>(op))
+        if (!conv.getKernel() &&
+            (conv.getSparsity() || conv.getWeight().getDefiningOp<PruneOp>()))
+          conv.setKernelAttr(
+              KernelFormatAttr::get(conv.getContext(), KernelFormat::ell));
     Value logits = map.lookup(body.getTerminator()->getOperand(0));
     Value targets = entry->getArgument(forward.getNumArguments());
 
@@ -818,7 +828,9 @@ struct SparseNNGenerateTrainStepPass
   ///  - dW[o, (c,i,j)] = Σ_(n,y,x) dYᵀ[o, (n,y,x)]·col[(c,i,j), (n,y,x)] with
   ///    col = im2col(Xp) = Xp[n, c, y+i, x+j]: one linear layer (GEMM);
   ///  - dX: dcol = Wᵀ·dY (a GEMM over the output channels), then col2im
-  ///    (one shifted accumulation per filter tap) and a crop of the padding.
+  ///    (one shifted accumulation per filter tap) and a crop of the padding;
+  ///    for a sparse-tap convolution, a correlation with the flipped filters
+  ///    on the sparse-tap kernel.
   LogicalResult backwardConv(TensorBuilder &tb, Conv2DOp conv, Value dy,
                              function_ref<void(Value, Value)> accumulate) {
     OpBuilder &b = tb.b;
@@ -890,7 +902,36 @@ struct SparseNNGenerateTrainStepPass
                             },
                             0.0));
     }
-    // Input gradient: dcol[(c,i,j), (n,y,x)] = Σ_o Wᵀ[(c,i,j), o]·dY[(n,y,x), o]
+    // Input gradient of a sparse-tap convolution: a correlation of dY with
+    // the flipped, transposed filters W'[c, o, i, j] = W[o, c, KH−1−i,
+    // KW−1−j] padded by KH−1−pad, on the sparse-tap kernel (W' has W's
+    // zeros); when a padding exceeds KH−1, the GEMM form below.
+    SmallVector<int64_t> full = {kh - 1 - pad[0], kh - 1 - pad[1],
+                                 kw - 1 - pad[2], kw - 1 - pad[3]};
+    if (conv.getKernel() == KernelFormat::ell &&
+        llvm::all_of(full, [](int64_t v) { return v >= 0; })) {
+      auto flippedType =
+          RankedTensorType::get({c, wType.getDimSize(0), kh, kw}, elt);
+      Value flipped = tb.generic(
+          {w}, flippedType,
+          {AffineMap::get(4, 0,
+                          {d(1), d(0), (kh - 1) - d(2), (kw - 1) - d(3)},
+                          b.getContext()),
+           b.getMultiDimIdentityMap(4)},
+          SmallVector<utils::IteratorType>(4, par),
+          [](OpBuilder &, Location, ValueRange a) -> Value { return a[0]; });
+      auto i64s = [&](ArrayRef<int64_t> v) {
+        return b.getDenseI64ArrayAttr(v);
+      };
+      accumulate(x, Conv2DOp::create(
+                        b, loc, xType, dy, flipped, /*bias=*/Value(),
+                        i64s({1, 1}), i64s(full), i64s({1, 1}),
+                        b.getI64IntegerAttr(1), /*sparsity=*/nullptr,
+                        KernelFormatAttr::get(b.getContext(),
+                                              KernelFormat::ell)));
+      return success();
+    }
+    // Otherwise dcol[(c,i,j), (n,y,x)] = Σ_o Wᵀ[(c,i,j), o]·dY[(n,y,x), o]
     // (a GEMM), then col2im: dXp[n, c, y+i, x+j] += dcol[c, i, j, n, y, x],
     // one shifted slice per tap, and a crop of the padding.
     auto xpType = cast<RankedTensorType>(xp.getType());
