@@ -21,6 +21,7 @@ struct Shape {
 const Shape kShapes[] = {{1, 37, 5},    {1, 300, 33},  {2, 16, 8},
                          {3, 64, 17},   {4, 100, 9},   {7, 129, 40},
                          {9, 1030, 13}, {64, 256, 70}, {70, 48, 21},
+                         {67, 64, 150}, {13, 257, 33},
                          {1, 1, 1},     {5, 2049, 6}};
 
 // Sparse weights: each row keeps about `density` of its entries.
