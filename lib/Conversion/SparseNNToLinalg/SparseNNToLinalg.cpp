@@ -95,6 +95,18 @@ bool allStatic(TypeRange types) {
 // Runtime calls (the `_mlir_ciface_` ABI of runtime/lib/MemRefABI.cpp)
 //===----------------------------------------------------------------------===//
 
+Value i64Constant(PatternRewriter &rewriter, Location loc, int64_t v) {
+  return arith::ConstantOp::create(rewriter, loc,
+                                   rewriter.getI64IntegerAttr(v));
+}
+
+/// The buffer a runtime call writes a layer's result into.
+Value allocResult(PatternRewriter &rewriter, Location loc,
+                  RankedTensorType type) {
+  return memref::AllocOp::create(
+      rewriter, loc, MemRefType::get(type.getShape(), type.getElementType()));
+}
+
 /// Declares (once) a private runtime function with the C interface.
 func::FuncOp getOrDeclareRuntimeFunc(PatternRewriter &rewriter, Operation *op,
                                      StringRef name, FunctionType type) {
@@ -258,10 +270,7 @@ LogicalResult lowerLinearToSpgc8(LinearOp op, CompressedConstantOp source,
       {});
   func::FuncOp callee = getOrDeclareRuntimeFunc(
       rewriter, op, "sparsenn_rt_linear_spgc8_f32", fnType);
-  auto c64 = [&](int64_t v) -> Value {
-    return arith::ConstantOp::create(rewriter, loc,
-                                     rewriter.getI64IntegerAttr(v));
-  };
+  auto c64 = [&](int64_t v) { return i64Constant(rewriter, loc, v); };
   // The stream attribute is reused as it is (no copy of the bytes).
   Value stream;
   if (auto dense = dyn_cast<DenseElementsAttr>(source.getData()))
@@ -278,8 +287,7 @@ LogicalResult lowerLinearToSpgc8(LinearOp op, CompressedConstantOp source,
   Value scalesBuffer = packedConstant<float>(rewriter, loc, f32, scales);
   auto inType = op.getInput().getType();
   auto outType = op.getOutput().getType();
-  Value result = memref::AllocOp::create(
-      rewriter, loc, MemRefType::get(outType.getShape(), f32));
+  Value result = allocResult(rewriter, loc, outType);
   Value bias = biasBuffer(rewriter, loc, op.getBias());
   func::CallOp::create(
       rewriter, loc, callee,
@@ -308,13 +316,9 @@ void emitLinearCall(PatternRewriter &rewriter, LinearOp op, KernelFormat format,
                                 {});
   func::FuncOp callee =
       getOrDeclareRuntimeFunc(rewriter, op, "sparsenn_rt_linear_f32", type);
-  auto c64 = [&](int64_t v) -> Value {
-    return arith::ConstantOp::create(rewriter, loc,
-                                     rewriter.getI64IntegerAttr(v));
-  };
+  auto c64 = [&](int64_t v) { return i64Constant(rewriter, loc, v); };
   auto outType = op.getOutput().getType();
-  Value result = memref::AllocOp::create(
-      rewriter, loc, MemRefType::get(outType.getShape(), f32));
+  Value result = allocResult(rewriter, loc, outType);
   Value bias = biasBuffer(rewriter, loc, op.getBias());
   func::CallOp::create(rewriter, loc, callee,
                        ValueRange{flatBuffer(rewriter, loc, op.getInput()),
@@ -439,13 +443,9 @@ void emitConvCall(PatternRewriter &rewriter, Conv2DOp op, KernelFormat format,
   func::FuncOp callee =
       getOrDeclareRuntimeFunc(rewriter, op, "sparsenn_rt_conv2d_f32",
                               FunctionType::get(ctx, argTypes, {}));
-  auto c64 = [&](int64_t v) -> Value {
-    return arith::ConstantOp::create(rewriter, loc,
-                                     rewriter.getI64IntegerAttr(v));
-  };
+  auto c64 = [&](int64_t v) { return i64Constant(rewriter, loc, v); };
   auto outType = op.getOutput().getType();
-  Value result = memref::AllocOp::create(
-      rewriter, loc, MemRefType::get(outType.getShape(), f32));
+  Value result = allocResult(rewriter, loc, outType);
   Value bias = biasBuffer(rewriter, loc, op.getBias());
   SmallVector<Value> args = {flatBuffer(rewriter, loc, op.getInput()),
                              flatten(rewriter, loc, result),
@@ -517,13 +517,9 @@ LogicalResult lowerConvWithRuntimeWeights(Conv2DOp op,
   func::FuncOp callee = getOrDeclareRuntimeFunc(
       rewriter, op, "sparsenn_rt_conv2d_runtime_weights_f32",
       FunctionType::get(ctx, argTypes, {}));
-  auto c64 = [&](int64_t v) -> Value {
-    return arith::ConstantOp::create(rewriter, loc,
-                                     rewriter.getI64IntegerAttr(v));
-  };
+  auto c64 = [&](int64_t v) { return i64Constant(rewriter, loc, v); };
   auto outType = op.getOutput().getType();
-  Value result = memref::AllocOp::create(
-      rewriter, loc, MemRefType::get(outType.getShape(), f32));
+  Value result = allocResult(rewriter, loc, outType);
   bool sparse = op.getKernel() && *op.getKernel() == KernelFormat::ell;
   SmallVector<Value> args = {flatBuffer(rewriter, loc, op.getInput()),
                              flatten(rewriter, loc, result),
