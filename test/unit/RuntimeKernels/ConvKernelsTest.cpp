@@ -9,7 +9,13 @@
 
 #include "KernelsTestUtil.h"
 
+#include "sparsenn/Runtime/MemRefABI.h"
+
 namespace {
+
+sparsenn_memref_f32_1d describe(float *data, int64_t size) {
+  return {data, data, 0, {size}, {1}};
+}
 
 struct ConvCase {
   int64_t n, cIn, h, w, cOut, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups;
@@ -113,6 +119,20 @@ TEST_P(ConvTest, DenseAndSparseMatchReference) {
                     c.pl, c.pr, c.dh, c.dw, c.groups, y.data()),
                 SPARSENN_K_OK);
       kt::expectClose(y, ref, mag, "sparse conv");
+      // The compiled code's entry for run-time weights (training): dense,
+      // and sparse taps packed at the call into reused scratch.
+      for (int64_t format : {0, 1}) {
+        std::fill(y.begin(), y.end(), 99.0f);
+        auto xd = describe(x.data(), x.size());
+        auto yd = describe(y.data(), y.size());
+        auto bd = describe(bias.data(), bp ? c.cOut : 0);
+        auto wd = describe(wt.data(), wt.size());
+        _mlir_ciface_sparsenn_rt_conv2d_runtime_weights_f32(
+            &xd, &yd, &bd, &wd, format, c.n, c.cIn, c.h, c.w, c.cOut, c.kh,
+            c.kw, c.sh, c.sw, c.pt, c.pb, c.pl, c.pr, c.dh, c.dw, c.groups);
+        kt::expectClose(y, ref, mag,
+                        format ? "run-time sparse taps" : "run-time dense");
+      }
     }
 }
 
