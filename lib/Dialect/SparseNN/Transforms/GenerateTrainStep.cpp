@@ -261,7 +261,8 @@ struct SparseNNGenerateTrainStepPass
     // Convolutions whose weights are sparse while they train (a fixed fan-in
     // `sparsity` fact, seed 000 [0057], or the output of a learnable prune,
     // seed 003) run on the sparse-tap kernel, packed at each call: their
-    // zero taps are skipped in the forward pass and in dX.
+    // zero taps are skipped in the forward pass (and in dX at low fixed
+    // densities, see backwardConv).
     for (Operation *op : ops)
       if (auto conv = dyn_cast<Conv2DOp>(op))
         if (!conv.getKernel() &&
