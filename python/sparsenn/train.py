@@ -557,14 +557,18 @@ class CompiledFunction:
                               f"{tuple(desc.strides)}, expected a C-order {shape}")
         data, allocated = desc.aligned + 4 * desc.offset, desc.allocated
         if allocated in taken:  # the same buffer returned twice: free it once
-            return taken[allocated]
+            first, first_data = taken[allocated]
+            if first_data == data and first.shape == shape:
+                return first
+            # Another view of it: a copy, taken while the owner is alive.
+            return np.asarray(_Memory(data, shape)).copy()
         if allocated in inputs or allocated == _GLOBAL_SENTINEL:
             # An argument or a constant came back: not ours to free; a copy
             # keeps the caller's arrays independent.
             out = np.asarray(_Memory(data, shape)).copy()
         else:
             out = np.asarray(_Memory(data, shape, allocated))
-        taken[allocated] = out
+        taken[allocated] = (out, data)
         return out
 
 

@@ -62,3 +62,14 @@ func.func @forward(%x: tensor<1x1x5x5xf32>, %w: tensor<2x1x1x1xf32> {sparsenn.tr
   %f = tensor.collapse_shape %p [[0], [1, 2, 3]] : tensor<1x2x4x4xf32> into tensor<1x32xf32>
   return %f : tensor<1x32xf32>
 }
+
+// -----
+
+// The sparsity loss and the update of s run in the logits' type.
+func.func @forward(%x: tensor<2x3xf32>, %w: tensor<4x3xf32> {sparsenn.trainable},
+                   %s: tensor<f16> {sparsenn.trainable}) -> tensor<2x4xf32> {
+  // expected-error @+1 {{a trainable sparsity parameter must have the element type of its weights and of the logits}}
+  %p, %m = sparsenn.prune <gaussian> %w, %s : tensor<4x3xf32>, tensor<f16> -> tensor<4x3xf32>, tensor<4x3xi1>
+  %y = sparsenn.linear %x, %p : tensor<2x3xf32>, tensor<4x3xf32> -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}

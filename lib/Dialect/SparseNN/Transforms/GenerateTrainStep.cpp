@@ -339,9 +339,18 @@ struct SparseNNGenerateTrainStepPass
       if (auto prune = dyn_cast<PruneOp>(op))
         if (auto arg = dyn_cast<BlockArgument>(prune.getSparsity());
             arg && arg.getOwner() == entry &&
-            llvm::is_contained(trainable, arg.getArgNumber()))
+            llvm::is_contained(trainable, arg.getArgNumber())) {
+          // The sparsity loss and the parameter's update are computed in
+          // the logits' type.
+          Type sElt = cast<ShapedType>(arg.getType()).getElementType();
+          if (sElt != prune.getWeights().getType().getElementType() ||
+              sElt != logitsType.getElementType())
+            return prune.emitError("train-step generation: a trainable "
+                                   "sparsity parameter must have the element "
+                                   "type of its weights and of the logits");
           sparsityParams.push_back({arg, prune.getWeights().getType().getNumElements(),
                                     prune.getNormalization()});
+        }
 
     // Sparsity loss (eq. 13-15) on the batch-mean cross-entropy:
     // total = L_ce·(1 − α·log(1 − c')) − (1 − α)·log(c'), c' = c/θ.
