@@ -484,27 +484,25 @@ struct SparseNNGenerateTrainStepPass
       bool keepZeros = fixedMask.contains(w);
       Value mu = arith::ConstantOp::create(b, loc, b.getFloatAttr(elt, momentum));
       Value eta = arith::ConstantOp::create(b, loc, b.getFloatAttr(elt, lr));
-      Value newV = tb.ewise({v, g, w}, [&](OpBuilder &nb, Location nl,
-                                           ValueRange a) -> Value {
-        Value m = arith::MulFOp::create(nb, nl, a[0], mu);
-        Value r = arith::AddFOp::create(nb, nl, m, a[1]);
+      // r where the weight is non-zero, 0 where a fixed mask zeroed it.
+      auto masked = [&](OpBuilder &nb, Location nl, Value weight,
+                        Value r) -> Value {
         if (!keepZeros)
           return r;
         Value zero = arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, 0.0));
         Value nz = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UNE,
-                                         a[2], zero);
+                                         weight, zero);
         return arith::SelectOp::create(nb, nl, nz, r, zero);
+      };
+      Value newV = tb.ewise({v, g, w}, [&](OpBuilder &nb, Location nl,
+                                           ValueRange a) -> Value {
+        Value m = arith::MulFOp::create(nb, nl, a[0], mu);
+        return masked(nb, nl, a[2], arith::AddFOp::create(nb, nl, m, a[1]));
       });
       Value newW = tb.ewise({w, newV}, [&](OpBuilder &nb, Location nl,
                                            ValueRange a) -> Value {
         Value s = arith::MulFOp::create(nb, nl, a[1], eta);
-        Value r = arith::SubFOp::create(nb, nl, a[0], s);
-        if (!keepZeros)
-          return r;
-        Value zero = arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, 0.0));
-        Value nz = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UNE,
-                                         a[0], zero);
-        return arith::SelectOp::create(nb, nl, nz, r, zero);
+        return masked(nb, nl, a[0], arith::SubFOp::create(nb, nl, a[0], s));
       });
       newWeights.push_back(newW);
       newMomenta.push_back(newV);
