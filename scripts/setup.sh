@@ -10,9 +10,15 @@ PACKAGES=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22
   libclang-rt-22-dev
   libgtest-dev libbenchmark-dev
+  libhwy-dev libdnnl-dev
   python3 python3-numpy python3-pytest python3-torch libopenblas0-pthread
   dataset-fashion-mnist
+  python3-torchvision
 )
+# The model benchmark runs ONNX Runtime through node (benchmarks/ort_run.js);
+# a node that brings its own npm is kept as it is.
+command -v node >/dev/null || PACKAGES+=(nodejs)
+command -v npm >/dev/null || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

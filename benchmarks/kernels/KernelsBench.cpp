@@ -228,6 +228,89 @@ void runKWinners(benchmark::State &state, int64_t n, bool boost, bool ties,
 
 // Seed 000's sparse CNN layers (conv 1->64 5x5 on 28x28, conv 64->64 5x5 on
 // 12x12), weights 90 % sparse, batch 1 and 64.
+// ResNet-50 convolution layers at 224x224 input: the dense kernel (the
+// dense library) vs sparse taps at 90 % (random unstructured, or the
+// SPGC8-aligned preset: whole 1x16 input-channel groups), on the current
+// thread count (SPARSENN_NUM_THREADS) and SIMD target
+// (SPARSENN_KERNEL_TARGET). Counters: ms, dense_ms, x_vs_dense, GMAC/s of
+// the sparse kernel (non-zero MACs).
+struct ResNetConv {
+  const char *name;
+  int64_t cIn, hw, cOut, k, stride, pad;
+};
+const ResNetConv kResNetConvs[] = {
+    {"stem7x7s2_3to64_224", 3, 224, 64, 7, 2, 3},
+    {"1x1_64to256_56", 64, 56, 256, 1, 1, 0},
+    {"1x1_256to64_56", 256, 56, 64, 1, 1, 0},
+    {"3x3_64to64_56", 64, 56, 64, 3, 1, 1},
+    {"3x3s2_128to128_56", 128, 56, 128, 3, 2, 1},
+    {"3x3_128to128_28", 128, 28, 128, 3, 1, 1},
+    {"1x1_512to128_28", 512, 28, 128, 1, 1, 0},
+    {"3x3_256to256_14", 256, 14, 256, 3, 1, 1},
+    {"1x1_1024to256_14", 1024, 14, 256, 1, 1, 0},
+    {"1x1_256to1024_14", 256, 14, 1024, 1, 1, 0},
+    {"3x3_512to512_7", 512, 7, 512, 3, 1, 1},
+    {"1x1_512to2048_7", 512, 7, 2048, 1, 1, 0},
+};
+
+void runResNetConv(benchmark::State &state, ResNetConv c, bool grouped,
+                   int64_t batch) {
+  std::vector<float> w = randomVec(c.cOut * c.cIn * c.k * c.k, 23);
+  std::mt19937 g(24);
+  std::bernoulli_distribution on(0.1);
+  const int64_t kk = c.k * c.k;
+  if (grouped) {
+    // Groups of 16 input channels at one (o, kh, kw) kept or dropped whole.
+    for (int64_t o = 0; o < c.cOut; ++o)
+      for (int64_t c0 = 0; c0 < c.cIn; c0 += 16)
+        for (int64_t t = 0; t < kk; ++t) {
+          bool keep = on(g);
+          for (int64_t ci = c0; ci < std::min(c.cIn, c0 + 16); ++ci)
+            if (!keep)
+              w[(o * c.cIn + ci) * kk + t] = 0.0f;
+        }
+  } else {
+    for (float &v : w)
+      if (!on(g))
+        v = 0.0f;
+  }
+  std::vector<int32_t> ptr(c.cOut + 1);
+  int64_t nt = 0;
+  sparsenn_pack_conv2d_taps_f32(w.data(), c.cOut, c.cIn, c.k, c.k, ptr.data(),
+                                nullptr, nullptr, &nt);
+  std::vector<int32_t> idx(nt > 0 ? nt : 1);
+  std::vector<float> val(nt > 0 ? nt : 1);
+  sparsenn_pack_conv2d_taps_f32(w.data(), c.cOut, c.cIn, c.k, c.k, ptr.data(),
+                                idx.data(), val.data(), &nt);
+  std::vector<float> x = randomVec(batch * c.cIn * c.hw * c.hw, 25);
+  int64_t oh = sparsenn_conv2d_output_size(c.hw, c.k, c.stride, c.pad, c.pad, 1);
+  std::vector<float> y(batch * c.cOut * oh * oh), bias = randomVec(c.cOut, 26);
+  auto dense = [&] {
+    sparsenn_conv2d_dense_const_f32(x.data(), batch, c.cIn, c.hw, c.hw,
+                                    w.data(), c.cOut, c.k, c.k, bias.data(),
+                                    c.stride, c.stride, c.pad, c.pad, c.pad,
+                                    c.pad, 1, 1, 1, y.data());
+  };
+  // As compiled code calls it (constant taps: the re-sorted copy is kept).
+  auto sp = [&] {
+    sparsenn_conv2d_sparse_const_f32(x.data(), batch, c.cIn, c.hw, c.hw, ptr.data(),
+                               idx.data(), val.data(), c.cOut, c.k, c.k,
+                               bias.data(), c.stride, c.stride, c.pad, c.pad,
+                               c.pad, c.pad, 1, 1, 1, y.data());
+  };
+  for (auto _ : state) {
+    sp();
+    benchmark::DoNotOptimize(y.data());
+  }
+  const int reps = batch == 1 ? 15 : 5;
+  dense();
+  double denseMs = medianMs(dense, reps), ms = medianMs(sp, reps);
+  state.counters["dense_ms"] = denseMs;
+  state.counters["ms"] = ms;
+  state.counters["x_vs_dense"] = denseMs / ms;
+  state.counters["GMACs"] = double(nt) * batch * oh * oh / ms / 1e6;
+}
+
 void runConv(benchmark::State &state, int64_t cIn, int64_t hw, bool sparse,
              int64_t batch) {
   const int64_t cOut = 64, k = 5;
@@ -534,6 +617,16 @@ void registerAll() {
                                  false, false, true)
         ->UseRealTime();
   }
+  for (int64_t batch : {1, 32})
+    for (const ResNetConv &c : kResNetConvs)
+      for (bool grouped : {false, true})
+        benchmark::RegisterBenchmark(
+            (std::string("resnet50_conv/") + c.name + "/b" +
+             std::to_string(batch) + (grouped ? "/spgc8_groups" : "/unstructured"))
+                .c_str(),
+            runResNetConv, c, grouped, batch)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
   for (int64_t batch : {1, 64}) {
     std::string b = "/b" + std::to_string(batch);
     benchmark::RegisterBenchmark(("conv5x5/1to64_28x28" + b + "/dense").c_str(),
@@ -555,8 +648,12 @@ void registerAll() {
 } // namespace
 
 int main(int argc, char **argv) {
-  std::printf("kernels_bench: single thread, AVX-512 path %s\n",
-              sparsenn_kernels_using_avx512() ? "available" : "unavailable");
+  std::printf("kernels_bench: %d thread(s) (SPARSENN_NUM_THREADS), SIMD "
+              "target %s (SPARSENN_KERNEL_TARGET), hand-written AVX-512 "
+              "paths %s, dense library %s\n",
+              sparsenn_get_num_threads(), sparsenn_kernels_current_target(),
+              sparsenn_kernels_using_avx512() ? "on" : "off",
+              sparsenn_dense_backend());
   registerAll();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv))

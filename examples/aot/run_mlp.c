@@ -14,6 +14,10 @@ int main(void) {
   float input[2][4] = {{1, 2, 3, 4}, {-1, 0.5f, 2, -3}};
   int64_t sizes[2] = {2, 4};
   sparsenn_f32_2d x, y;
+  /* Two threads for the kernels (the default: SPARSENN_NUM_THREADS, else
+     every core); results are the same for any count. */
+  if (sparsenn_set_num_threads(2) != 0 || sparsenn_get_num_threads() != 2)
+    return 1;
   sparsenn_describe(&x, input, 2, sizes);
   _mlir_ciface_mlp(&y, &x);
   for (int64_t i = 0; i < y.sizes[0]; ++i) {

@@ -15,6 +15,7 @@
 
 #include "sparsenn/Runtime/Kernels.h"
 
+#include "DenseLibrary.h"
 #include "KernelsInternal.h"
 
 #include <algorithm>
@@ -392,16 +393,11 @@ extern "C" int64_t sparsenn_conv2d_output_size(int64_t in, int64_t kernel,
   return (padded - span) / stride + 1;
 }
 
-extern "C" int sparsenn_conv2d_dense_f32(
-    const float *x, int64_t n, int64_t cIn, int64_t h, int64_t wIn,
-    const float *weights, int64_t cOut, int64_t kh, int64_t kw,
-    const float *bias, int64_t sh, int64_t sw, int64_t pt, int64_t pb,
-    int64_t pl, int64_t pr, int64_t dh, int64_t dw, int64_t groups, float *y) {
-  ConvShape s;
-  if (!weights || !makeShape(s, x, y, n, cIn, h, wIn, cOut, kh, kw, sh, sw, pt,
-                             pb, pl, pr, dh, dw, groups))
-    return SPARSENN_K_ERR_ARGUMENT;
-  const int64_t cpg = cIn / groups, per = cpg * kh * kw;
+namespace {
+int denseConvBuiltin(const ConvShape &s, const float *x, const float *weights,
+                     const float *bias, float *y) {
+  const int64_t kh = s.kh, kw = s.kw;
+  const int64_t cpg = s.cIn / s.groups, per = cpg * kh * kw;
 #if SPARSENN_KERNELS_X86
   if (s.sw == 1 && useAvx512())
     return convFast(s, x, bias, y,
@@ -421,6 +417,50 @@ extern "C" int sparsenn_conv2d_dense_f32(
     return per;
   });
 }
+} // namespace
+
+int sparsenn::kernels::conv2dDense(
+    const float *x, int64_t n, int64_t cIn, int64_t h, int64_t wIn,
+    const float *weights, int64_t cOut, int64_t kh, int64_t kw,
+    const float *bias, int64_t sh, int64_t sw, int64_t pt, int64_t pb,
+    int64_t pl, int64_t pr, int64_t dh, int64_t dw, int64_t groups, float *y,
+    bool constantWeights, const Epilogue &ep) {
+  ConvShape s;
+  if (!weights || !makeShape(s, x, y, n, cIn, h, wIn, cOut, kh, kw, sh, sw, pt,
+                             pb, pl, pr, dh, dw, groups))
+    return SPARSENN_K_ERR_ARGUMENT;
+  if (!portableForced()) {
+    sparsenn::dense::Conv2DParams p{n,  cIn, h,  wIn, cOut, kh, kw,
+                                    sh, sw,  pt, pb,  pl,   pr, dh,
+                                    dw, groups, s.oh, s.ow};
+    if (sparsenn::dense::conv2d(p, x, weights, bias, y, constantWeights, ep))
+      return SPARSENN_K_OK;
+  }
+  int status = denseConvBuiltin(s, x, weights, bias, y);
+  if (status == SPARSENN_K_OK && ep.any())
+    applyEpilogue(ep, y, s.n * s.cOut * s.oh * s.ow);
+  return status;
+}
+
+extern "C" int sparsenn_conv2d_dense_f32(
+    const float *x, int64_t n, int64_t cIn, int64_t h, int64_t wIn,
+    const float *weights, int64_t cOut, int64_t kh, int64_t kw,
+    const float *bias, int64_t sh, int64_t sw, int64_t pt, int64_t pb,
+    int64_t pl, int64_t pr, int64_t dh, int64_t dw, int64_t groups, float *y) {
+  return conv2dDense(x, n, cIn, h, wIn, weights, cOut, kh, kw, bias, sh, sw,
+                     pt, pb, pl, pr, dh, dw, groups, y,
+                     /*constantWeights=*/false, Epilogue{});
+}
+
+extern "C" int sparsenn_conv2d_dense_const_f32(
+    const float *x, int64_t n, int64_t cIn, int64_t h, int64_t wIn,
+    const float *weights, int64_t cOut, int64_t kh, int64_t kw,
+    const float *bias, int64_t sh, int64_t sw, int64_t pt, int64_t pb,
+    int64_t pl, int64_t pr, int64_t dh, int64_t dw, int64_t groups, float *y) {
+  return conv2dDense(x, n, cIn, h, wIn, weights, cOut, kh, kw, bias, sh, sw,
+                     pt, pb, pl, pr, dh, dw, groups, y,
+                     /*constantWeights=*/true, Epilogue{});
+}
 
 extern "C" int sparsenn_pack_conv2d_taps_f32(const float *weights, int64_t cOut,
                                              int64_t cpg, int64_t kh,
@@ -436,12 +476,13 @@ extern "C" int sparsenn_pack_conv2d_taps_f32(const float *weights, int64_t cOut,
                             /*colStride=*/1, tapPtr, tapIdx, tapVal, ntaps);
 }
 
-extern "C" int sparsenn_conv2d_sparse_f32(
+int sparsenn::kernels::conv2dSparse(
     const float *x, int64_t n, int64_t cIn, int64_t h, int64_t wIn,
     const int32_t *tapPtr, const int32_t *tapIdx, const float *tapVal,
     int64_t cOut, int64_t kh, int64_t kw, const float *bias, int64_t sh,
     int64_t sw, int64_t pt, int64_t pb, int64_t pl, int64_t pr, int64_t dh,
-    int64_t dw, int64_t groups, float *y) {
+    int64_t dw, int64_t groups, float *y, bool constantTaps,
+    const Epilogue &ep) {
   ConvShape s;
   if (!tapPtr || !makeShape(s, x, y, n, cIn, h, wIn, cOut, kh, kw, sh, sw, pt,
                             pb, pl, pr, dh, dw, groups))
@@ -456,16 +497,13 @@ extern "C" int sparsenn_conv2d_sparse_f32(
       return SPARSENN_K_ERR_ARGUMENT;
     maxTaps = std::max(maxTaps, cnt);
   }
-#if SPARSENN_KERNELS_X86
-  if (s.sw == 1 && useAvx512())
-    return convFast(s, x, bias, y,
-                    [&](int64_t o, const int32_t *&idx, const float *&val) {
-                      idx = tapIdx + tapPtr[o];
-                      val = tapVal + tapPtr[o];
-                      return static_cast<int64_t>(tapPtr[o + 1] - tapPtr[o]);
-                    });
-#endif
-  return convEngine(s, x, bias, y, maxTaps, [&](int64_t o, Tap *taps) {
+  if (!portableForced())
+    return conv2dSparseSpmm(
+        Conv2DParams{s.n, s.cIn, s.h, s.w, s.cOut, s.kh, s.kw, s.sh, s.sw, s.pt,
+                     s.pb, s.pl, s.pr, s.dh, s.dw, s.groups, s.oh, s.ow},
+        x, tapPtr, tapIdx, tapVal, bias, y, constantTaps, ep);
+  // The portable reference: the tap engine, then the epilogue.
+  int status = convEngine(s, x, bias, y, maxTaps, [&](int64_t o, Tap *taps) {
     int64_t t = 0;
     for (int32_t p = tapPtr[o]; p < tapPtr[o + 1]; ++p, ++t) {
       int64_t idx = tapIdx[p];
@@ -473,4 +511,29 @@ extern "C" int sparsenn_conv2d_sparse_f32(
     }
     return t;
   });
+  if (status == SPARSENN_K_OK && ep.any())
+    applyEpilogue(ep, y, s.n * s.cOut * s.oh * s.ow);
+  return status;
+}
+
+extern "C" int sparsenn_conv2d_sparse_f32(
+    const float *x, int64_t n, int64_t cIn, int64_t h, int64_t wIn,
+    const int32_t *tapPtr, const int32_t *tapIdx, const float *tapVal,
+    int64_t cOut, int64_t kh, int64_t kw, const float *bias, int64_t sh,
+    int64_t sw, int64_t pt, int64_t pb, int64_t pl, int64_t pr, int64_t dh,
+    int64_t dw, int64_t groups, float *y) {
+  return conv2dSparse(x, n, cIn, h, wIn, tapPtr, tapIdx, tapVal, cOut, kh, kw,
+                      bias, sh, sw, pt, pb, pl, pr, dh, dw, groups, y,
+                      /*constantTaps=*/false, Epilogue{});
+}
+
+extern "C" int sparsenn_conv2d_sparse_const_f32(
+    const float *x, int64_t n, int64_t cIn, int64_t h, int64_t wIn,
+    const int32_t *tapPtr, const int32_t *tapIdx, const float *tapVal,
+    int64_t cOut, int64_t kh, int64_t kw, const float *bias, int64_t sh,
+    int64_t sw, int64_t pt, int64_t pb, int64_t pl, int64_t pr, int64_t dh,
+    int64_t dw, int64_t groups, float *y) {
+  return conv2dSparse(x, n, cIn, h, wIn, tapPtr, tapIdx, tapVal, cOut, kh, kw,
+                      bias, sh, sw, pt, pb, pl, pr, dh, dw, groups, y,
+                      /*constantTaps=*/true, Epilogue{});
 }

@@ -33,6 +33,15 @@ namespace kernels {
 /// forced off by sparsenn_kernels_force_portable).
 bool useAvx512();
 
+/// True when sparsenn_kernels_force_portable asked for the reference code:
+/// then neither the SIMD paths nor the dense library run.
+bool portableForced();
+
+/// False while tests or benchmarks restrict the SIMD target to one without
+/// AVX-512 (sparsenn_kernels_select_target): the AVX-512 kernels then stay
+/// off, as on a CPU without it.
+bool targetAllowsAvx512();
+
 /// Block-16 rows (the sparsenn_linear_block16_f32 format) for `rows` output
 /// rows: y[b * ldy + o] = bias[o] + sum of the row's blocks against sample
 /// b. Shared by the block-16 kernel (ldy = out) and the fused SPGC8 kernel,
@@ -49,6 +58,49 @@ void block16RowsAvx512(const float *x, int64_t batch, int64_t in,
                        const float *values, int64_t rows, const float *bias,
                        float *y, int64_t ldy);
 #endif
+
+/// Parameters of an NCHW conv2d (PyTorch semantics), output size included.
+struct Conv2DParams {
+  int64_t n, cIn, h, w, cOut, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups;
+  int64_t oh, ow;
+};
+
+/// What a layer kernel applies to its outputs before storing them (fused
+/// into the kernel so that no extra pass over memory is needed): y = relu?(
+/// y + residual). `residual` has y's shape and layout, or is null.
+struct Epilogue {
+  const float *residual = nullptr;
+  bool relu = false;
+  bool any() const { return residual || relu; }
+};
+
+/// Applies an epilogue in place to y[0, count) (for kernels that cannot
+/// fuse it): one vectorised pass on the thread pool.
+void applyEpilogue(const Epilogue &e, float *y, int64_t count);
+
+/// The dense and sparse-tap conv2d of Kernels.h with an epilogue;
+/// `constant`: weights/taps are compile-time constants (cached copies).
+int conv2dDense(const float *x, int64_t n, int64_t cIn, int64_t h, int64_t w,
+                const float *weights, int64_t cOut, int64_t kh, int64_t kw,
+                const float *bias, int64_t sh, int64_t sw, int64_t pt,
+                int64_t pb, int64_t pl, int64_t pr, int64_t dh, int64_t dw,
+                int64_t groups, float *y, bool constant, const Epilogue &ep);
+int conv2dSparse(const float *x, int64_t n, int64_t cIn, int64_t h, int64_t w,
+                 const int32_t *tapPtr, const int32_t *tapIdx,
+                 const float *tapVal, int64_t cOut, int64_t kh, int64_t kw,
+                 const float *bias, int64_t sh, int64_t sw, int64_t pt,
+                 int64_t pb, int64_t pl, int64_t pr, int64_t dh, int64_t dw,
+                 int64_t groups, float *y, bool constant, const Epilogue &ep);
+
+/// Sparse conv2d on the sparse-times-dense engine (KernelsConvSparse.cpp):
+/// taps as for sparsenn_conv2d_sparse_f32, arguments already checked. Runs
+/// on the thread pool and on the best SIMD target of the CPU.
+/// `constantTaps`: the taps stay unchanged at these addresses for the life
+/// of the process, so their re-sorted copy is cached.
+int conv2dSparseSpmm(const Conv2DParams &p, const float *x,
+                     const int32_t *tapPtr, const int32_t *tapIdx,
+                     const float *tapVal, const float *bias, float *y,
+                     bool constantTaps, const Epilogue &ep);
 
 /// 64-byte aligned scratch, freed on scope exit; size 0 is allowed.
 class Scratch {

@@ -13,6 +13,7 @@
 
 #include "sparsenn/Runtime/Kernels.h"
 
+#include "DenseLibrary.h"
 #include "KernelsInternal.h"
 
 #include <atomic>
@@ -48,7 +49,12 @@ bool cpuHasAvx512() {
 } // namespace
 
 bool sparsenn::kernels::useAvx512() {
-  return cpuHasAvx512() && !forcePortable.load(std::memory_order_relaxed);
+  return cpuHasAvx512() && !forcePortable.load(std::memory_order_relaxed) &&
+         targetAllowsAvx512();
+}
+
+bool sparsenn::kernels::portableForced() {
+  return forcePortable.load(std::memory_order_relaxed);
 }
 
 extern "C" int sparsenn_kernels_using_avx512(void) { return useAvx512(); }
@@ -551,6 +557,9 @@ extern "C" int sparsenn_linear_dense_f32(const float *x, int64_t batch,
   if (!linearArgsOk(x, batch, in, out, y) || (!w && in * out > 0))
     return SPARSENN_K_ERR_ARGUMENT;
   if (batch == 0 || out == 0)
+    return SPARSENN_K_OK;
+  if (in > 0 && !portableForced() &&
+      sparsenn::dense::linear(x, batch, in, w, out, bias, y))
     return SPARSENN_K_OK;
 #if SPARSENN_KERNELS_X86
   if (useAvx512() && in > 0) {

@@ -3,8 +3,15 @@
 #include "sparsenn/Runtime/MemRefABI.h"
 #include "sparsenn/Runtime/Kernels.h"
 
+#include "KernelsInternal.h"
+
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <mutex>
+#include <string>
 #include <vector>
 
 namespace {
@@ -24,6 +31,78 @@ void check(int status, const char *what) {
   }
 }
 
+// SPARSENN_PROFILE=1: time every kernel call of compiled code and print, at
+// exit, the total per call site kind and shape (stderr), so that a user sees
+// where a model spends its time and which kernel each layer got.
+class Profile {
+public:
+  static Profile *get() {
+    static Profile *p = [] {
+      const char *env = std::getenv("SPARSENN_PROFILE");
+      return env && *env && *env != '0' ? new Profile : nullptr;
+    }();
+    return p;
+  }
+  void add(const std::string &what, double ms) {
+    std::lock_guard<std::mutex> lock(mutex);
+    Entry &e = entries[what];
+    e.ms += ms;
+    ++e.calls;
+  }
+  ~Profile() = default;
+
+private:
+  Profile() { std::atexit([] { get()->print(); }); }
+  void print() {
+    double total = 0;
+    for (auto &[k, e] : entries)
+      total += e.ms;
+    std::fprintf(stderr, "sparsenn profile: %.3f ms in runtime kernels\n",
+                 total);
+    std::vector<std::pair<double, std::string>> order;
+    for (auto &[k, e] : entries)
+      order.push_back({e.ms, k});
+    std::sort(order.rbegin(), order.rend());
+    for (auto &[ms, k] : order)
+      std::fprintf(stderr, "  %9.3f ms %6ld calls  %s\n", ms,
+                   entries[k].calls, k.c_str());
+  }
+  struct Entry {
+    double ms = 0;
+    long calls = 0;
+  };
+  std::mutex mutex;
+  std::map<std::string, Entry> entries;
+};
+
+/// Times the enclosing scope when profiling is on.
+class Timed {
+public:
+  template <typename... Dims>
+  Timed(const char *kind, int64_t format, Dims... dims) : profile(Profile::get()) {
+    if (!profile)
+      return;
+    static const char *names[] = {"dense", "ell", "block16", "sparse_sparse",
+                                  "spgc8"};
+    what = std::string(kind) + " " +
+           (format >= 0 && format < 5 ? names[format] : "?");
+    for (int64_t d : {static_cast<int64_t>(dims)...})
+      what += " " + std::to_string(d);
+    start = std::chrono::steady_clock::now();
+  }
+  ~Timed() {
+    if (profile)
+      profile->add(what, std::chrono::duration<double, std::milli>(
+                             std::chrono::steady_clock::now() - start)
+                             .count());
+  }
+
+private:
+  Profile *profile;
+  std::string what;
+  std::chrono::steady_clock::time_point start;
+};
+
 } // namespace
 
 extern "C" void _mlir_ciface_sparsenn_rt_linear_f32(
@@ -39,6 +118,7 @@ extern "C" void _mlir_ciface_sparsenn_rt_linear_f32(
   const float *v = data(values->aligned, values->offset);
   const int32_t *a = data(ia->aligned, ia->offset);
   const int32_t *c = data(ib->aligned, ib->offset);
+  Timed timed("linear", format, batch, in, out);
   switch (format) {
   case SPARSENN_FORMAT_DENSE:
     return check(sparsenn_linear_dense_f32(xp, batch, in, v, out, b, yp),
@@ -68,6 +148,7 @@ extern "C" void _mlir_ciface_sparsenn_rt_linear_spgc8_f32(
     int64_t batch, int64_t in, int64_t out, int64_t bits, int64_t interleave) {
   const float *b =
       bias->sizes[0] > 0 ? data(bias->aligned, bias->offset) : nullptr;
+  Timed timed("linear", 4, batch, in, out);
   // The stream was verified and its index built at compile time, so an
   // error here means damaged memory.
   check(sparsenn_linear_spgc8_f32(
@@ -87,6 +168,7 @@ extern "C" void _mlir_ciface_sparsenn_rt_kwinners_f32(
     float boost_strength, int64_t break_ties, int64_t relu) {
   const float *dutyData =
       duty->sizes[0] > 0 ? duty->aligned + duty->offset : nullptr;
+  Timed timed("kwinners", -1, batch, channels, spatial, k);
   int status = sparsenn_kwinners_f32(
       x->aligned + x->offset, y->aligned + y->offset, batch, channels, spatial,
       static_cast<int>(mode), k, group_size, dutyData, boost_strength,
@@ -107,17 +189,54 @@ extern "C" void _mlir_ciface_sparsenn_rt_conv2d_f32(
   const float *b =
       bias->sizes[0] > 0 ? data(bias->aligned, bias->offset) : nullptr;
   const float *v = data(values->aligned, values->offset);
+  Timed timed("conv2d", format, n, c_in, h, w, c_out, kh, kw, stride_h,
+              groups);
   if (format == SPARSENN_FORMAT_DENSE)
-    return check(sparsenn_conv2d_dense_f32(xp, n, c_in, h, w, v, c_out, kh, kw,
-                                           b, stride_h, stride_w, pad_top,
+    return check(sparsenn_conv2d_dense_const_f32(xp, n, c_in, h, w, v, c_out,
+                                           kh, kw, b, stride_h, stride_w, pad_top,
                                            pad_bottom, pad_left, pad_right,
                                            dil_h, dil_w, groups, yp),
                  "dense conv2d");
-  check(sparsenn_conv2d_sparse_f32(
+  check(sparsenn_conv2d_sparse_const_f32(
             xp, n, c_in, h, w, data(ia->aligned, ia->offset),
             data(ib->aligned, ib->offset), v, c_out, kh, kw, b, stride_h,
             stride_w, pad_top, pad_bottom, pad_left, pad_right, dil_h, dil_w,
             groups, yp),
+        "sparse conv2d");
+}
+
+extern "C" void _mlir_ciface_sparsenn_rt_conv2d_fused_f32(
+    sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *y,
+    sparsenn_memref_f32_1d *bias, sparsenn_memref_f32_1d *values,
+    sparsenn_memref_i32_1d *ia, sparsenn_memref_i32_1d *ib,
+    sparsenn_memref_f32_1d *residual, int64_t format, int64_t relu, int64_t n,
+    int64_t c_in, int64_t h, int64_t w, int64_t c_out, int64_t kh, int64_t kw,
+    int64_t stride_h, int64_t stride_w, int64_t pad_top, int64_t pad_bottom,
+    int64_t pad_left, int64_t pad_right, int64_t dil_h, int64_t dil_w,
+    int64_t groups) {
+  const float *xp = data(x->aligned, x->offset);
+  float *yp = data(y->aligned, y->offset);
+  const float *b =
+      bias->sizes[0] > 0 ? data(bias->aligned, bias->offset) : nullptr;
+  const float *v = data(values->aligned, values->offset);
+  sparsenn::kernels::Epilogue ep;
+  ep.residual = residual->sizes[0] > 0
+                    ? data(residual->aligned, residual->offset)
+                    : nullptr;
+  ep.relu = relu != 0;
+  Timed timed(ep.residual ? "conv2d+add+relu" : "conv2d+relu", format, n, c_in,
+              h, w, c_out, kh, kw, stride_h, groups);
+  if (format == SPARSENN_FORMAT_DENSE)
+    return check(sparsenn::kernels::conv2dDense(
+                     xp, n, c_in, h, w, v, c_out, kh, kw, b, stride_h,
+                     stride_w, pad_top, pad_bottom, pad_left, pad_right, dil_h,
+                     dil_w, groups, yp, /*constant=*/true, ep),
+                 "dense conv2d");
+  check(sparsenn::kernels::conv2dSparse(
+            xp, n, c_in, h, w, data(ia->aligned, ia->offset),
+            data(ib->aligned, ib->offset), v, c_out, kh, kw, b, stride_h,
+            stride_w, pad_top, pad_bottom, pad_left, pad_right, dil_h, dil_w,
+            groups, yp, /*constant=*/true, ep),
         "sparse conv2d");
 }
 
@@ -133,6 +252,8 @@ extern "C" void _mlir_ciface_sparsenn_rt_conv2d_runtime_weights_f32(
   const float *b =
       bias->sizes[0] > 0 ? data(bias->aligned, bias->offset) : nullptr;
   const float *wp = data(weights->aligned, weights->offset);
+  Timed timed("conv2d(run-time weights)", format, n, c_in, h, w, c_out, kh,
+              kw, stride_h, groups);
   if (format == SPARSENN_FORMAT_DENSE || groups <= 0 || c_in % groups != 0)
     return check(sparsenn_conv2d_dense_f32(xp, n, c_in, h, w, wp, c_out, kh, kw,
                                            b, stride_h, stride_w, pad_top,

@@ -3,6 +3,10 @@
 // RUN: %python -c "import numpy as np; np.save('%t/ok.npy', np.ones((2, 4), np.float32)); np.save('%t/shape.npy', np.ones((3, 4), np.float32)); np.save('%t/dtype.npy', np.ones((2, 4), np.float64)); open('%t/bad.npy', 'wb').write(b'not a npy file')"
 // RUN: sparse-run %s --entry main --input %t/ok.npy --output-dir %t/out --repeat 3 | FileCheck %s --check-prefix=OK
 // RUN: %python -c "import numpy as np; y = np.load('%t/out/result0.npy'); assert y.shape == (2, 3) and y.dtype == np.float32 and (y == 4.0).all(), y"
+// RUN: sparse-run %s --entry main --input %t/ok.npy --output-dir %t/out2 --repeat 2 --threads=3 | FileCheck %s --check-prefix=THREADS
+// RUN: not sparse-run %s --entry main --input %t/ok.npy --threads 5000 2>&1 | FileCheck %s --check-prefix=BADTHREADS
+// RUN: sparse-run %s --entry main --input %t/ok.npy --output-dir %t/out3 --threads 1
+// RUN: %python -c "import numpy as np; assert (np.load('%t/out3/result0.npy') == np.load('%t/out2/result0.npy')).all()"
 // RUN: not sparse-run %s --entry main --input %t/shape.npy 2>&1 | FileCheck %s --check-prefix=SHAPE
 // RUN: not sparse-run %s --entry main --input %t/dtype.npy 2>&1 | FileCheck %s --check-prefix=DTYPE
 // RUN: not sparse-run %s --entry main --input %t/bad.npy 2>&1 | FileCheck %s --check-prefix=BAD
@@ -14,6 +18,8 @@
 // RUN: not sparse-run %t/broken.mlir --entry main 2>&1 | FileCheck %s --check-prefix=PARSE
 
 // OK: sparse-run: @main: median {{.*}} ms, min {{.*}} ms over 3 runs
+// THREADS: sparse-run: @main: median {{.*}} over 2 runs (3 threads, kernels {{[A-Z0-9_]+}})
+// BADTHREADS: sparse-run: error: --threads must be between 1 and 1024 (0: the default), got '5000'
 // SHAPE: sparse-run: error: '{{.*}}shape.npy' has shape (3, 4), argument #0 of @main needs (2, 4)
 // DTYPE: sparse-run: error: '{{.*}}dtype.npy' has dtype float64, argument #0 of @main needs float32
 // BAD: sparse-run: error: {{.*}}bad.npy

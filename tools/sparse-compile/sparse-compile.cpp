@@ -191,11 +191,19 @@ int main(int argc, char **argv) {
                                  "-o",
                                  outputFile,
                                  objectPath,
+                                 // The thread setting of Model.h is
+                                 // exported even if no kernel uses it.
+                                 "-Wl,--undefined=sparsenn_set_num_threads",
+                                 "-Wl,--undefined=sparsenn_get_num_threads",
                                  runtime,
                                  "-L" SPARSENN_LLVM_LIBRARY_DIR,
                                  "-lmlir_c_runner_utils",
                                  "-Wl,-rpath," SPARSENN_LLVM_LIBRARY_DIR,
                                  "-lm"};
+  // What the runtime links (oneDNN, threads), space-separated.
+  SmallVector<StringRef> runtimeLibs;
+  StringRef(SPARSENN_RUNTIME_LINK_LIBS).split(runtimeLibs, ' ', -1, false);
+  args.append(runtimeLibs.begin(), runtimeLibs.end());
   // The GPU runtime whole, so that the library also exports its status API
   // (sparsenn_gpu_last_error, ...); it loads libcuda itself (dlopen).
   std::string gpuRuntime =

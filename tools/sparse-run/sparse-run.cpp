@@ -1,7 +1,7 @@
 //===- sparse-run.cpp - JIT-run a function on .npy inputs -----------------===//
 //
 //   sparse-run FILE.mlir --entry NAME --input a.npy [--input b.npy ...]
-//              --output-dir DIR [--repeat N]
+//              --output-dir DIR [--repeat N] [--threads N]
 //
 // Lowers the module with `sparsenn-lower-to-llvm` (unless it is already in the
 // LLVM dialect), JIT-compiles it with MLIR's ExecutionEngine and calls the
@@ -14,6 +14,7 @@
 #include "sparsenn/Pipelines/GPUPipeline.h"
 #include "sparsenn/Pipelines/Pipelines.h"
 #include "sparsenn/Runtime/GPU.h"
+#include "sparsenn/Runtime/Kernels.h"
 #include "sparsenn/Runtime/MemRefABI.h"
 #include "sparsenn/Runtime/Npy.h"
 
@@ -224,10 +225,39 @@ int main(int argc, char **argv) {
   // The lowering pipeline is parsed from text: every pass it names must be
   // registered.
   mlir::sparsenn::registerAllPasses();
+  // --threads N is taken out before LLVM parses the rest: libMLIR already
+  // registers an option named "threads".
+  std::vector<char *> args;
+  long numThreads = 0;
+  for (int i = 0; i < argc; ++i) {
+    StringRef arg(argv[i]);
+    std::optional<StringRef> value;
+    if (arg == "--threads" || arg == "-threads") {
+      if (i + 1 >= argc)
+        fail("--threads needs a value");
+      value = StringRef(argv[++i]);
+    } else if (arg.consume_front("--threads=") ||
+               arg.consume_front("-threads=")) {
+      value = arg;
+    }
+    if (!value) {
+      args.push_back(argv[i]);
+      continue;
+    }
+    if (value->getAsInteger(10, numThreads) || numThreads < 0 ||
+        numThreads > 1024)
+      fail("--threads must be between 1 and 1024 (0: the default), got '" +
+           *value + "'");
+  }
   llvm::cl::ParseCommandLineOptions(
-      argc, argv, "sparse-run: JIT-run an MLIR function on .npy inputs\n");
+      static_cast<int>(args.size()), args.data(),
+      "sparse-run: JIT-run an MLIR function on .npy inputs\n\n"
+      "  --threads N   threads of the runtime kernels (default: "
+      "SPARSENN_NUM_THREADS,\n                else the number of cores); "
+      "results do not depend on it\n");
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
+  sparsenn_set_num_threads(static_cast<int>(numThreads));
 
   DialectRegistry registry;
   mlir::sparsenn::registerAllDialects(registry);
@@ -381,8 +411,10 @@ int main(int argc, char **argv) {
     }
     std::sort(ms.begin(), ms.end());
     llvm::outs() << llvm::formatv(
-        "sparse-run: @{0}: median {1:F4} ms, min {2:F4} ms over {3} runs\n",
-        entryName, ms[ms.size() / 2], ms.front(), ms.size());
+        "sparse-run: @{0}: median {1:F4} ms, min {2:F4} ms over {3} runs "
+        "({4} threads, kernels {5})\n",
+        entryName, ms[ms.size() / 2], ms.front(), ms.size(),
+        sparsenn_get_num_threads(), sparsenn_kernels_current_target());
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 #include "sparsenn/Runtime/Kernels.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -15,20 +16,52 @@
 
 namespace kt {
 
-/// The implementations a test runs on: "avx512" (skipped where the CPU
-/// lacks it) and "portable" (forced).
-inline std::vector<std::string> isas() { return {"avx512", "portable"}; }
+/// The implementations a test runs on: every SIMD target the runtime was
+/// compiled for and this CPU supports (Highway's names: "AVX3_DL", "AVX3"
+/// (AVX-512), "AVX2", "SSE4", "SSSE3", "NEON", "EMU128", ...), and
+/// "portable", the scalar reference kernels. Printed once, so that a log
+/// shows which ran.
+inline std::vector<std::string> isas() {
+  static const std::vector<std::string> list = [] {
+    std::vector<std::string> l;
+    for (int i = 0; i < sparsenn_kernels_target_count(); ++i)
+      l.push_back(sparsenn_kernels_target_name(i));
+    l.push_back("portable");
+    std::string all;
+    for (const std::string &n : l)
+      all += " " + n;
+    std::printf("[ kernels ] targets on this CPU:%s (dense library: %s)\n",
+                all.c_str(), sparsenn_dense_backend());
+    return l;
+  }();
+  return list;
+}
 
 /// Selects an implementation for the scope; returns false when unavailable.
 class IsaScope {
 public:
   explicit IsaScope(const std::string &isa) {
     old = sparsenn_kernels_force_portable(isa == "portable");
-    ok = isa == "portable" ? !sparsenn_kernels_using_avx512()
-                           : sparsenn_kernels_using_avx512();
+    ok = isa == "portable" ||
+         sparsenn_kernels_select_target(isa.c_str()) == SPARSENN_K_OK;
   }
-  ~IsaScope() { sparsenn_kernels_force_portable(old); }
+  ~IsaScope() {
+    sparsenn_kernels_force_portable(old);
+    sparsenn_kernels_select_target(nullptr);
+  }
   bool ok;
+
+private:
+  int old;
+};
+
+/// Runs the kernels on `threads` threads for the scope.
+class ThreadsScope {
+public:
+  explicit ThreadsScope(int threads) : old(sparsenn_get_num_threads()) {
+    sparsenn_set_num_threads(threads);
+  }
+  ~ThreadsScope() { sparsenn_set_num_threads(old); }
 
 private:
   int old;

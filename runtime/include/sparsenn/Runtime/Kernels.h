@@ -54,12 +54,45 @@ int sparsenn_kernels_using_avx512(void);
    Process-wide; not meant to be flipped while kernels run on other threads.*/
 int sparsenn_kernels_force_portable(int force);
 
+/* SIMD targets (Google Highway): the kernels are compiled for every target
+   of the architecture and dispatched at run time to the best one the CPU
+   has. count/name list those this CPU supports (best first, e.g. "AVX3_DL",
+   "AVX3" (AVX-512), "AVX2", "SSE4", "NEON", "EMU128"); select restricts
+   the kernels to one of them by name (NULL or "": automatic) and returns
+   SPARSENN_K_ERR_ARGUMENT for an unknown name; current names the target the
+   next calls use ("portable" when forced). For tests and benchmarks:
+   process-wide, not to be changed while kernels run. The environment
+   variable SPARSENN_KERNEL_TARGET=NAME (or "portable") makes the same
+   choice at start-up. */
+int sparsenn_kernels_target_count(void);
+const char *sparsenn_kernels_target_name(int index);
+int sparsenn_kernels_select_target(const char *name);
+const char *sparsenn_kernels_current_target(void);
+
+/*===----------------------------------------------------------------------===*
+ * Threads (intra-op parallelism).
+ *
+ * Kernels split their work by shape only, so results are bit-identical for
+ * any thread count. The default is SPARSENN_NUM_THREADS from the environment
+ * when set (1-1024), else the number of cores.
+ *===----------------------------------------------------------------------===*/
+
+/* threads 1-1024, or 0 for the default; returns SPARSENN_K_OK or
+   SPARSENN_K_ERR_ARGUMENT. Takes effect for the next kernel calls. */
+int sparsenn_set_num_threads(int threads);
+int sparsenn_get_num_threads(void);
+
+/* The dense library behind the dense layers: "onednn" when the runtime was
+   built with oneDNN (docs/performance.md, "Dense layers"), else "builtin".*/
+const char *sparsenn_dense_backend(void);
+
 /*===----------------------------------------------------------------------===*
  * Linear layers: y[b, o] = bias[o] + sum_i x[b, i] * W[o, i].
  *===----------------------------------------------------------------------===*/
 
-/* Dense baseline: blocked GEMV (batch < 4) / GEMM (4x4 register tiles,
-   1024-wide k blocks) on W [out, in]. */
+/* Dense: the dense library's GEMM (oneDNN's sgemm) when the runtime has
+   it; else blocked GEMV (batch < 4) / GEMM (4x4 register tiles, 1024-wide
+   k blocks) on W [out, in]. */
 int sparsenn_linear_dense_f32(const float *x, int64_t batch, int64_t in,
                               const float *w, int64_t out, const float *bias,
                               float *y);
@@ -198,7 +231,8 @@ int64_t sparsenn_conv2d_output_size(int64_t in, int64_t kernel, int64_t stride,
                                     int64_t pad_lo, int64_t pad_hi,
                                     int64_t dilation);
 
-/* Dense direct convolution (reference/baseline): every tap, zero or not. */
+/* Dense convolution: through the dense library (oneDNN) when the runtime
+   has it, else a direct convolution over every tap, zero or not. */
 int sparsenn_conv2d_dense_f32(const float *x, int64_t n, int64_t c_in,
                               int64_t h, int64_t w_in, const float *weights,
                               int64_t c_out, int64_t kh, int64_t kw,
@@ -207,6 +241,16 @@ int sparsenn_conv2d_dense_f32(const float *x, int64_t n, int64_t c_in,
                               int64_t pad_bottom, int64_t pad_left,
                               int64_t pad_right, int64_t dil_h, int64_t dil_w,
                               int64_t groups, float *y);
+
+/* Same, for weights that stay unchanged at this address for the life of the
+   process (compiled constants): the dense library keeps its reordered copy
+   of them between calls. */
+int sparsenn_conv2d_dense_const_f32(
+    const float *x, int64_t n, int64_t c_in, int64_t h, int64_t w_in,
+    const float *weights, int64_t c_out, int64_t kh, int64_t kw,
+    const float *bias, int64_t stride_h, int64_t stride_w, int64_t pad_top,
+    int64_t pad_bottom, int64_t pad_left, int64_t pad_right, int64_t dil_h,
+    int64_t dil_w, int64_t groups, float *y);
 
 /* Sparse taps: for output channel o the non-zero taps are t in
    [tap_ptr[o], tap_ptr[o+1]) with tap_idx[t] = (c * kH + r) * kW + s (c the
@@ -219,8 +263,19 @@ int sparsenn_pack_conv2d_taps_f32(const float *weights, int64_t c_out,
                                   int64_t kw, int32_t *tap_ptr,
                                   int32_t *tap_idx, float *tap_val,
                                   int64_t *ntaps);
-/* Same result as sparsenn_conv2d_dense_f32, skipping zero taps. */
+/* Same result as sparsenn_conv2d_dense_f32, skipping zero taps: a sparse
+   matrix (the taps) times the im2col matrix of each image, row-stationary
+   (runtime/lib/KernelsConvSparse.cpp), on the thread pool. */
 int sparsenn_conv2d_sparse_f32(
+    const float *x, int64_t n, int64_t c_in, int64_t h, int64_t w_in,
+    const int32_t *tap_ptr, const int32_t *tap_idx, const float *tap_val,
+    int64_t c_out, int64_t kh, int64_t kw, const float *bias, int64_t stride_h,
+    int64_t stride_w, int64_t pad_top, int64_t pad_bottom, int64_t pad_left,
+    int64_t pad_right, int64_t dil_h, int64_t dil_w, int64_t groups, float *y);
+/* Same, for taps that stay unchanged at these addresses for the life of the
+   process (compiled constants): their re-sorted copy is kept between
+   calls. */
+int sparsenn_conv2d_sparse_const_f32(
     const float *x, int64_t n, int64_t c_in, int64_t h, int64_t w_in,
     const int32_t *tap_ptr, const int32_t *tap_idx, const float *tap_val,
     int64_t c_out, int64_t kh, int64_t kw, const float *bias, int64_t stride_h,

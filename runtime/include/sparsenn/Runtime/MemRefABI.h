@@ -104,6 +104,21 @@ void _mlir_ciface_sparsenn_rt_conv2d_f32(
     int64_t pad_bottom, int64_t pad_left, int64_t pad_right, int64_t dil_h,
     int64_t dil_w, int64_t groups);
 
+/* The same conv2d with its epilogue fused (convert-sparsenn-to-linalg
+   folds a following residual add and/or ReLU into the call):
+   y = relu?(conv(x) + bias + residual); `residual` [n, c_out, oh, ow] or of
+   size 0 (none), relu 0/1. The sparse kernel applies it while it stores,
+   the dense library runs ReLU as a post-op. */
+void _mlir_ciface_sparsenn_rt_conv2d_fused_f32(
+    sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *y,
+    sparsenn_memref_f32_1d *bias, sparsenn_memref_f32_1d *values,
+    sparsenn_memref_i32_1d *ia, sparsenn_memref_i32_1d *ib,
+    sparsenn_memref_f32_1d *residual, int64_t format, int64_t relu, int64_t n,
+    int64_t c_in, int64_t h, int64_t w, int64_t c_out, int64_t kh, int64_t kw,
+    int64_t stride_h, int64_t stride_w, int64_t pad_top, int64_t pad_bottom,
+    int64_t pad_left, int64_t pad_right, int64_t dil_h, int64_t dil_w,
+    int64_t groups);
+
 /* The same conv2d on dense weights that are only known at run time (the
    weights of a training step, the output of a learnable prune): format dense
    runs the dense engine on `weights` as they are; format ell packs their

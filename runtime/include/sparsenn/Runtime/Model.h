@@ -16,6 +16,16 @@
  * caller: free(descriptor.allocated) when done, unless the function returns
  * one of its arguments or a constant (then `allocated` is that memory).
  *
+ * Threads: the kernels run on SPARSENN_NUM_THREADS threads when that is set
+ * in the environment (1-1024), else on as many as the machine has cores;
+ * sparsenn_set_num_threads(n) (n = 0: that default) changes it for the next
+ * calls, sparsenn_get_num_threads() reads it. Results are bit-identical for
+ * any thread count. Calls from several threads at once are safe; they take
+ * turns on the kernels' thread pool.
+ *
+ * The library needs oneDNN (libdnnl2), Google Highway (libhwy1) and
+ * libgomp at run time, where the runtime was built with them.
+ *
  *===----------------------------------------------------------------------===*/
 
 #ifndef SPARSENN_RUNTIME_MODEL_H
@@ -36,6 +46,15 @@
 typedef SPARSENN_MEMREF(float, 1) sparsenn_f32_1d;
 typedef SPARSENN_MEMREF(float, 2) sparsenn_f32_2d;
 typedef SPARSENN_MEMREF(float, 4) sparsenn_f32_4d;
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+int sparsenn_set_num_threads(int threads);
+int sparsenn_get_num_threads(void);
+#ifdef __cplusplus
+}
+#endif
 
 /* Describes C-order data of `rank` dimensions in a descriptor (any rank:
    `desc` points at the descriptor's first field). */
