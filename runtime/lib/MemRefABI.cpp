@@ -284,3 +284,20 @@ extern "C" void _mlir_ciface_sparsenn_rt_conv2d_runtime_weights_f32(
                                    yp),
         "sparse conv2d");
 }
+
+extern "C" const sparsenn_runtime_symbol *sparsenn_runtime_symbols(size_t *count) {
+#define SPARSENN_SYMBOL(fn) {#fn, reinterpret_cast<void *>(&fn)}
+  static const sparsenn_runtime_symbol symbols[] = {
+      SPARSENN_SYMBOL(_mlir_ciface_sparsenn_rt_linear_f32),
+      SPARSENN_SYMBOL(_mlir_ciface_sparsenn_rt_linear_spgc8_f32),
+      SPARSENN_SYMBOL(_mlir_ciface_sparsenn_rt_kwinners_f32),
+      SPARSENN_SYMBOL(_mlir_ciface_sparsenn_rt_conv2d_f32),
+      SPARSENN_SYMBOL(_mlir_ciface_sparsenn_rt_conv2d_fused_f32),
+      SPARSENN_SYMBOL(_mlir_ciface_sparsenn_rt_conv2d_runtime_weights_f32),
+      SPARSENN_SYMBOL(sparsenn_set_num_threads),
+      SPARSENN_SYMBOL(sparsenn_get_num_threads),
+  };
+#undef SPARSENN_SYMBOL
+  *count = sizeof(symbols) / sizeof(symbols[0]);
+  return symbols;
+}

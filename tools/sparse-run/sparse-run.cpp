@@ -332,20 +332,15 @@ int main(int argc, char **argv) {
   // The runtime is linked into this tool: hand its entry points to the JIT.
   engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap map;
-    auto add = [&](const char *name, auto *fn) {
+    auto add = [&](const char *name, void *fn) {
       map[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(fn),
                              llvm::JITSymbolFlags::Exported};
     };
-    add("_mlir_ciface_sparsenn_rt_kwinners_f32",
-        &_mlir_ciface_sparsenn_rt_kwinners_f32);
-    add("_mlir_ciface_sparsenn_rt_linear_f32",
-        &_mlir_ciface_sparsenn_rt_linear_f32);
-    add("_mlir_ciface_sparsenn_rt_linear_spgc8_f32",
-        &_mlir_ciface_sparsenn_rt_linear_spgc8_f32);
-    add("_mlir_ciface_sparsenn_rt_conv2d_f32",
-        &_mlir_ciface_sparsenn_rt_conv2d_f32);
-    add("_mlir_ciface_sparsenn_rt_conv2d_runtime_weights_f32",
-        &_mlir_ciface_sparsenn_rt_conv2d_runtime_weights_f32);
+    size_t cpuCount = 0;
+    const sparsenn_runtime_symbol *cpuSymbols =
+        sparsenn_runtime_symbols(&cpuCount);
+    for (size_t i = 0; i < cpuCount; ++i)
+      add(cpuSymbols[i].name, cpuSymbols[i].address);
     size_t count = 0;
     const sparsenn_gpu_symbol *gpuSymbols = sparsenn_gpu_symbols(&count);
     for (size_t i = 0; i < count; ++i)

@@ -32,6 +32,15 @@ def ConvertSparseNNToLinalgPass
     `sparsenn_rt_conv2d_f32`, format dense) on the weight buffer as it is,
     unless `runtime-weight-kernels=false` asks for linalg loops.
 
+    Epilogue fusion (`fuse-epilogues`, default on): when the only user of a
+    conv2d lowered to a runtime kernel is a ReLU (`linalg.generic` or
+    `arith.maximumf` with 0 on tensors), or a tensor `arith.addf` with
+    another value of the same type (a residual connection) optionally
+    followed by a ReLU that is its only user, the call
+    `sparsenn_rt_conv2d_fused_f32` computes `relu(conv + bias + residual)`
+    in one pass: the sparse kernel while it stores, the dense library as a
+    post-op. It is emitted where the last fused op was.
+
     Training-only ops (`prune` on non-constant operands, `sparsity_loss`) are
     refused with a diagnostic; run `--sparsenn-prune-weights` first to
     evaluate constant prunes. Shapes must be static.
@@ -41,6 +50,9 @@ def ConvertSparseNNToLinalgPass
            /*default=*/"true",
            "Lower linear / conv2d layers with run-time f32 weights to the "
            "runtime's dense kernels (false: linalg loops)">,
+    Option<"fuseEpilogues", "fuse-epilogues", "bool", /*default=*/"true",
+           "Fold the residual add (arith.addf) and the ReLU (max with 0) "
+           "that follow a conv2d lowered to a runtime kernel into its call">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -428,21 +428,111 @@ void appendConvGeometry(SmallVectorImpl<Value> &args, Conv2DOp op,
     args.push_back(c64(v));
 }
 
+/// Whether `v` is a splat 0.0 constant (defined anywhere above).
+bool isZeroConstant(Value v) {
+  FloatAttr f;
+  DenseElementsAttr d;
+  if (matchPattern(v, m_Constant(&f)))
+    return f.getValue().isZero();
+  if (matchPattern(v, m_Constant(&d)) && d.isSplat() &&
+      isa<FloatType>(d.getElementType()))
+    return d.getSplatValue<APFloat>().isZero();
+  return false;
+}
+
+/// `op` computes max(in, 0) element-wise on `in`, with the type of `in`: a
+/// tensor `arith.maximumf` with a zero splat, or a `linalg.generic` with
+/// identity maps whose body is `maximumf(%in, 0)`.
+bool isReluOf(Operation *op, Value in) {
+  if (op->getNumResults() != 1 || op->getResult(0).getType() != in.getType())
+    return false;
+  if (auto max = dyn_cast<arith::MaximumFOp>(op))
+    return (max.getLhs() == in && isZeroConstant(max.getRhs())) ||
+           (max.getRhs() == in && isZeroConstant(max.getLhs()));
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic || generic.getNumDpsInputs() != 1 ||
+      generic.getDpsInputOperand(0)->get() != in ||
+      generic.getNumDpsInits() != 1 ||
+      !llvm::all_of(generic.getIndexingMapsArray(),
+                    [](AffineMap m) { return m.isIdentity(); }) ||
+      generic.getNumParallelLoops() != generic.getNumLoops())
+    return false;
+  Block &body = generic.getRegion().front();
+  if (body.getOperations().size() != 2)
+    return false;
+  auto max = dyn_cast<arith::MaximumFOp>(body.front());
+  auto yield = dyn_cast<linalg::YieldOp>(body.back());
+  Value arg = body.getArgument(0);
+  return max && yield && yield.getNumOperands() == 1 &&
+         yield.getOperand(0) == max.getResult() &&
+         ((max.getLhs() == arg && isZeroConstant(max.getRhs())) ||
+          (max.getRhs() == arg && isZeroConstant(max.getLhs())));
+}
+
+/// The residual add and ReLU a conv2d's runtime call can take over.
+struct ConvEpilogue {
+  Value residual;                    // null: none
+  bool relu = false;
+  SmallVector<Operation *, 2> fused; // in program order; the last is replaced
+};
+
+/// The only user of a value, or null.
+Operation *soleUser(Value v) {
+  return v.hasOneUse() ? *v.getUsers().begin() : nullptr;
+}
+
+bool outputIsF32(Conv2DOp op) {
+  return op.getOutput().getType().getElementType().isF32();
+}
+
+ConvEpilogue matchEpilogue(Conv2DOp op) {
+  ConvEpilogue e;
+  Value y = op.getOutput();
+  Operation *user = soleUser(y);
+  if (!user || user->getBlock() != op->getBlock())
+    return e;
+  if (auto add = dyn_cast<arith::AddFOp>(user)) {
+    Value other = add.getLhs() == y ? add.getRhs() : add.getLhs();
+    if (other == y || other.getType() != y.getType())
+      return e;
+    e.residual = other;
+    e.fused.push_back(add);
+    y = add.getResult();
+    user = soleUser(y);
+    if (!user || user->getBlock() != op->getBlock())
+      return e;
+  }
+  if (isReluOf(user, y)) {
+    e.relu = true;
+    e.fused.push_back(user);
+  }
+  return e;
+}
+
 /// Calls `sparsenn_rt_conv2d_f32` with weights `values` (dense) or sparse
-/// taps (`tapPtr`, `tapIdx`, `values`) and replaces `op` by its result.
+/// taps (`tapPtr`, `tapIdx`, `values`) and replaces `op` by its result;
+/// with an epilogue, `sparsenn_rt_conv2d_fused_f32` where the epilogue's
+/// last op was, replacing that op and erasing the others.
 void emitConvCall(PatternRewriter &rewriter, Conv2DOp op, KernelFormat format,
                   Value values, Value tapPtr, Value tapIdx,
-                  ArrayRef<int64_t> w) {
-  Location loc = op.getLoc();
+                  ArrayRef<int64_t> w, const ConvEpilogue &epilogue) {
   MLIRContext *ctx = rewriter.getContext();
   Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type(),
        i64 = rewriter.getI64Type();
+  bool fused = !epilogue.fused.empty();
+  Operation *last = fused ? epilogue.fused.back() : op.getOperation();
+  Location loc = last->getLoc();
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(last);
   SmallVector<Type> argTypes = {dynamic1D(f32), dynamic1D(f32), dynamic1D(f32),
                                 dynamic1D(f32), dynamic1D(i32), dynamic1D(i32)};
-  argTypes.append(17, i64);
-  func::FuncOp callee =
-      getOrDeclareRuntimeFunc(rewriter, op, "sparsenn_rt_conv2d_f32",
-                              FunctionType::get(ctx, argTypes, {}));
+  if (fused)
+    argTypes.push_back(dynamic1D(f32));
+  argTypes.append(fused ? 18 : 17, i64);
+  func::FuncOp callee = getOrDeclareRuntimeFunc(
+      rewriter, op,
+      fused ? "sparsenn_rt_conv2d_fused_f32" : "sparsenn_rt_conv2d_f32",
+      FunctionType::get(ctx, argTypes, {}));
   auto c64 = [&](int64_t v) { return i64Constant(rewriter, loc, v); };
   auto outType = op.getOutput().getType();
   Value result = allocResult(rewriter, loc, outType);
@@ -452,16 +542,28 @@ void emitConvCall(PatternRewriter &rewriter, Conv2DOp op, KernelFormat format,
                              bias,
                              values,
                              tapPtr,
-                             tapIdx,
-                             c64(format == KernelFormat::dense ? 0 : 1)};
+                             tapIdx};
+  if (fused)
+    args.push_back(epilogue.residual
+                       ? flatBuffer(rewriter, loc, epilogue.residual)
+                       : emptyBuffer(rewriter, loc, f32));
+  args.push_back(c64(format == KernelFormat::dense ? 0 : 1));
+  if (fused)
+    args.push_back(c64(epilogue.relu ? 1 : 0));
   appendConvGeometry(args, op, w, c64);
   func::CallOp::create(rewriter, loc, callee, args);
-  replaceWithBuffer(rewriter, op, result, outType);
+  replaceWithBuffer(rewriter, last, result, outType);
+  if (fused) {
+    for (Operation *dead : llvm::reverse(ArrayRef(epilogue.fused).drop_back()))
+      rewriter.eraseOp(dead);
+    rewriter.eraseOp(op);
+  }
 }
 
 /// Lowers a conv2d with a selected kernel (dense direct, or sparse taps for
 /// `ell`) to a runtime call; fails when the weights are not an f32 constant.
-LogicalResult lowerConvToRuntime(Conv2DOp op, PatternRewriter &rewriter) {
+LogicalResult lowerConvToRuntime(Conv2DOp op, PatternRewriter &rewriter,
+                                 bool fuseEpilogues) {
   DenseElementsAttr attr;
   auto inType = op.getInput().getType();
   if (!op.getKernel() || !matchPattern(op.getWeight(), m_Constant(&attr)) ||
@@ -494,7 +596,9 @@ LogicalResult lowerConvToRuntime(Conv2DOp op, PatternRewriter &rewriter) {
   emitConvCall(rewriter, op, dense ? KernelFormat::dense : KernelFormat::ell,
                packedConstant<float>(rewriter, loc, f32, values),
                packedConstant<int32_t>(rewriter, loc, i32, tapPtr),
-               packedConstant<int32_t>(rewriter, loc, i32, tapIdx), w);
+               packedConstant<int32_t>(rewriter, loc, i32, tapIdx), w,
+               fuseEpilogues && outputIsF32(op) ? matchEpilogue(op)
+                                                : ConvEpilogue{});
   return success();
 }
 
@@ -601,13 +705,15 @@ struct LinearLowering : OpRewritePattern<LinearOp> {
 //===----------------------------------------------------------------------===//
 
 struct Conv2DLowering : OpRewritePattern<Conv2DOp> {
-  Conv2DLowering(MLIRContext *ctx, bool runtimeWeightKernels)
-      : OpRewritePattern(ctx), runtimeWeightKernels(runtimeWeightKernels) {}
+  Conv2DLowering(MLIRContext *ctx, bool runtimeWeightKernels,
+                 bool fuseEpilogues)
+      : OpRewritePattern(ctx), runtimeWeightKernels(runtimeWeightKernels),
+        fuseEpilogues(fuseEpilogues) {}
   LogicalResult matchAndRewrite(Conv2DOp op,
                                 PatternRewriter &rewriter) const override {
     if (!allStatic(op->getOperandTypes()) || !allStatic(op->getResultTypes()))
       return rewriter.notifyMatchFailure(op, "dynamic shapes");
-    if (succeeded(lowerConvToRuntime(op, rewriter)))
+    if (succeeded(lowerConvToRuntime(op, rewriter, fuseEpilogues)))
       return success();
     if (runtimeWeightKernels &&
         succeeded(lowerConvWithRuntimeWeights(op, rewriter)))
@@ -681,7 +787,7 @@ struct Conv2DLowering : OpRewritePattern<Conv2DOp> {
     return success();
   }
 
-  bool runtimeWeightKernels;
+  bool runtimeWeightKernels, fuseEpilogues;
 };
 
 //===----------------------------------------------------------------------===//
@@ -999,7 +1105,8 @@ struct ConvertSparseNNToLinalgPass
     target.addLegalOp<CompressedConstantOp, DecompressOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
-    populateSparseNNToLinalgPatterns(patterns, runtimeWeightKernels);
+    populateSparseNNToLinalgPatterns(patterns, runtimeWeightKernels,
+                                     fuseEpilogues);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       return signalPassFailure();
@@ -1027,9 +1134,11 @@ struct ConvertSparseNNToLinalgPass
 } // namespace
 
 void mlir::sparsenn::populateSparseNNToLinalgPatterns(
-    RewritePatternSet &patterns, bool runtimeWeightKernels) {
-  patterns.add<LinearLowering, Conv2DLowering>(patterns.getContext(),
-                                               runtimeWeightKernels);
+    RewritePatternSet &patterns, bool runtimeWeightKernels,
+    bool fuseEpilogues) {
+  patterns.add<LinearLowering>(patterns.getContext(), runtimeWeightKernels);
+  patterns.add<Conv2DLowering>(patterns.getContext(), runtimeWeightKernels,
+                               fuseEpilogues);
   patterns.add<KWinnersLowering, ThresholdLowering, ApplyMaskLowering,
                QuantizeLowering, DequantizeLowering, DutyCycleUpdateLowering>(
       patterns.getContext());

@@ -12,8 +12,11 @@ namespace sparsenn {
 /// calls (for hosts that assemble their own conversion).
 /// `runtimeWeightKernels`: lower linear and conv2d layers whose f32 weights
 /// are run-time values to the runtime's dense kernels (else linalg loops).
+/// `fuseEpilogues`: a conv2d lowered to a runtime kernel takes the residual
+/// add and ReLU that follow it into the same call (one pass over memory).
 void populateSparseNNToLinalgPatterns(RewritePatternSet &patterns,
-                                      bool runtimeWeightKernels = true);
+                                      bool runtimeWeightKernels = true,
+                                      bool fuseEpilogues = true);
 
 /// Name of the runtime k-winners entry point (C ABI wrapper
 /// `_mlir_ciface_sparsenn_rt_kwinners_f32` in runtime/lib/MemRefABI.cpp).

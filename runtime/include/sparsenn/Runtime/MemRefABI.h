@@ -10,6 +10,7 @@
 #ifndef SPARSENN_RUNTIME_MEMREFABI_H
 #define SPARSENN_RUNTIME_MEMREFABI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -132,6 +133,15 @@ void _mlir_ciface_sparsenn_rt_conv2d_runtime_weights_f32(
     int64_t c_out, int64_t kh, int64_t kw, int64_t stride_h, int64_t stride_w,
     int64_t pad_top, int64_t pad_bottom, int64_t pad_left, int64_t pad_right,
     int64_t dil_h, int64_t dil_w, int64_t groups);
+
+/* Every entry point above by name, for a JIT that resolves the symbols of
+   generated code itself (sparse-run): one list, kept with the entry points
+   so that no tool's copy can drift. */
+typedef struct {
+  const char *name;
+  void *address;
+} sparsenn_runtime_symbol;
+const sparsenn_runtime_symbol *sparsenn_runtime_symbols(size_t *count);
 
 #ifdef __cplusplus
 }
