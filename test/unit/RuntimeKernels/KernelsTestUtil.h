@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -21,12 +22,22 @@ namespace kt {
 /// (AVX-512), "AVX2", "SSE4", "SSSE3", "NEON", "EMU128", ...), and
 /// "portable", the scalar reference kernels. Printed once, so that a log
 /// shows which ran.
+/// SPARSENN_TEST_TARGETS=NEON,portable (a comma-separated list) restricts
+/// it, for emulators where some targets are slow (SVE under qemu-user).
 inline std::vector<std::string> isas() {
   static const std::vector<std::string> list = [] {
     std::vector<std::string> l;
     for (int i = 0; i < sparsenn_kernels_target_count(); ++i)
       l.push_back(sparsenn_kernels_target_name(i));
     l.push_back("portable");
+    if (const char *only = std::getenv("SPARSENN_TEST_TARGETS")) {
+      std::string wanted = std::string(",") + only + ",";
+      std::vector<std::string> kept;
+      for (const std::string &n : l)
+        if (wanted.find("," + n + ",") != std::string::npos)
+          kept.push_back(n);
+      l = kept;
+    }
     std::string all;
     for (const std::string &n : l)
       all += " " + n;
