@@ -64,19 +64,6 @@ dnnl::engine &cpuEngine() {
   return engine;
 }
 
-// 64 values spread over the tensor, to tell apart two weight tensors that
-// reuse one address (a library unloaded and another loaded).
-uint64_t fingerprint(const float *w, int64_t count) {
-  uint64_t h = 1469598103934665603ull ^ static_cast<uint64_t>(count);
-  int64_t step = std::max<int64_t>(1, count / 64);
-  for (int64_t i = 0; i < count; i += step) {
-    uint32_t bits;
-    std::memcpy(&bits, w + i, sizeof bits);
-    h = (h ^ bits) * 1099511628211ull;
-  }
-  return h;
-}
-
 using ConvKey = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t,
                            int64_t, int64_t, int64_t, int64_t, int64_t,
                            int64_t, int64_t, int64_t, int64_t, int64_t,
@@ -208,7 +195,7 @@ bool dense::conv2d(const Conv2DParams &p, const float *x, const float *weights,
               p.sh, p.sw,  p.pt, p.pb, p.pl,   p.pr, p.dh,
               p.dw, p.groups, bias != nullptr, reluInside,
               constantWeights ? weights : nullptr,
-              constantWeights ? fingerprint(weights, wCount) : 0};
+              constantWeights ? kernels::valueFingerprint(weights, wCount) : 0};
   ConvPlan *plan = nullptr;
   try {
     std::lock_guard<std::mutex> lock(cacheMutex);

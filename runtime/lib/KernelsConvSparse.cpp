@@ -355,10 +355,11 @@ std::unique_ptr<TapGroups> groupTaps(const Conv2DParams &s,
                 {static_cast<int32_t>(tapIdx[t] * kPanel), tapVal[t]});
           order[o] = static_cast<int>(o);
         }
-        std::stable_sort(order.begin(), order.begin() + nOut,
-                         [&](int a, int b) {
-                           return per[a].size() > per[b].size();
-                         });
+        // Most taps first, ties in channel order (a stable order).
+        std::sort(order.begin(), order.begin() + nOut, [&](int a, int b) {
+          return per[a].size() != per[b].size() ? per[a].size() > per[b].size()
+                                                : a < b;
+        });
         for (int64_t i = 0; i < nOut; i += kLockstep) {
           size_t steps = 0;
           int ch[kLockstep];
@@ -381,19 +382,6 @@ std::unique_ptr<TapGroups> groupTaps(const Conv2DParams &s,
   return p;
 }
 
-// 64 values spread over the taps: tells apart two tap sets that reuse one
-// address (a model library unloaded, another loaded).
-uint64_t fingerprint(const float *v, int64_t count) {
-  uint64_t h = 1469598103934665603ull ^ static_cast<uint64_t>(count);
-  int64_t step = std::max<int64_t>(1, count / 64);
-  for (int64_t i = 0; i < count; i += step) {
-    uint32_t bits;
-    std::memcpy(&bits, v + i, sizeof bits);
-    h = (h ^ bits) * 1099511628211ull;
-  }
-  return h;
-}
-
 using PlanKey = std::tuple<const int32_t *, const int32_t *, const float *,
                            int64_t, int64_t, int64_t, int64_t, int64_t,
                            uint64_t>;
@@ -404,7 +392,7 @@ const TapGroups *cachedPlan(const Conv2DParams &s, const int32_t *tapPtr,
   static std::map<PlanKey, std::unique_ptr<TapGroups>> plans;
   int64_t nnz = tapPtr[s.cOut];
   PlanKey key{tapPtr, tapIdx, tapVal, s.cOut, s.cIn, s.kh, s.kw, s.groups,
-              fingerprint(tapVal, nnz)};
+              valueFingerprint(tapVal, nnz)};
   std::lock_guard<std::mutex> lock(mutex);
   auto &slot = plans[key];
   if (!slot)

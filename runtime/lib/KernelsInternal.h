@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 
 #include "sparsenn/Runtime/Kernels.h"
 
@@ -101,6 +102,20 @@ int conv2dSparseSpmm(const Conv2DParams &p, const float *x,
                      const int32_t *tapPtr, const int32_t *tapIdx,
                      const float *tapVal, const float *bias, float *y,
                      bool constantTaps, const Epilogue &ep);
+
+/// A hash of 64 values spread over v[0, count): tells apart two constant
+/// tensors that reuse one address (a model library unloaded, another
+/// loaded), for the caches keyed by weight addresses.
+inline uint64_t valueFingerprint(const float *v, int64_t count) {
+  uint64_t h = 1469598103934665603ull ^ static_cast<uint64_t>(count);
+  int64_t step = count / 64 > 1 ? count / 64 : 1;
+  for (int64_t i = 0; i < count; i += step) {
+    uint32_t bits;
+    std::memcpy(&bits, v + i, sizeof bits);
+    h = (h ^ bits) * 1099511628211ull;
+  }
+  return h;
+}
 
 /// 64-byte aligned scratch, freed on scope exit; size 0 is allowed.
 class Scratch {
