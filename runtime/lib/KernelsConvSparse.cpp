@@ -1,47 +1,41 @@
 //===- KernelsConvSparse.cpp - sparse conv2d as sparse x dense products ---===//
 //
 // One source for every SIMD target (Google Highway, dispatched at run time:
-// AVX2, AVX-512, NEON, SVE, ...). A convolution with sparse filters is the
+// AVX2, AVX-512, NEON, ...). A convolution with sparse filters is the
 // sparse matrix W [C_out, C_in/g · kH · kW] (the non-zero taps) times the
 // im2col matrix X [C_in/g · kH · kW, OH · OW] of each image and group:
 // y[o, p] = bias[o] + sum over taps t of o of val[t] · X[idx[t], p], the
 // positions p in the vector lanes, so zero weights cost nothing (seed 000
-// [0035], [0044]). This is the sparse-matrix-times-spatial-positions scheme
-// of Elsen et al., "Fast Sparse ConvNets", in NCHW, for any kernel, stride,
-// dilation, padding and groups.
+// [0035], [0044]). A 1×1 convolution with stride 1 and no padding reads its
+// input in place (X is the input); any other one first gathers X. This is
+// the sparse-matrix-times-spatial-positions scheme of Elsen et al., "Fast
+// Sparse ConvNets", in NCHW, for any kernel, stride, dilation, padding and
+// groups.
 //
-// Layout and kernel (measured on ResNet-50 layers, docs/performance.md):
-//  * X is gathered in panels of 64 positions: panel q holds rows 0..rows-1
-//    of positions [64q, 64q + 64), 64 floats a row, then one zero row. A
-//    row of a position block is one contiguous 256-byte run, so a chunk of
-//    rows is contiguous (no L1 set aliasing, which row-major X with a
-//    power-of-two stride suffered, 2× on 14×14 layers).
-//  * Output-stationary: a work item is a block of positions (4 vectors, at
-//    most 64) × a block of 64 output channels. Its channels are walked two
-//    at a time in lockstep (8 accumulator vectors), over chunks of 128 rows
-//    (32 KiB of the panel, L1-resident) with partial sums in an L1 buffer.
-//    The two channels of a pair are the ones with the most similar tap
-//    counts in the chunk, and the shorter list is padded with (zero row,
-//    -0.0f), which adds exactly nothing: one loop exit per pair instead of
-//    one mispredicted exit per channel.
-//  * The epilogue (residual add, ReLU) is applied when the last chunk
-//    stores the outputs.
-// This measured 1.2-1.9× faster than keeping outputs in an L1 buffer while
-// streaming rows (row-stationary) and than one channel at a time (CSR),
-// on AVX-512 and on AVX2.
+// The product is row-stationary: for a block of 64 output channels and a
+// block of positions (up to 4 vectors), the block's outputs stay in an L1
+// buffer while the rows of X stream past once; each row is loaded into
+// registers and multiplied into every output channel that has a tap on it
+// (the taps re-sorted by row: a CSC per channel block). Walking the taps of
+// each channel instead (CSR) would load one scattered X row per tap from L2,
+// and measured 3-8× slower on ResNet-50 layers; an output-stationary
+// variant over 64-position panels of X with two channels in lockstep was
+// faster on the product alone but slower end to end (the panel copies), see
+// docs/performance.md.
 //
-// The grouped taps are cached for weights that are compile-time constants
-// (sparsenn_conv2d_sparse_const_f32) and rebuilt per call for run-time
-// weights. Work items (rows of X to gather; position blocks × channel
-// blocks to multiply) are fixed by the shape alone, and each output sums its
-// taps in increasing row order (plus exact zeros), so results do not depend
-// on the thread count.
+// The re-sorted taps are cached for weights that are compile-time
+// constants (sparsenn_conv2d_sparse_const_f32), and rebuilt per call for
+// run-time weights. Work items (rows of X to gather; position blocks ×
+// channel blocks to multiply) are fixed by the shape alone, and every
+// output sums its taps in increasing row order, so results do not depend on
+// the thread count.
 //
 //===----------------------------------------------------------------------===//
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "KernelsConvSparse.cpp"
 #include <hwy/foreach_target.h> // IWYU pragma: keep
+#include <hwy/cache_control.h>
 #include <hwy/highway.h>
 
 #include "KernelsInternal.h"
@@ -62,28 +56,19 @@
 namespace sparsenn {
 namespace kernels {
 namespace {
-/// Output channels per block.
+/// Output channels per block (the L1 buffer holds 64 × 4 vectors).
 constexpr int64_t kChannelBlock = 64;
-/// Channels walked in lockstep (8 accumulators: fits AVX2's 16 registers).
-constexpr int kLockstep = 2;
-/// Positions per panel row (whole vectors of every target).
-constexpr int64_t kPanel = 64;
-/// Rows per chunk: 32 KiB of a panel, kept in L1 while a block walks it.
-constexpr int64_t kChunkRows = 32 * 1024 / (kPanel * 4);
+/// Position blocks are at most this many vectors.
+constexpr int kMaxVectors = 4;
 
-struct Tap {
-  int32_t offset; // row * kPanel
-  float value;
-};
-
-/// The taps grouped for the kernel, per (group, channel block, chunk).
-struct TapGroups {
-  int64_t chunks = 0, blocks = 0;
-  std::vector<int64_t> segment; // per (group, block, chunk) + 1: first pair
-  std::vector<int32_t> channel; // per pair, kLockstep channels of the block
-                                //   (a channel >= nOut is padding)
-  std::vector<int64_t> first;   // per pair + 1: first tap ([step][kLockstep])
-  std::vector<Tap> taps;
+/// The taps of one group's channel block sorted by X row: the non-empty
+/// rows, and for each the (output channel in the block, weight) entries.
+struct TapsByRow {
+  std::vector<int64_t> segment; // per (group, block): first row of rows
+  std::vector<int32_t> rows;    // X row of each non-empty row
+  std::vector<int64_t> entries; // per row (+1): first entry
+  std::vector<int32_t> outs;    // output channel within the block
+  std::vector<float> vals;
 };
 } // namespace
 } // namespace kernels
@@ -96,135 +81,94 @@ namespace kernels {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-/// One work item: positions [0, len) (len <= V vectors) of one channel
-/// block. x: the position block inside its panel (row r at x + r·kPanel);
-/// segment: the block's chunks + 1 entries into channel/first.
-/// Stores one channel's V accumulators (a0..a3) to the L1 buffer (not the
-/// last chunk) or, with the epilogue, to y.
-template <int V, class D, class Vec>
-HWY_INLINE void storeChannel(D d, int64_t ch, int64_t nOut, bool lastChunk,
-                             float *HWY_RESTRICT buffer, float *y, int64_t ldy,
-                             int64_t len, const float *residual, bool relu,
-                             Vec a0, Vec a1, Vec a2, Vec a3) {
-  const int64_t n = static_cast<int64_t>(hn::Lanes(d));
-  const int64_t width = V * n;
-  if (!lastChunk) {
-    float *b = buffer + ch * width;
-    hn::Store(a0, d, b);
-    if (V > 1)
-      hn::Store(a1, d, b + n);
-    if (V > 2)
-      hn::Store(a2, d, b + 2 * n);
-    if (V > 3)
-      hn::Store(a3, d, b + 3 * n);
-    return;
-  }
-  if (ch >= nOut)
-    return; // the padding channel of an odd block
-  float *out = y + ch * ldy;
-  const float *res = residual ? residual + ch * ldy : nullptr;
-  const auto zero = hn::Zero(d);
-  for (int v = 0; v < V; ++v) {
-    const int64_t left = len - v * n;
-    if (left <= 0)
-      break;
-    auto r = v == 0 ? a0 : v == 1 ? a1 : v == 2 ? a2 : a3;
-    if (left >= n) {
-      if (res)
-        r = hn::Add(r, hn::LoadU(d, res + v * n));
-      if (relu)
-        r = hn::Max(zero, r); // a NaN stays NaN, as with arith.maximumf
-      hn::StoreU(r, d, out + v * n);
-      continue;
-    }
-    // A partial vector: through a local copy, so that nothing past the row
-    // is read or written (the next row is another item's).
-    HWY_ALIGN float part[HWY_MAX_BYTES / sizeof(float)];
-    hn::Store(r, d, part);
-    for (int64_t i = 0; i < left; ++i) {
-      float value = part[i] + (res ? res[v * n + i] : 0.0f);
-      out[v * n + i] = relu && value <= 0.0f ? 0.0f : value;
-    }
-  }
-}
+constexpr int64_t kPrefetchRows = 4;
 
-/// One work item: positions [0, len) (len <= V vectors) of one channel
-/// block. x: the position block inside its panel (row r at x + r·kPanel);
-/// segment: the block's chunks + 1 entries into channel/first. Named
-/// accumulators, not arrays: SVE vectors cannot be array elements.
+/// outputs [nOut][V lanes-vectors] (buffer, row stride V·lanes) =
+/// bias + sum over the rows of x (starting at position column x, ldx between
+/// rows) times their entries; then the first `len` columns go to y.
 template <int V>
-HWY_NOINLINE void pairedBlock(const float *HWY_RESTRICT x,
-                              const int64_t *segment, int64_t chunks,
-                              const int32_t *channel, const int64_t *first,
-                              const Tap *taps, const float *bias, int64_t nOut,
-                              float *HWY_RESTRICT buffer, float *y,
-                              int64_t ldy, int64_t len, const float *residual,
-                              bool relu) {
-  static_assert(kLockstep == 2, "the kernel walks two channels at a time");
+HWY_INLINE void rowStationaryBlock(const float *HWY_RESTRICT x, int64_t ldx,
+                                   const int32_t *rows, int64_t nRows,
+                                   const int64_t *entries, const int32_t *outs,
+                                   const float *vals, const float *bias,
+                                   int64_t nOut, float *HWY_RESTRICT buffer,
+                                   float *y, int64_t ldy, int64_t len,
+                                   const float *residual, bool relu) {
   const hn::ScalableTag<float> d;
-  const int64_t n = static_cast<int64_t>(hn::Lanes(d));
-  const int64_t width = V * n;
-  for (int64_t c = 0; c < chunks; ++c) {
-    const bool firstChunk = c == 0, lastChunk = c == chunks - 1;
-    for (int64_t pair = segment[c]; pair < segment[c + 1]; ++pair) {
-      const int64_t c0 = channel[2 * pair], c1 = channel[2 * pair + 1];
-      auto init = [&](int64_t ch, int v) {
-        if (firstChunk)
-          return hn::Set(d, bias && ch < nOut ? bias[ch] : 0.0f);
-        return hn::Load(d, buffer + ch * width + v * n);
-      };
-      auto a00 = init(c0, 0), a10 = init(c1, 0);
-      auto a01 = V > 1 ? init(c0, 1) : a00, a11 = V > 1 ? init(c1, 1) : a10;
-      auto a02 = V > 2 ? init(c0, 2) : a00, a12 = V > 2 ? init(c1, 2) : a10;
-      auto a03 = V > 3 ? init(c0, 3) : a00, a13 = V > 3 ? init(c1, 3) : a10;
-      for (const Tap *t = taps + first[pair], *end = taps + first[pair + 1];
-           t != end; t += 2) {
-        const auto w0 = hn::Set(d, t[0].value), w1 = hn::Set(d, t[1].value);
-        const float *r0 = x + t[0].offset, *r1 = x + t[1].offset;
-        a00 = hn::MulAdd(w0, hn::LoadU(d, r0), a00);
-        a10 = hn::MulAdd(w1, hn::LoadU(d, r1), a10);
-        if (V > 1) {
-          a01 = hn::MulAdd(w0, hn::LoadU(d, r0 + n), a01);
-          a11 = hn::MulAdd(w1, hn::LoadU(d, r1 + n), a11);
-        }
-        if (V > 2) {
-          a02 = hn::MulAdd(w0, hn::LoadU(d, r0 + 2 * n), a02);
-          a12 = hn::MulAdd(w1, hn::LoadU(d, r1 + 2 * n), a12);
-        }
-        if (V > 3) {
-          a03 = hn::MulAdd(w0, hn::LoadU(d, r0 + 3 * n), a03);
-          a13 = hn::MulAdd(w1, hn::LoadU(d, r1 + 3 * n), a13);
-        }
-      }
-      storeChannel<V>(d, c0, nOut, lastChunk, buffer, y, ldy, len, residual,
-                      relu, a00, a01, a02, a03);
-      storeChannel<V>(d, c1, nOut, lastChunk, buffer, y, ldy, len, residual,
-                      relu, a10, a11, a12, a13);
+  const size_t n = hn::Lanes(d);
+  const size_t width = V * n;
+  for (int64_t o = 0; o < nOut; ++o) {
+    const auto b = hn::Set(d, bias ? bias[o] : 0.0f);
+    for (int v = 0; v < V; ++v)
+      hn::Store(b, d, buffer + o * width + v * n);
+  }
+  int64_t e = entries[0];
+  for (int64_t j = 0; j < nRows; ++j) {
+    const float *row = x + static_cast<int64_t>(rows[j]) * ldx;
+    if (j + kPrefetchRows < nRows) {
+      const float *ahead = x + static_cast<int64_t>(rows[j + kPrefetchRows]) * ldx;
+      for (size_t f = 0; f < width; f += 16) // 64-byte lines
+        hwy::Prefetch(ahead + f);
     }
+    const auto x0 = hn::LoadU(d, row);
+    const auto x1 = V > 1 ? hn::LoadU(d, row + n) : x0;
+    const auto x2 = V > 2 ? hn::LoadU(d, row + 2 * n) : x0;
+    const auto x3 = V > 3 ? hn::LoadU(d, row + 3 * n) : x0;
+    const int64_t end = entries[j + 1];
+    for (; e < end; ++e) {
+      float *out = buffer + static_cast<int64_t>(outs[e]) * width;
+      const auto w = hn::Set(d, vals[e]);
+      hn::Store(hn::MulAdd(w, x0, hn::Load(d, out)), d, out);
+      if (V > 1)
+        hn::Store(hn::MulAdd(w, x1, hn::Load(d, out + n)), d, out + n);
+      if (V > 2)
+        hn::Store(hn::MulAdd(w, x2, hn::Load(d, out + 2 * n)), d, out + 2 * n);
+      if (V > 3)
+        hn::Store(hn::MulAdd(w, x3, hn::Load(d, out + 3 * n)), d, out + 3 * n);
+    }
+  }
+  // Store, with the epilogue (residual: same layout as y).
+  const auto zero = hn::Zero(d);
+  if (static_cast<size_t>(len) == width) {
+    for (int64_t o = 0; o < nOut; ++o)
+      for (int v = 0; v < V; ++v) {
+        auto r = hn::Load(d, buffer + o * width + v * n);
+        if (residual)
+          r = hn::Add(r, hn::LoadU(d, residual + o * ldy + v * n));
+        if (relu)
+          r = hn::Max(zero, r); // a NaN stays NaN, as with arith.maximumf
+        hn::StoreU(r, d, y + o * ldy + v * n);
+      }
+  } else {
+    for (int64_t o = 0; o < nOut; ++o)
+      for (int64_t i = 0; i < len; ++i) {
+        float r = buffer[o * width + i] + (residual ? residual[o * ldy + i] : 0.0f);
+        y[o * ldy + i] = relu && r <= 0.0f ? 0.0f : r;
+      }
   }
 }
 
-/// Dispatch on the vector length: at most 64 positions per block.
-void multiplyBlock(const float *x, const int64_t *segment, int64_t chunks,
-                   const int32_t *channel, const int64_t *first,
-                   const Tap *taps, const float *bias, int64_t nOut,
-                   float *buffer, float *y, int64_t ldy, int64_t len,
+/// Positions [p, p + len) of one channel block (len <= kMaxVectors lanes).
+void multiplyBlock(const float *x, int64_t ldx, int64_t len,
+                   const int32_t *rows, int64_t nRows, const int64_t *entries,
+                   const int32_t *outs, const float *vals, const float *bias,
+                   int64_t nOut, float *buffer, float *y, int64_t ldy,
                    const float *residual, bool relu) {
   const int64_t n = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
-  if (n <= kPanel / 4)
-    pairedBlock<4>(x, segment, chunks, channel, first, taps, bias, nOut,
-                   buffer, y, ldy, len, residual, relu);
-  else if (n <= kPanel / 2)
-    pairedBlock<2>(x, segment, chunks, channel, first, taps, bias, nOut,
-                   buffer, y, ldy, len, residual, relu);
+  if (len > 2 * n)
+    rowStationaryBlock<4>(x, ldx, rows, nRows, entries, outs, vals, bias, nOut,
+                          buffer, y, ldy, len, residual, relu);
+  else if (len > n)
+    rowStationaryBlock<2>(x, ldx, rows, nRows, entries, outs, vals, bias, nOut,
+                          buffer, y, ldy, len, residual, relu);
   else
-    pairedBlock<1>(x, segment, chunks, channel, first, taps, bias, nOut,
-                   buffer, y, ldy, len, residual, relu);
+    rowStationaryBlock<1>(x, ldx, rows, nRows, entries, outs, vals, bias, nOut,
+                          buffer, y, ldy, len, residual, relu);
 }
 
 int64_t blockPositions() {
-  const int64_t n = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
-  return std::min<int64_t>(kPanel, n <= kPanel / 4 ? 4 * n : kPanel);
+  return kMaxVectors *
+         static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
 }
 
 } // namespace HWY_NAMESPACE
@@ -242,14 +186,14 @@ namespace {
 
 // Rows of X gathered per work item.
 constexpr int64_t kGatherRows = 16;
-// Panels of at most this many floats (per image and group: depthwise and
-// small grouped convolutions) are gathered by the item that uses them.
+// An X of at most this many floats (per image and group: depthwise and
+// small grouped convolutions) is gathered by the item that uses it.
 constexpr int64_t kLocalX = 32768;
 
 /// Rows [r0, r1) of X (tap order (c, r, s)) for output positions
-/// [p0, p0 + len) of image-group plane xg, into rows of ldx floats (row r
-/// at x + (r - r0)·ldx, column j = position p0 + j); zero where a tap falls
-/// into the padding and in the columns past len.
+/// [p0, p0 + len) of image-group plane xg, into rows of ldx floats (column
+/// j = position p0 + j); zero where a tap falls into the padding and in the
+/// columns past len.
 void gatherRows(const Conv2DParams &s, const float *xg, int64_t r0, int64_t r1,
                 int64_t p0, int64_t len, float *x, int64_t ldx) {
   const int64_t oyFirst = p0 / s.ow, oyLast = (p0 + len - 1) / s.ow;
@@ -257,7 +201,7 @@ void gatherRows(const Conv2DParams &s, const float *xg, int64_t r0, int64_t r1,
     const int64_t c = row / (s.kh * s.kw), r = row / s.kw % s.kh,
                   q = row % s.kw;
     const float *plane = xg + c * s.h * s.w;
-    float *out = x + (row - r0) * ldx - p0; // indexed by position
+    float *out = x + row * ldx - p0; // indexed by position
     // ix = ox * sw + off lies in [0, w) for ox in [lo, hi).
     const int64_t off = q * s.dw - s.pl;
     const int64_t lo =
@@ -289,131 +233,74 @@ void gatherRows(const Conv2DParams &s, const float *xg, int64_t r0, int64_t r1,
       for (int64_t ox = vb; ox < e; ++ox)
         o[ox] = 0.0f;
     }
-    std::memset(x + (row - r0) * ldx + len, 0, sizeof(float) * (ldx - len));
+    std::memset(x + row * ldx + len, 0, sizeof(float) * (ldx - len));
   }
 }
 
 int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
-/// Floats of the panels of `positions` positions and `rows` rows.
-int64_t panelFloats(int64_t rows, int64_t positions) {
-  return roundUp(positions, kPanel) / kPanel * (rows + 1) * kPanel;
-}
-
-/// Rows [r0, r1) of the panels for positions [p0, p0 + len) (p0 a multiple
-/// of kPanel; the panels start at position p0), and the zero rows when r1 is
-/// the last row. `row` is scratch of roundUp(len, kPanel) floats.
-void gatherPanels(const Conv2DParams &s, const float *xg, int64_t rows,
-                  int64_t r0, int64_t r1, int64_t p0, int64_t len,
-                  float *panels, float *row) {
-  const int64_t padded = roundUp(len, kPanel), stride = (rows + 1) * kPanel;
-  for (int64_t r = r0; r < r1; ++r) {
-    gatherRows(s, xg, r, r + 1, p0, len, row, padded);
-    for (int64_t q = 0; q * kPanel < padded; ++q)
-      std::memcpy(panels + q * stride + r * kPanel, row + q * kPanel,
-                  sizeof(float) * kPanel);
-  }
-  if (r1 == rows)
-    for (int64_t q = 0; q * kPanel < padded; ++q)
-      std::memset(panels + q * stride + rows * kPanel, 0,
-                  sizeof(float) * kPanel);
-}
-
-/// Groups the taps (CSR per output channel, rows increasing) for the
-/// kernel: per group, channel block and chunk of rows, the channels sorted
-/// by their tap count in the chunk (stable) and paired, the pair's taps
-/// interleaved and the shorter list padded with (zero row, -0.0f).
-std::unique_ptr<TapGroups> groupTaps(const Conv2DParams &s,
+/// Re-sorts the taps (CSR per output channel) by X row, per group and
+/// channel block. Taps of a channel come in increasing row order, and the
+/// channels of a block are visited in order, so each row's entries are in
+/// increasing channel order and each output sums its rows in order.
+std::unique_ptr<TapsByRow> sortByRow(const Conv2DParams &s,
                                      const int32_t *tapPtr,
                                      const int32_t *tapIdx,
                                      const float *tapVal) {
-  auto p = std::make_unique<TapGroups>();
+  auto plan = std::make_unique<TapsByRow>();
   const int64_t cpgOut = s.cOut / s.groups;
   const int64_t rows = s.cIn / s.groups * s.kh * s.kw;
-  p->chunks = std::max<int64_t>(1, (rows + kChunkRows - 1) / kChunkRows);
-  p->blocks = (cpgOut + kChannelBlock - 1) / kChannelBlock;
-  const Tap padding{static_cast<int32_t>(rows * kPanel), -0.0f};
-  p->segment.push_back(0);
-  p->first.push_back(0);
-  std::vector<std::vector<Tap>> per(kChannelBlock);
-  std::vector<int> order(kChannelBlock);
-  std::vector<int32_t> cursor(kChannelBlock);
+  const int64_t blocks = (cpgOut + kChannelBlock - 1) / kChannelBlock;
+  std::vector<int64_t> count(rows);
+  plan->entries.push_back(0);
   for (int64_t g = 0; g < s.groups; ++g)
-    for (int64_t bl = 0; bl < p->blocks; ++bl) {
-      const int64_t o0 = g * cpgOut + bl * kChannelBlock;
-      const int64_t nOut = std::min(kChannelBlock, (g + 1) * cpgOut - o0);
-      for (int64_t o = 0; o < nOut; ++o)
-        cursor[o] = tapPtr[o0 + o];
-      for (int64_t c = 0; c < p->chunks; ++c) {
-        const int64_t rowEnd = std::min(rows, (c + 1) * kChunkRows);
-        for (int64_t o = 0; o < nOut; ++o) {
-          per[o].clear();
-          for (int32_t &t = cursor[o]; t < tapPtr[o0 + o + 1] &&
-                                       tapIdx[t] < rowEnd;
-               ++t)
-            per[o].push_back(
-                {static_cast<int32_t>(tapIdx[t] * kPanel), tapVal[t]});
-          order[o] = static_cast<int>(o);
+    for (int64_t bl = 0; bl < blocks; ++bl) {
+      plan->segment.push_back(static_cast<int64_t>(plan->rows.size()));
+      int64_t o0 = g * cpgOut + bl * kChannelBlock;
+      int64_t o1 = std::min(o0 + kChannelBlock, (g + 1) * cpgOut);
+      std::fill(count.begin(), count.end(), 0);
+      for (int64_t o = o0; o < o1; ++o)
+        for (int32_t t = tapPtr[o]; t < tapPtr[o + 1]; ++t)
+          ++count[tapIdx[t]];
+      // Start of each non-empty row's entries, in row order.
+      int64_t base = static_cast<int64_t>(plan->outs.size());
+      std::vector<int64_t> at(rows, -1);
+      for (int64_t r = 0; r < rows; ++r)
+        if (count[r]) {
+          at[r] = base;
+          base += count[r];
+          plan->rows.push_back(static_cast<int32_t>(r));
+          plan->entries.push_back(base);
         }
-        // Most taps first, ties in channel order (a stable order).
-        std::sort(order.begin(), order.begin() + nOut, [&](int a, int b) {
-          return per[a].size() != per[b].size() ? per[a].size() > per[b].size()
-                                                : a < b;
-        });
-        for (int64_t i = 0; i < nOut; i += kLockstep) {
-          size_t steps = 0;
-          int ch[kLockstep];
-          for (int k = 0; k < kLockstep; ++k) {
-            ch[k] = i + k < nOut ? order[i + k] : static_cast<int>(nOut);
-            p->channel.push_back(ch[k]);
-            if (ch[k] < nOut)
-              steps = std::max(steps, per[ch[k]].size());
-          }
-          for (size_t st = 0; st < steps; ++st)
-            for (int k = 0; k < kLockstep; ++k)
-              p->taps.push_back(ch[k] < nOut && st < per[ch[k]].size()
-                                    ? per[ch[k]][st]
-                                    : padding);
-          p->first.push_back(static_cast<int64_t>(p->taps.size()));
+      plan->outs.resize(base);
+      plan->vals.resize(base);
+      for (int64_t o = o0; o < o1; ++o)
+        for (int32_t t = tapPtr[o]; t < tapPtr[o + 1]; ++t) {
+          int64_t e = at[tapIdx[t]]++;
+          plan->outs[e] = static_cast<int32_t>(o - o0);
+          plan->vals[e] = tapVal[t];
         }
-        p->segment.push_back(static_cast<int64_t>(p->first.size() - 1));
-      }
     }
-  return p;
+  plan->segment.push_back(static_cast<int64_t>(plan->rows.size()));
+  return plan;
 }
 
 using PlanKey = std::tuple<const int32_t *, const int32_t *, const float *,
                            int64_t, int64_t, int64_t, int64_t, int64_t,
                            uint64_t>;
 
-const TapGroups *cachedPlan(const Conv2DParams &s, const int32_t *tapPtr,
+const TapsByRow *cachedPlan(const Conv2DParams &s, const int32_t *tapPtr,
                             const int32_t *tapIdx, const float *tapVal) {
   static std::mutex mutex;
-  static std::map<PlanKey, std::unique_ptr<TapGroups>> plans;
+  static std::map<PlanKey, std::unique_ptr<TapsByRow>> plans;
   int64_t nnz = tapPtr[s.cOut];
   PlanKey key{tapPtr, tapIdx, tapVal, s.cOut, s.cIn, s.kh, s.kw, s.groups,
               valueFingerprint(tapVal, nnz)};
   std::lock_guard<std::mutex> lock(mutex);
   auto &slot = plans[key];
   if (!slot)
-    slot = groupTaps(s, tapPtr, tapIdx, tapVal);
+    slot = sortByRow(s, tapPtr, tapIdx, tapVal);
   return slot.get();
-}
-
-/// A per-thread buffer of at least `count` floats, 256-byte aligned, kept
-/// between calls; null when it cannot be allocated.
-float *threadBuffer(int64_t count) {
-  thread_local std::unique_ptr<float[]> storage;
-  thread_local int64_t capacity = 0;
-  thread_local float *aligned = nullptr;
-  if (capacity < count) {
-    storage.reset(new (std::nothrow) float[count + 64]);
-    capacity = storage ? count : 0;
-    uintptr_t a = reinterpret_cast<uintptr_t>(storage.get());
-    aligned = storage ? reinterpret_cast<float *>((a + 255) / 256 * 256)
-                      : nullptr;
-  }
-  return aligned;
 }
 
 } // namespace
@@ -426,122 +313,146 @@ int conv2dSparseSpmm(const Conv2DParams &s, const float *x,
   const int64_t rows = cpgIn * s.kh * s.kw, positions = s.oh * s.ow;
   if (s.n == 0 || positions == 0)
     return SPARSENN_K_OK;
-  std::unique_ptr<TapGroups> own;
-  const TapGroups *plan;
+  std::unique_ptr<TapsByRow> own;
+  const TapsByRow *plan;
   try {
     if (constantTaps) {
       plan = cachedPlan(s, tapPtr, tapIdx, tapVal);
     } else {
-      own = groupTaps(s, tapPtr, tapIdx, tapVal);
+      own = sortByRow(s, tapPtr, tapIdx, tapVal);
       plan = own.get();
     }
   } catch (const std::bad_alloc &) {
     return SPARSENN_K_ERR_NOMEM;
   }
-  const int64_t blocks = plan->blocks;
+  // X rows hold whole vectors of any target (64 floats = 256 bytes, the
+  // widest SVE): a 1×1 convolution reads its input in place when its planes
+  // are a multiple of that, else X is a padded copy.
+  const bool direct = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 &&
+                      s.pt == 0 && s.pl == 0 && s.pb == 0 && s.pr == 0 &&
+                      positions % 64 == 0;
+  const int64_t ldx = roundUp(positions, 64);
+  const int64_t blocks = (cpgOut + kChannelBlock - 1) / kChannelBlock;
   const int64_t width = HWY_DYNAMIC_DISPATCH(blockPositions)();
-  const int64_t panelStride = (rows + 1) * kPanel;
+  const int64_t pblocks = (positions + width - 1) / width;
   auto planeOf = [&](int64_t b, int64_t g) {
     return x + (b * s.cIn + g * cpgIn) * s.h * s.w;
   };
   std::atomic<bool> noMemory{false};
   // Positions [p0, p0 + len) of channel block bl of group g, image b, from
-  // panels that start at position pBase.
-  auto run = [&](const float *panels, int64_t pBase, int64_t b, int64_t g,
-                 int64_t bl, int64_t p0, int64_t len) {
-    float *buffer = threadBuffer(kChannelBlock * width);
-    if (!buffer) {
-      noMemory = true; // each item writes only its own outputs
-      return;
-    }
-    const int64_t rel = p0 - pBase;
-    const float *xs = panels + rel / kPanel * panelStride + rel % kPanel;
-    const int64_t o0 = g * cpgOut + bl * kChannelBlock;
-    const int64_t nOut = std::min(kChannelBlock, (g + 1) * cpgOut - o0);
-    const int64_t at = (b * s.cOut + o0) * positions + p0;
-    HWY_DYNAMIC_DISPATCH(multiplyBlock)(
-        xs, plan->segment.data() + (g * blocks + bl) * plan->chunks,
-        plan->chunks, plan->channel.data(), plan->first.data(),
-        plan->taps.data(), bias ? bias + o0 : nullptr, nOut, buffer, y + at,
-        positions, len, ep.residual ? ep.residual + at : nullptr, ep.relu);
-  };
-  // Scratch for one gathered row.
-  auto rowScratch = [&](int64_t len) -> float * {
-    thread_local std::vector<float> row;
-    if (row.size() < static_cast<size_t>(roundUp(len, kPanel)))
-      row.resize(roundUp(len, kPanel));
-    return row.data();
-  };
-
-  const int64_t tile = std::clamp<int64_t>(
-      131072 / std::max<int64_t>(rows, 1) / kPanel * kPanel, kPanel, 1024);
-  const bool smallGroups =
-      s.groups > 1 && panelFloats(rows, positions) <= kLocalX;
-  if (smallGroups || positions >= 4 * tile) {
-    // Each item gathers the panels it multiplies: many groups with small
-    // panels each (depthwise, grouped), or large planes cut into tiles of
-    // about 512 KiB of panels (kept in L2; a whole-plane X would be
-    // written to and read back from L3).
-    const int64_t span = smallGroups ? positions : tile;
-    const int64_t tiles = (positions + span - 1) / span;
-    threads::parallelFor(s.n * s.groups * tiles, [&](int64_t item) {
-      int64_t t = item % tiles, g = item / tiles % s.groups,
-              b = item / tiles / s.groups;
-      int64_t p0 = t * span, len = std::min(span, positions - p0);
-      thread_local std::vector<float> local;
-      float *row = nullptr;
-      try {
-        if (local.size() < static_cast<size_t>(panelFloats(rows, len)))
-          local.resize(panelFloats(rows, len));
-        row = rowScratch(len);
-      } catch (...) {
-        noMemory = true;
+  // an X whose column 0 is position xBase (row stride xld).
+  auto run = [&](const float *xs, int64_t xld, int64_t xBase, int64_t b,
+                 int64_t g, int64_t bl, int64_t p0, int64_t len) {
+    // The outputs of a block: 64 channels × 4 vectors, aligned, per thread.
+    thread_local std::unique_ptr<float[]> storage;
+    thread_local float *aligned = nullptr;
+    const int64_t need = kChannelBlock * width + 64;
+    thread_local int64_t capacity = 0;
+    if (capacity < need) {
+      storage.reset(new (std::nothrow) float[need]);
+      if (!storage) {
+        noMemory = true; // each item writes only its own outputs
+        capacity = 0;
         return;
       }
-      gatherPanels(s, planeOf(b, g), rows, 0, rows, p0, len, local.data(),
-                   row);
-      for (int64_t bl = 0; bl < blocks; ++bl)
-        for (int64_t q = p0; q < p0 + len; q += width)
-          run(local.data(), p0, b, g, bl, q, std::min(width, p0 + len - q));
+      capacity = need;
+      uintptr_t a = reinterpret_cast<uintptr_t>(storage.get());
+      aligned = reinterpret_cast<float *>((a + 255) / 256 * 256);
+    }
+    const int64_t k = g * blocks + bl;
+    const int64_t r0 = plan->segment[k], r1 = plan->segment[k + 1];
+    const int64_t o0 = g * cpgOut + bl * kChannelBlock;
+    const int64_t nOut = std::min(kChannelBlock, (g + 1) * cpgOut - o0);
+    HWY_DYNAMIC_DISPATCH(multiplyBlock)(
+        xs + (p0 - xBase), xld, len, plan->rows.data() + r0, r1 - r0,
+        plan->entries.data() + r0, plan->outs.data(), plan->vals.data(),
+        bias ? bias + o0 : nullptr, nOut, aligned,
+        y + (b * s.cOut + o0) * positions + p0, positions,
+        ep.residual ? ep.residual + (b * s.cOut + o0) * positions + p0
+                    : nullptr,
+        ep.relu);
+  };
+
+  if (!direct && s.groups > 1 && rows * ldx <= kLocalX) {
+    // Many groups with a small X each (depthwise, grouped): each item
+    // gathers its own and multiplies all of the group's positions.
+    threads::parallelFor(s.n * s.groups * blocks, [&](int64_t item) {
+      int64_t bl = item % blocks, g = item / blocks % s.groups,
+              b = item / blocks / s.groups;
+      thread_local std::vector<float> local;
+      if (local.size() < static_cast<size_t>(rows * ldx)) {
+        try {
+          local.resize(rows * ldx);
+        } catch (...) {
+          noMemory = true;
+          return;
+        }
+      }
+      gatherRows(s, planeOf(b, g), 0, rows, 0, positions, local.data(), ldx);
+      for (int64_t p0 = 0; p0 < positions; p0 += width)
+        run(local.data(), ldx, 0, b, g, bl, p0,
+            std::min(width, positions - p0));
     });
     return noMemory ? SPARSENN_K_ERR_NOMEM : SPARSENN_K_OK;
   }
 
-  // Otherwise the panels of the whole plane are gathered once per image and
-  // group (rows in parallel), then multiplied block by block.
+  // Large planes: each item gathers the X of its own tile of positions
+  // (about 512 KiB, kept in L2) and multiplies it into every channel block;
+  // a whole-plane X would be written to and read back from L3.
+  const int64_t tile = std::clamp<int64_t>(
+      131072 / std::max<int64_t>(rows, 1) / 64 * 64, 64, 1024);
+  if (!direct && positions >= 4 * tile) {
+    const int64_t tiles = (positions + tile - 1) / tile;
+    threads::parallelFor(s.n * s.groups * tiles, [&](int64_t item) {
+      int64_t t = item % tiles, g = item / tiles % s.groups,
+              b = item / tiles / s.groups;
+      int64_t p0 = t * tile, len = std::min(tile, positions - p0);
+      thread_local std::vector<float> local;
+      if (local.size() < static_cast<size_t>(rows * tile)) {
+        try {
+          local.resize(rows * tile);
+        } catch (...) {
+          noMemory = true;
+          return;
+        }
+      }
+      gatherRows(s, planeOf(b, g), 0, rows, p0, len, local.data(), tile);
+      for (int64_t bl = 0; bl < blocks; ++bl)
+        for (int64_t q = p0; q < p0 + len; q += width)
+          run(local.data(), tile, p0, b, g, bl, q,
+              std::min(width, p0 + len - q));
+    });
+    return noMemory ? SPARSENN_K_ERR_NOMEM : SPARSENN_K_OK;
+  }
+
+  // Otherwise X is gathered once per image and group (rows in parallel),
+  // then multiplied block by block.
   thread_local std::unique_ptr<float[]> gathered;
   thread_local size_t capacity = 0;
-  const int64_t need = panelFloats(rows, positions);
-  if (capacity < static_cast<size_t>(need)) {
-    gathered.reset(new (std::nothrow) float[need]);
-    capacity = gathered ? need : 0;
+  if (!direct && capacity < static_cast<size_t>(rows * ldx)) {
+    gathered.reset(new (std::nothrow) float[rows * ldx]);
+    capacity = gathered ? rows * ldx : 0;
     if (!gathered)
       return SPARSENN_K_ERR_NOMEM;
   }
   // (A thread_local named inside the items would be each worker's own.)
-  float *panels = gathered.get();
-  const int64_t pblocks = (positions + width - 1) / width;
+  float *buffer = gathered.get();
   for (int64_t b = 0; b < s.n; ++b)
     for (int64_t g = 0; g < s.groups; ++g) {
       const float *xs = planeOf(b, g);
-      threads::parallelFor(
-          (rows + kGatherRows - 1) / kGatherRows, [&](int64_t item) {
-            int64_t r0 = item * kGatherRows;
-            float *row = nullptr;
-            try {
-              row = rowScratch(positions);
-            } catch (...) {
-              noMemory = true;
-              return;
-            }
-            gatherPanels(s, xs, rows, r0, std::min(rows, r0 + kGatherRows), 0,
-                         positions, panels, row);
-          });
-      if (noMemory)
-        return SPARSENN_K_ERR_NOMEM;
+      if (!direct) {
+        threads::parallelFor((rows + kGatherRows - 1) / kGatherRows,
+                             [&](int64_t item) {
+                               int64_t r0 = item * kGatherRows;
+                               gatherRows(s, xs, r0,
+                                          std::min(rows, r0 + kGatherRows), 0,
+                                          positions, buffer, ldx);
+                             });
+        xs = buffer;
+      }
       threads::parallelFor(pblocks * blocks, [&](int64_t item) {
         int64_t p0 = item / blocks * width;
-        run(panels, 0, b, g, item % blocks, p0,
+        run(xs, ldx, 0, b, g, item % blocks, p0,
             std::min(width, positions - p0));
       });
     }
