@@ -29,10 +29,7 @@ using namespace sparsenn::kernels;
 
 namespace {
 
-struct ConvShape {
-  int64_t n, cIn, h, w, cOut, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups;
-  int64_t oh, ow;
-};
+using ConvShape = Conv2DParams;
 
 struct Tap {
   int64_t c, r, s;
@@ -430,10 +427,7 @@ int sparsenn::kernels::conv2dDense(
                              pb, pl, pr, dh, dw, groups))
     return SPARSENN_K_ERR_ARGUMENT;
   if (!portableForced()) {
-    sparsenn::dense::Conv2DParams p{n,  cIn, h,  wIn, cOut, kh, kw,
-                                    sh, sw,  pt, pb,  pl,   pr, dh,
-                                    dw, groups, s.oh, s.ow};
-    if (sparsenn::dense::conv2d(p, x, weights, bias, y, constantWeights, ep))
+    if (sparsenn::dense::conv2d(s, x, weights, bias, y, constantWeights, ep))
       return SPARSENN_K_OK;
   }
   int status = denseConvBuiltin(s, x, weights, bias, y);
@@ -498,10 +492,8 @@ int sparsenn::kernels::conv2dSparse(
     maxTaps = std::max(maxTaps, cnt);
   }
   if (!portableForced())
-    return conv2dSparseSpmm(
-        Conv2DParams{s.n, s.cIn, s.h, s.w, s.cOut, s.kh, s.kw, s.sh, s.sw, s.pt,
-                     s.pb, s.pl, s.pr, s.dh, s.dw, s.groups, s.oh, s.ow},
-        x, tapPtr, tapIdx, tapVal, bias, y, constantTaps, ep);
+    return conv2dSparseSpmm(s, x, tapPtr, tapIdx, tapVal, bias, y,
+                            constantTaps, ep);
   // The portable reference: the tap engine, then the epilogue.
   int status = convEngine(s, x, bias, y, maxTaps, [&](int64_t o, Tap *taps) {
     int64_t t = 0;

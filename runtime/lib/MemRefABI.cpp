@@ -176,56 +176,24 @@ extern "C" void _mlir_ciface_sparsenn_rt_kwinners_f32(
   check(status, "k-winners");
 }
 
-extern "C" void _mlir_ciface_sparsenn_rt_conv2d_f32(
-    sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *y,
-    sparsenn_memref_f32_1d *bias, sparsenn_memref_f32_1d *values,
-    sparsenn_memref_i32_1d *ia, sparsenn_memref_i32_1d *ib, int64_t format,
-    int64_t n, int64_t c_in, int64_t h, int64_t w, int64_t c_out, int64_t kh,
-    int64_t kw, int64_t stride_h, int64_t stride_w, int64_t pad_top,
-    int64_t pad_bottom, int64_t pad_left, int64_t pad_right, int64_t dil_h,
-    int64_t dil_w, int64_t groups) {
+namespace {
+// The conv2d entries on compiled-constant weights: dense weights or sparse
+// taps, with or without an epilogue.
+void constantConv(sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *y,
+                  sparsenn_memref_f32_1d *bias, sparsenn_memref_f32_1d *values,
+                  sparsenn_memref_i32_1d *ia, sparsenn_memref_i32_1d *ib,
+                  const sparsenn::kernels::Epilogue &ep, const char *label,
+                  int64_t format, int64_t n, int64_t c_in, int64_t h, int64_t w,
+                  int64_t c_out, int64_t kh, int64_t kw, int64_t stride_h,
+                  int64_t stride_w, int64_t pad_top, int64_t pad_bottom,
+                  int64_t pad_left, int64_t pad_right, int64_t dil_h,
+                  int64_t dil_w, int64_t groups) {
   const float *xp = data(x->aligned, x->offset);
   float *yp = data(y->aligned, y->offset);
   const float *b =
       bias->sizes[0] > 0 ? data(bias->aligned, bias->offset) : nullptr;
   const float *v = data(values->aligned, values->offset);
-  Timed timed("conv2d", format, n, c_in, h, w, c_out, kh, kw, stride_h,
-              groups);
-  if (format == SPARSENN_FORMAT_DENSE)
-    return check(sparsenn_conv2d_dense_const_f32(xp, n, c_in, h, w, v, c_out,
-                                           kh, kw, b, stride_h, stride_w, pad_top,
-                                           pad_bottom, pad_left, pad_right,
-                                           dil_h, dil_w, groups, yp),
-                 "dense conv2d");
-  check(sparsenn_conv2d_sparse_const_f32(
-            xp, n, c_in, h, w, data(ia->aligned, ia->offset),
-            data(ib->aligned, ib->offset), v, c_out, kh, kw, b, stride_h,
-            stride_w, pad_top, pad_bottom, pad_left, pad_right, dil_h, dil_w,
-            groups, yp),
-        "sparse conv2d");
-}
-
-extern "C" void _mlir_ciface_sparsenn_rt_conv2d_fused_f32(
-    sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *y,
-    sparsenn_memref_f32_1d *bias, sparsenn_memref_f32_1d *values,
-    sparsenn_memref_i32_1d *ia, sparsenn_memref_i32_1d *ib,
-    sparsenn_memref_f32_1d *residual, int64_t format, int64_t relu, int64_t n,
-    int64_t c_in, int64_t h, int64_t w, int64_t c_out, int64_t kh, int64_t kw,
-    int64_t stride_h, int64_t stride_w, int64_t pad_top, int64_t pad_bottom,
-    int64_t pad_left, int64_t pad_right, int64_t dil_h, int64_t dil_w,
-    int64_t groups) {
-  const float *xp = data(x->aligned, x->offset);
-  float *yp = data(y->aligned, y->offset);
-  const float *b =
-      bias->sizes[0] > 0 ? data(bias->aligned, bias->offset) : nullptr;
-  const float *v = data(values->aligned, values->offset);
-  sparsenn::kernels::Epilogue ep;
-  ep.residual = residual->sizes[0] > 0
-                    ? data(residual->aligned, residual->offset)
-                    : nullptr;
-  ep.relu = relu != 0;
-  Timed timed(ep.residual ? "conv2d+add+relu" : "conv2d+relu", format, n, c_in,
-              h, w, c_out, kh, kw, stride_h, groups);
+  Timed timed(label, format, n, c_in, h, w, c_out, kh, kw, stride_h, groups);
   if (format == SPARSENN_FORMAT_DENSE)
     return check(sparsenn::kernels::conv2dDense(
                      xp, n, c_in, h, w, v, c_out, kh, kw, b, stride_h,
@@ -238,6 +206,42 @@ extern "C" void _mlir_ciface_sparsenn_rt_conv2d_fused_f32(
             stride_w, pad_top, pad_bottom, pad_left, pad_right, dil_h, dil_w,
             groups, yp, /*constant=*/true, ep),
         "sparse conv2d");
+}
+} // namespace
+
+extern "C" void _mlir_ciface_sparsenn_rt_conv2d_f32(
+    sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *y,
+    sparsenn_memref_f32_1d *bias, sparsenn_memref_f32_1d *values,
+    sparsenn_memref_i32_1d *ia, sparsenn_memref_i32_1d *ib, int64_t format,
+    int64_t n, int64_t c_in, int64_t h, int64_t w, int64_t c_out, int64_t kh,
+    int64_t kw, int64_t stride_h, int64_t stride_w, int64_t pad_top,
+    int64_t pad_bottom, int64_t pad_left, int64_t pad_right, int64_t dil_h,
+    int64_t dil_w, int64_t groups) {
+  constantConv(x, y, bias, values, ia, ib, sparsenn::kernels::Epilogue{},
+               "conv2d", format, n, c_in, h, w, c_out, kh, kw, stride_h,
+               stride_w, pad_top, pad_bottom, pad_left, pad_right, dil_h, dil_w,
+               groups);
+}
+
+extern "C" void _mlir_ciface_sparsenn_rt_conv2d_fused_f32(
+    sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *y,
+    sparsenn_memref_f32_1d *bias, sparsenn_memref_f32_1d *values,
+    sparsenn_memref_i32_1d *ia, sparsenn_memref_i32_1d *ib,
+    sparsenn_memref_f32_1d *residual, int64_t format, int64_t relu, int64_t n,
+    int64_t c_in, int64_t h, int64_t w, int64_t c_out, int64_t kh, int64_t kw,
+    int64_t stride_h, int64_t stride_w, int64_t pad_top, int64_t pad_bottom,
+    int64_t pad_left, int64_t pad_right, int64_t dil_h, int64_t dil_w,
+    int64_t groups) {
+  sparsenn::kernels::Epilogue ep;
+  ep.residual = residual->sizes[0] > 0
+                    ? data(residual->aligned, residual->offset)
+                    : nullptr;
+  ep.relu = relu != 0;
+  constantConv(x, y, bias, values, ia, ib, ep,
+               ep.residual ? (ep.relu ? "conv2d+add+relu" : "conv2d+add")
+                           : "conv2d+relu",
+               format, n, c_in, h, w, c_out, kh, kw, stride_h, stride_w,
+               pad_top, pad_bottom, pad_left, pad_right, dil_h, dil_w, groups);
 }
 
 extern "C" void _mlir_ciface_sparsenn_rt_conv2d_runtime_weights_f32(

@@ -34,8 +34,6 @@ const std::vector<int64_t> &available() {
   return targets;
 }
 
-int64_t best(int64_t mask) { return mask & -mask; } // lowest bit = best
-
 } // namespace
 
 bool sparsenn::kernels::targetAllowsAvx512() {
@@ -73,14 +71,10 @@ extern "C" int sparsenn_kernels_select_target(const char *name) {
 extern "C" const char *sparsenn_kernels_current_target(void) {
   if (sparsenn::kernels::portableForced())
     return "portable";
+  // Automatic: the first of the list, which Highway orders best first.
   int64_t t = selected.load();
-  if (t == 0) {
-    const auto &a = available();
-    int64_t mask = 0;
-    for (int64_t x : a)
-      mask |= x;
-    t = best(mask);
-  }
+  if (t == 0 && !available().empty())
+    t = available().front();
   return t ? hwy::TargetName(t) : "portable";
 }
 

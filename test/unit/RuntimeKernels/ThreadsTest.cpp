@@ -44,13 +44,35 @@ int64_t outSize(int64_t in, int64_t k, int64_t s, int64_t p) {
   return sparsenn_conv2d_output_size(in, k, s, p, p, 1);
 }
 
+/// The sparse taps of w (sparsenn_pack_conv2d_taps_f32).
+struct Taps {
+  std::vector<int32_t> ptr, idx;
+  std::vector<float> val;
+  int64_t count = 0;
+};
+Taps packTaps(const Conv &c, const std::vector<float> &w) {
+  Taps t;
+  const int64_t cpg = c.cIn / c.groups;
+  t.ptr.resize(c.cOut + 1);
+  EXPECT_EQ(sparsenn_pack_conv2d_taps_f32(w.data(), c.cOut, cpg, c.k, c.k,
+                                          t.ptr.data(), nullptr, nullptr,
+                                          &t.count),
+            SPARSENN_K_OK);
+  t.idx.resize(t.count > 0 ? t.count : 1);
+  t.val.resize(t.count > 0 ? t.count : 1);
+  EXPECT_EQ(sparsenn_pack_conv2d_taps_f32(w.data(), c.cOut, cpg, c.k, c.k,
+                                          t.ptr.data(), t.idx.data(),
+                                          t.val.data(), &t.count),
+            SPARSENN_K_OK);
+  return t;
+}
+
 std::vector<float> runConv(const Conv &c, const std::vector<float> &x,
                            const std::vector<float> &w,
                            const std::vector<float> &bias, bool sparse) {
   int64_t oh = outSize(c.h, c.k, c.stride, c.pad),
           ow = outSize(c.w, c.k, c.stride, c.pad);
   std::vector<float> y(c.n * c.cOut * oh * ow, 77.0f);
-  int64_t cpg = c.cIn / c.groups;
   if (!sparse) {
     EXPECT_EQ(sparsenn_conv2d_dense_const_f32(
                   x.data(), c.n, c.cIn, c.h, c.w, w.data(), c.cOut, c.k, c.k,
@@ -59,17 +81,9 @@ std::vector<float> runConv(const Conv &c, const std::vector<float> &x,
               SPARSENN_K_OK);
     return y;
   }
-  int64_t nt = 0;
-  std::vector<int32_t> ptr(c.cOut + 1);
-  EXPECT_EQ(sparsenn_pack_conv2d_taps_f32(w.data(), c.cOut, cpg, c.k, c.k,
-                                          ptr.data(), nullptr, nullptr, &nt),
-            SPARSENN_K_OK);
-  std::vector<int32_t> idx(nt > 0 ? nt : 1);
-  std::vector<float> val(nt > 0 ? nt : 1);
-  EXPECT_EQ(sparsenn_pack_conv2d_taps_f32(w.data(), c.cOut, cpg, c.k, c.k,
-                                          ptr.data(), idx.data(), val.data(),
-                                          &nt),
-            SPARSENN_K_OK);
+  Taps taps = packTaps(c, w);
+  const std::vector<int32_t> &ptr = taps.ptr, &idx = taps.idx;
+  const std::vector<float> &val = taps.val;
   EXPECT_EQ(sparsenn_conv2d_sparse_f32(
                 x.data(), c.n, c.cIn, c.h, c.w, ptr.data(), idx.data(),
                 val.data(), c.cOut, c.k, c.k, bias.data(), c.stride, c.stride,
@@ -196,17 +210,10 @@ TEST_P(ThreadsTest, FusedEpilogueMatchesUnfused) {
         v = 0.0f;
     auto bias = kt::randomVec(g, c.cOut);
     auto residual = kt::randomVec(g, outCount);
-    int64_t nt = 0;
-    std::vector<int32_t> ptr(c.cOut + 1);
-    ASSERT_EQ(sparsenn_pack_conv2d_taps_f32(w.data(), c.cOut, cpg, c.k, c.k,
-                                            ptr.data(), nullptr, nullptr, &nt),
-              SPARSENN_K_OK);
-    std::vector<int32_t> idx(nt > 0 ? nt : 1);
-    std::vector<float> val(nt > 0 ? nt : 1);
-    ASSERT_EQ(sparsenn_pack_conv2d_taps_f32(w.data(), c.cOut, cpg, c.k, c.k,
-                                            ptr.data(), idx.data(), val.data(),
-                                            &nt),
-              SPARSENN_K_OK);
+    Taps taps = packTaps(c, w);
+    const int64_t nt = taps.count;
+    std::vector<int32_t> &ptr = taps.ptr, &idx = taps.idx;
+    std::vector<float> &val = taps.val;
     for (int64_t format : {0, 1})
       for (int mode = 0; mode < 3; ++mode) {
         bool withResidual = mode != 0, relu = mode != 1;
