@@ -14,6 +14,7 @@ PACKAGES=(
   python3 python3-numpy python3-pytest python3-torch libopenblas0-pthread
   dataset-fashion-mnist
   python3-torchvision
+  python3-onnx
 )
 # The model benchmark runs ONNX Runtime through node (benchmarks/ort_run.js);
 # a node that brings its own npm is kept as it is.

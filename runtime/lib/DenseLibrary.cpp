@@ -23,6 +23,7 @@
 #include "ThreadPool.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #ifdef SPARSENN_WITH_ONEDNN
@@ -38,6 +39,14 @@ extern "C" void omp_set_num_threads(int);
 #endif
 
 using namespace sparsenn;
+
+namespace {
+std::atomic<bool> libraryEnabled{true};
+} // namespace
+
+extern "C" int sparsenn_dense_library_enable(int enable) {
+  return libraryEnabled.exchange(enable != 0) ? 1 : 0;
+}
 
 #ifndef SPARSENN_WITH_ONEDNN
 
@@ -156,7 +165,7 @@ const char *dense::backendName() { return "onednn"; }
 
 bool dense::linear(const float *x, int64_t batch, int64_t in, const float *w,
                    int64_t out, const float *bias, float *y) {
-  if (batch <= 0 || in <= 0 || out <= 0)
+  if (batch <= 0 || in <= 0 || out <= 0 || !libraryEnabled.load())
     return false;
   bool failed = false;
   std::mutex failMutex;
@@ -187,6 +196,8 @@ bool dense::conv2d(const Conv2DParams &p, const float *x, const float *weights,
                    const kernels::Epilogue &ep) {
   // With a residual, the sum and the ReLU after it are one pass over the
   // NCHW result (the primitive's dst may be blocked).
+  if (!libraryEnabled.load())
+    return false;
   const bool reluInside = ep.relu && !ep.residual;
   if (p.n <= 0 || p.oh <= 0 || p.ow <= 0)
     return false;

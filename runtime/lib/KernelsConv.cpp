@@ -6,10 +6,11 @@
 // adds value * (shifted input plane) to the output plane, one row at a time.
 // The dense kernel lists every tap; the sparse one only the non-zero taps
 // packed at compile time, so zero weights cost nothing (seed 000 [0035],
-// [0044]: sparse weights exist to skip work). With AVX-512 and stride_w 1
-// both kernels instead run an output-stationary engine (convFast) that keeps
-// a block of the output plane in registers across all taps of a channel; the
-// tap engine remains the portable path and the fallback for other strides.
+// [0044]: sparse weights exist to skip work). This tap engine is the
+// scalar reference ("portable"); the vector paths are the dense library
+// (DenseLibrary.cpp) and the sparse-times-im2col kernel of
+// KernelsConvSparse.cpp, which also runs a dense layer (every tap) when the
+// runtime was built without the dense library.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,11 +20,8 @@
 #include "KernelsInternal.h"
 
 #include <algorithm>
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+#include <climits>
+#include <vector>
 
 using namespace sparsenn::kernels;
 
@@ -42,42 +40,6 @@ void axpyPortable(float *y, const float *x, int64_t len, int64_t stride,
   for (int64_t j = 0; j < len; ++j)
     y[j] += v * x[j * stride];
 }
-
-#if SPARSENN_KERNELS_X86
-SPARSENN_AVX512_TARGET void axpyAvx512(float *y, const float *x, int64_t len,
-                                       int64_t stride, float v) {
-  const __m512 vv = _mm512_set1_ps(v);
-  if (stride == 1) {
-    int64_t j = 0;
-    for (; j + 16 <= len; j += 16)
-      _mm512_storeu_ps(y + j, _mm512_fmadd_ps(vv, _mm512_loadu_ps(x + j),
-                                              _mm512_loadu_ps(y + j)));
-    if (j < len) {
-      __mmask16 m = static_cast<__mmask16>((1u << (len - j)) - 1u);
-      _mm512_mask_storeu_ps(y + j, m,
-                            _mm512_fmadd_ps(vv, _mm512_maskz_loadu_ps(m, x + j),
-                                            _mm512_maskz_loadu_ps(m, y + j)));
-    }
-    return;
-  }
-  if (stride * 16 > 0x7FFFFFF) {
-    axpyPortable(y, x, len, stride, v);
-    return;
-  }
-  const __m512i idx = _mm512_mullo_epi32(
-      _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-      _mm512_set1_epi32(static_cast<int>(stride)));
-  for (int64_t j = 0; j < len; j += 16) {
-    int64_t left = len - j;
-    __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xFFFF)
-                             : static_cast<__mmask16>((1u << left) - 1u);
-    __m512 xv = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx,
-                                         x + j * stride, 4);
-    _mm512_mask_storeu_ps(
-        y + j, m, _mm512_fmadd_ps(vv, xv, _mm512_maskz_loadu_ps(m, y + j)));
-  }
-}
-#endif
 
 // Adds one tap's contribution to the output plane yp [oh, ow] from the input
 // plane xp [h, w].
@@ -117,10 +79,6 @@ int convEngine(const ConvShape &s, const float *x, const float *bias, float *y,
   Tap *taps = buf.as<Tap>();
   const int64_t cpgIn = s.cIn / s.groups, cpgOut = s.cOut / s.groups;
   const int64_t plane = s.oh * s.ow, inPlane = s.h * s.w;
-  bool avx = false;
-#if SPARSENN_KERNELS_X86
-  avx = useAvx512();
-#endif
   for (int64_t o = 0; o < s.cOut; ++o) {
     int64_t nt = tapsOf(o, taps);
     int64_t g = o / cpgOut;
@@ -132,219 +90,12 @@ int convEngine(const ConvShape &s, const float *x, const float *bias, float *y,
       const float *xg = x + (b * s.cIn + g * cpgIn) * inPlane;
       for (int64_t t = 0; t < nt; ++t) {
         const float *xp = xg + taps[t].c * inPlane;
-#if SPARSENN_KERNELS_X86
-        if (avx) {
-          applyTap(s, taps[t], xp, yp, axpyAvx512);
-          continue;
-        }
-#endif
         applyTap(s, taps[t], xp, yp, axpyPortable);
       }
     }
   }
-  (void)avx;
   return SPARSENN_K_OK;
 }
-
-#if SPARSENN_KERNELS_X86
-// Output-stationary fast path (AVX-512, stride_w == 1): a block of R output
-// rows x S 16-wide column segments of one output plane stays in registers
-// while all taps of its channel are accumulated, in tap order (so each
-// output sums the same products in the same order as the tap engine).
-struct TapOff {
-  int64_t off; // c * inPlane + r * dh * w + s * dw
-  int64_t row; // r * dh
-  int64_t col; // s * dw
-};
-
-template <int R, int S, bool Interior>
-SPARSENN_AVX512_TARGET void
-convBlock(const ConvShape &s, const float *xg, float *yp, const TapOff *tab,
-          const int32_t *idx, const float *val, int64_t nt, float bv,
-          int64_t r0, int64_t nrows, int64_t c0, int64_t ncols) {
-  __m512 acc[R][S];
-  __mmask16 wm[S];
-  for (int k = 0; k < S; ++k) {
-    int64_t left = ncols - 16 * k;
-    wm[k] = left >= 16  ? static_cast<__mmask16>(0xFFFF)
-            : left <= 0 ? static_cast<__mmask16>(0)
-                        : static_cast<__mmask16>((1u << left) - 1u);
-  }
-  for (int i = 0; i < R; ++i)
-    for (int k = 0; k < S; ++k)
-      acc[i][k] = _mm512_set1_ps(bv);
-  const int64_t rowStep = s.sh * s.w;
-  const int64_t rowBase = r0 * s.sh - s.pt, colBase = c0 - s.pl;
-  const int64_t base = rowBase * s.w + colBase;
-  for (int64_t t = 0; t < nt; ++t) {
-    const TapOff &e = tab[idx ? idx[t] : t];
-    const __m512 v = _mm512_set1_ps(val[t]);
-    if (Interior) {
-      const float *p = xg + (e.off + base);
-      for (int i = 0; i < R; ++i)
-        for (int k = 0; k < S; ++k)
-          acc[i][k] = _mm512_fmadd_ps(
-              v, _mm512_maskz_loadu_ps(wm[k], p + i * rowStep + 16 * k),
-              acc[i][k]);
-    } else {
-      const int64_t in0 = rowBase + e.row, cin0 = colBase + e.col;
-      __mmask16 m[S];
-      for (int k = 0; k < S; ++k) {
-        int64_t st = cin0 + 16 * k;
-        int64_t lo = st < 0 ? -st : 0;
-        int64_t hi =
-            std::min<int64_t>(std::min<int64_t>(ncols - 16 * k, 16), s.w - st);
-        if (hi <= lo) {
-          m[k] = 0;
-        } else {
-          uint32_t hiBits = hi >= 16 ? 0xFFFFu : (1u << hi) - 1u;
-          uint32_t loBits = (1u << lo) - 1u;
-          m[k] = static_cast<__mmask16>(hiBits & ~loBits);
-        }
-      }
-      for (int i = 0; i < R; ++i) {
-        int64_t ir = in0 + i * s.sh;
-        if (i >= nrows || ir < 0 || ir >= s.h)
-          continue;
-        for (int k = 0; k < S; ++k) {
-          if (!m[k])
-            continue;
-          int64_t o = e.off + base + i * rowStep + 16 * k;
-          acc[i][k] = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m[k], xg + o),
-                                      acc[i][k]);
-        }
-      }
-    }
-  }
-  for (int i = 0; i < R; ++i) {
-    if (i >= nrows)
-      break;
-    for (int k = 0; k < S; ++k)
-      _mm512_mask_storeu_ps(yp + (r0 + i) * s.ow + c0 + 16 * k, wm[k],
-                            acc[i][k]);
-  }
-}
-
-template <int R, int S>
-SPARSENN_AVX512_TARGET void
-convPlane(const ConvShape &s, const float *xg, float *yp, const TapOff *tab,
-          const int32_t *idx, const float *val, int64_t nt, float bv) {
-  const int64_t spanH = (s.kh - 1) * s.dh, spanW = (s.kw - 1) * s.dw;
-  for (int64_t r0 = 0; r0 < s.oh; r0 += R) {
-    const int64_t nrows = std::min<int64_t>(R, s.oh - r0);
-    const int64_t rowBase = r0 * s.sh - s.pt;
-    const bool rowsIn =
-        nrows == R && rowBase >= 0 && rowBase + (R - 1) * s.sh + spanH < s.h;
-    for (int64_t c0 = 0; c0 < s.ow; c0 += 16 * S) {
-      const int64_t ncols = std::min<int64_t>(16 * S, s.ow - c0);
-      const int64_t colBase = c0 - s.pl;
-      if (rowsIn && colBase >= 0 && colBase + ncols - 1 + spanW < s.w)
-        convBlock<R, S, true>(s, xg, yp, tab, idx, val, nt, bv, r0, nrows, c0,
-                              ncols);
-      else
-        convBlock<R, S, false>(s, xg, yp, tab, idx, val, nt, bv, r0, nrows, c0,
-                               ncols);
-    }
-  }
-}
-
-// Same as convBlock<R, 1, ...> for planes at most 8 wide: one 256-bit
-// accumulator per output row (half the lanes of a 512-bit one would idle).
-template <int R, bool Interior>
-SPARSENN_AVX512_TARGET void
-convBlock8(const ConvShape &s, const float *xg, float *yp, const TapOff *tab,
-           const int32_t *idx, const float *val, int64_t nt, float bv,
-           int64_t r0, int64_t nrows, int64_t ncols) {
-  __m256 acc[R];
-  const __mmask8 wm = static_cast<__mmask8>((1u << ncols) - 1u);
-  for (int i = 0; i < R; ++i)
-    acc[i] = _mm256_set1_ps(bv);
-  const int64_t rowStep = s.sh * s.w;
-  const int64_t rowBase = r0 * s.sh - s.pt, colBase = -s.pl;
-  const int64_t base = rowBase * s.w + colBase;
-  for (int64_t t = 0; t < nt; ++t) {
-    const TapOff &e = tab[idx ? idx[t] : t];
-    const __m256 v = _mm256_set1_ps(val[t]);
-    if (Interior) {
-      const float *p = xg + (e.off + base);
-      for (int i = 0; i < R; ++i)
-        acc[i] = _mm256_fmadd_ps(v, _mm256_maskz_loadu_ps(wm, p + i * rowStep),
-                                 acc[i]);
-    } else {
-      const int64_t in0 = rowBase + e.row, st = colBase + e.col;
-      int64_t lo = st < 0 ? -st : 0;
-      int64_t hi = std::min<int64_t>(ncols, s.w - st);
-      if (hi <= lo)
-        continue;
-      const __mmask8 m =
-          static_cast<__mmask8>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
-      for (int i = 0; i < R; ++i) {
-        int64_t ir = in0 + i * s.sh;
-        if (i >= nrows || ir < 0 || ir >= s.h)
-          continue;
-        int64_t o = e.off + base + i * rowStep;
-        acc[i] = _mm256_fmadd_ps(v, _mm256_maskz_loadu_ps(m, xg + o), acc[i]);
-      }
-    }
-  }
-  for (int i = 0; i < R && i < nrows; ++i)
-    _mm256_mask_storeu_ps(yp + (r0 + i) * s.ow, wm, acc[i]);
-}
-
-template <int R>
-SPARSENN_AVX512_TARGET void
-convPlane8(const ConvShape &s, const float *xg, float *yp, const TapOff *tab,
-           const int32_t *idx, const float *val, int64_t nt, float bv) {
-  const int64_t spanH = (s.kh - 1) * s.dh, spanW = (s.kw - 1) * s.dw;
-  const bool colsIn = -s.pl >= 0 && -s.pl + s.ow - 1 + spanW < s.w;
-  for (int64_t r0 = 0; r0 < s.oh; r0 += R) {
-    const int64_t nrows = std::min<int64_t>(R, s.oh - r0);
-    const int64_t rowBase = r0 * s.sh - s.pt;
-    if (colsIn && nrows == R && rowBase >= 0 &&
-        rowBase + (R - 1) * s.sh + spanH < s.h)
-      convBlock8<R, true>(s, xg, yp, tab, idx, val, nt, bv, r0, nrows, s.ow);
-    else
-      convBlock8<R, false>(s, xg, yp, tab, idx, val, nt, bv, r0, nrows, s.ow);
-  }
-}
-
-// tapsOf(o, idx, val) sets o's tap list (idx NULL: taps 0..nt-1 in order)
-// and returns its length.
-template <typename TapsOf>
-int convFast(const ConvShape &s, const float *x, const float *bias, float *y,
-             TapsOf tapsOf) {
-  const int64_t cpgIn = s.cIn / s.groups, cpgOut = s.cOut / s.groups;
-  const int64_t per = cpgIn * s.kh * s.kw;
-  Scratch buf(sizeof(TapOff) * static_cast<size_t>(per));
-  if (buf.failed)
-    return SPARSENN_K_ERR_NOMEM;
-  TapOff *tab = buf.as<TapOff>();
-  const int64_t plane = s.oh * s.ow, inPlane = s.h * s.w;
-  int64_t j = 0;
-  for (int64_t c = 0; c < cpgIn; ++c)
-    for (int64_t r = 0; r < s.kh; ++r)
-      for (int64_t q = 0; q < s.kw; ++q, ++j)
-        tab[j] = {c * inPlane + r * s.dh * s.w + q * s.dw, r * s.dh, q * s.dw};
-  for (int64_t o = 0; o < s.cOut; ++o) {
-    const int32_t *idx = nullptr;
-    const float *val = nullptr;
-    int64_t nt = tapsOf(o, idx, val);
-    int64_t g = o / cpgOut;
-    float bv = bias ? bias[o] : 0.0f;
-    for (int64_t b = 0; b < s.n; ++b) {
-      float *yp = y + (b * s.cOut + o) * plane;
-      const float *xg = x + (b * s.cIn + g * cpgIn) * inPlane;
-      if (s.ow <= 8)
-        convPlane8<8>(s, xg, yp, tab, idx, val, nt, bv);
-      else if (s.ow <= 16)
-        convPlane<8, 1>(s, xg, yp, tab, idx, val, nt, bv);
-      else
-        convPlane<6, 2>(s, xg, yp, tab, idx, val, nt, bv);
-    }
-  }
-  return SPARSENN_K_OK;
-}
-#endif
 
 bool makeShape(ConvShape &s, const float *x, const float *y, int64_t n,
                int64_t cIn, int64_t h, int64_t w, int64_t cOut, int64_t kh,
@@ -392,27 +143,36 @@ extern "C" int64_t sparsenn_conv2d_output_size(int64_t in, int64_t kernel,
 
 namespace {
 int denseConvBuiltin(const ConvShape &s, const float *x, const float *weights,
-                     const float *bias, float *y) {
+                     const float *bias, float *y, const Epilogue &ep) {
   const int64_t kh = s.kh, kw = s.kw;
   const int64_t cpg = s.cIn / s.groups, per = cpg * kh * kw;
-#if SPARSENN_KERNELS_X86
-  if (s.sw == 1 && useAvx512())
-    return convFast(s, x, bias, y,
-                    [&](int64_t o, const int32_t *&idx, const float *&val) {
-                      idx = nullptr;
-                      val = weights + o * per;
-                      return per;
-                    });
-#endif
-  return convEngine(s, x, bias, y, per, [&](int64_t o, Tap *taps) {
-    const float *wo = weights + o * per;
-    int64_t t = 0;
-    for (int64_t c = 0; c < cpg; ++c)
-      for (int64_t r = 0; r < kh; ++r)
-        for (int64_t q = 0; q < kw; ++q, ++t)
-          taps[t] = {c, r, q, wo[t]};
-    return per;
-  });
+  if (portableForced()) {
+    // The reference: every tap through the tap engine, then the epilogue.
+    int status = convEngine(s, x, bias, y, per, [&](int64_t o, Tap *taps) {
+      const float *wo = weights + o * per;
+      int64_t t = 0;
+      for (int64_t c = 0; c < cpg; ++c)
+        for (int64_t r = 0; r < kh; ++r)
+          for (int64_t q = 0; q < kw; ++q, ++t)
+            taps[t] = {c, r, q, wo[t]};
+      return per;
+    });
+    if (status == SPARSENN_K_OK && ep.any())
+      applyEpilogue(ep, y, s.n * s.cOut * s.oh * s.ow);
+    return status;
+  }
+  // Without the dense library: the sparse-times-im2col kernel over every
+  // tap (one vector source for all targets, threaded, epilogue fused).
+  if (s.cOut * per > INT32_MAX)
+    return SPARSENN_K_ERR_ARGUMENT;
+  std::vector<int32_t> tapPtr(s.cOut + 1), tapIdx(s.cOut * per);
+  for (int64_t o = 0; o <= s.cOut; ++o)
+    tapPtr[o] = static_cast<int32_t>(o * per);
+  for (int64_t o = 0; o < s.cOut; ++o)
+    for (int64_t t = 0; t < per; ++t)
+      tapIdx[o * per + t] = static_cast<int32_t>(t);
+  return conv2dSparseSpmm(s, x, tapPtr.data(), tapIdx.data(), weights, bias, y,
+                          /*constantTaps=*/false, ep);
 }
 } // namespace
 
@@ -430,10 +190,7 @@ int sparsenn::kernels::conv2dDense(
     if (sparsenn::dense::conv2d(s, x, weights, bias, y, constantWeights, ep))
       return SPARSENN_K_OK;
   }
-  int status = denseConvBuiltin(s, x, weights, bias, y);
-  if (status == SPARSENN_K_OK && ep.any())
-    applyEpilogue(ep, y, s.n * s.cOut * s.oh * s.ow);
-  return status;
+  return denseConvBuiltin(s, x, weights, bias, y, ep);
 }
 
 extern "C" int sparsenn_conv2d_dense_f32(

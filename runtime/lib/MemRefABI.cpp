@@ -176,6 +176,21 @@ extern "C" void _mlir_ciface_sparsenn_rt_kwinners_f32(
   check(status, "k-winners");
 }
 
+extern "C" void _mlir_ciface_sparsenn_rt_pool2d_f32(
+    sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *y, int64_t mode,
+    int64_t n, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
+    int64_t stride_h, int64_t stride_w, int64_t pad_top, int64_t pad_bottom,
+    int64_t pad_left, int64_t pad_right, int64_t dil_h, int64_t dil_w,
+    float pad_value, float init) {
+  Timed timed(mode == SPARSENN_POOL_MAX ? "maxpool" : "sumpool", -1, n, c, h, w,
+              kh, kw, stride_h);
+  check(sparsenn_pool2d_f32(data(x->aligned, x->offset), n, c, h, w, kh, kw,
+                            stride_h, stride_w, pad_top, pad_bottom, pad_left,
+                            pad_right, dil_h, dil_w, static_cast<int>(mode),
+                            pad_value, init, data(y->aligned, y->offset)),
+        "pool2d");
+}
+
 namespace {
 // The conv2d entries on compiled-constant weights: dense weights or sparse
 // taps, with or without an epilogue.
@@ -298,6 +313,7 @@ extern "C" const sparsenn_runtime_symbol *sparsenn_runtime_symbols(size_t *count
       SPARSENN_SYMBOL(_mlir_ciface_sparsenn_rt_conv2d_f32),
       SPARSENN_SYMBOL(_mlir_ciface_sparsenn_rt_conv2d_fused_f32),
       SPARSENN_SYMBOL(_mlir_ciface_sparsenn_rt_conv2d_runtime_weights_f32),
+      SPARSENN_SYMBOL(_mlir_ciface_sparsenn_rt_pool2d_f32),
       SPARSENN_SYMBOL(sparsenn_set_num_threads),
       SPARSENN_SYMBOL(sparsenn_get_num_threads),
   };

@@ -31,6 +31,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -39,6 +40,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
 
 #include <algorithm>
 #include <chrono>
@@ -322,7 +324,20 @@ int main(int argc, char **argv) {
   }
 
   ExecutionEngineOptions options;
-  options.transformer = makeOptimizingTransformer(optLevel, 0, nullptr);
+  // The host's target machine, so that LLVM's vectorisers know the CPU's
+  // vector registers (without it the loops left in the module, e.g. the
+  // element-wise ops no kernel absorbed, stay scalar).
+  std::unique_ptr<llvm::TargetMachine> hostMachine;
+  if (auto builder = llvm::orc::JITTargetMachineBuilder::detectHost()) {
+    if (auto machine = builder->createTargetMachine())
+      hostMachine = std::move(*machine);
+    else
+      llvm::consumeError(machine.takeError());
+  } else {
+    llvm::consumeError(builder.takeError());
+  }
+  options.transformer =
+      makeOptimizingTransformer(optLevel, 0, hostMachine.get());
   SmallVector<StringRef> libs = {SPARSENN_C_RUNNER_UTILS};
   options.sharedLibPaths = libs;
   auto maybeEngine = ExecutionEngine::create(*module, options);

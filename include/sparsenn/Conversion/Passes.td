@@ -41,6 +41,12 @@ def ConvertSparseNNToLinalgPass
     in one pass: the sparse kernel while it stores, the dense library as a
     post-op. It is emitted where the last fused op was.
 
+    Pooling (`pooling-kernels`, default on): `linalg.pooling_nchw_max` and
+    `linalg.pooling_nchw_sum` on static f32 tensors whose init is a
+    `linalg.fill` of a constant become calls of the runtime's vectorised,
+    threaded `sparsenn_rt_pool2d_f32`; a `tensor.pad` of the input by a
+    constant on H and W folds into the call. Other poolings stay linalg.
+
     Training-only ops (`prune` on non-constant operands, `sparsity_loss`) are
     refused with a diagnostic; run `--sparsenn-prune-weights` first to
     evaluate constant prunes. Shapes must be static.
@@ -53,6 +59,10 @@ def ConvertSparseNNToLinalgPass
     Option<"fuseEpilogues", "fuse-epilogues", "bool", /*default=*/"true",
            "Fold the residual add (arith.addf) and the ReLU (max with 0) "
            "that follow a conv2d lowered to a runtime kernel into its call">,
+    Option<"poolingKernels", "pooling-kernels", "bool", /*default=*/"true",
+           "Lower linalg.pooling_nchw_max/_sum on static f32 tensors (and a "
+           "constant tensor.pad of their input) to the runtime's vector "
+           "pooling kernel">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
 
 namespace mlir {
 namespace sparsenn {
@@ -1089,6 +1090,106 @@ struct DutyCycleUpdateLowering : OpRewritePattern<DutyCycleUpdateOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Pooling: linalg.pooling_nchw_max / _sum → the runtime's vector kernel
+//===----------------------------------------------------------------------===//
+
+/// The f32 constant a value is filled with (`linalg.fill` of a constant).
+std::optional<float> filledConstant(Value v) {
+  auto fill = v.getDefiningOp<linalg::FillOp>();
+  FloatAttr value;
+  if (!fill || !matchPattern(fill.getInputs()[0], m_Constant(&value)))
+    return std::nullopt;
+  return static_cast<float>(value.getValueAsDouble());
+}
+
+/// A 2-D NCHW pooling on static f32 tensors whose init is a filled constant
+/// becomes `sparsenn_rt_pool2d_f32`; a `tensor.pad` of its input by a
+/// constant on H and W folds into the call (the padding is never stored).
+template <typename PoolOp, int Mode>
+struct PoolingToRuntime : OpRewritePattern<PoolOp> {
+  using OpRewritePattern<PoolOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(PoolOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics() || op->getNumResults() != 1)
+      return rewriter.notifyMatchFailure(op, "needs tensor semantics");
+    Value input = op.getInputs()[0], window = op.getInputs()[1];
+    Value init = op.getOutputs()[0];
+    auto inType = dyn_cast<RankedTensorType>(input.getType());
+    auto outType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    auto winType = dyn_cast<RankedTensorType>(window.getType());
+    if (!inType || !outType || !winType ||
+        !allStatic({inType, outType, winType}) ||
+        !inType.getElementType().isF32() || !outType.getElementType().isF32() ||
+        winType.getRank() != 2)
+      return rewriter.notifyMatchFailure(op, "needs static f32 tensors");
+    std::optional<float> initValue = filledConstant(init);
+    if (!initValue)
+      return rewriter.notifyMatchFailure(op, "init is not a filled constant");
+    SmallVector<int64_t> strides(op.getStrides().template getValues<int64_t>());
+    SmallVector<int64_t> dilations(
+        op.getDilations().template getValues<int64_t>());
+    // Padding: a tensor.pad by a constant on H and W only.
+    int64_t pads[4] = {0, 0, 0, 0}; // top, bottom, left, right
+    float padValue = 0.0f;
+    if (auto pad = input.getDefiningOp<tensor::PadOp>()) {
+      FloatAttr value;
+      Value padded = pad.getConstantPaddingValue();
+      SmallVector<int64_t> low(pad.getStaticLow()), high(pad.getStaticHigh());
+      auto srcType = cast<RankedTensorType>(pad.getSource().getType());
+      if (padded && matchPattern(padded, m_Constant(&value)) &&
+          srcType.hasStaticShape() && low.size() == 4 &&
+          llvm::none_of(
+              llvm::concat<int64_t>(low, high),
+              [](int64_t v) { return v < 0 || ShapedType::isDynamic(v); }) &&
+          low[0] == 0 && low[1] == 0 && high[0] == 0 && high[1] == 0) {
+        pads[0] = low[2], pads[1] = high[2], pads[2] = low[3],
+        pads[3] = high[3];
+        padValue = static_cast<float>(value.getValueAsDouble());
+        input = pad.getSource();
+        inType = srcType;
+      }
+    }
+    ArrayRef<int64_t> in = inType.getShape(), win = winType.getShape();
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Type f32 = rewriter.getF32Type(), i64 = rewriter.getI64Type();
+    SmallVector<Type> argTypes(2, dynamic1D(f32));
+    argTypes.append(15, i64);
+    argTypes.append(2, f32);
+    func::FuncOp callee = getOrDeclareRuntimeFunc(
+        rewriter, op, kPool2DRuntimeFunc, FunctionType::get(ctx, argTypes, {}));
+    auto c64 = [&](int64_t v) { return i64Constant(rewriter, loc, v); };
+    auto cf = [&](float v) -> Value {
+      return arith::ConstantOp::create(rewriter, loc,
+                                       rewriter.getF32FloatAttr(v));
+    };
+    Value result = allocResult(rewriter, loc, outType);
+    SmallVector<Value> args = {flatBuffer(rewriter, loc, input),
+                               flatten(rewriter, loc, result),
+                               c64(Mode),
+                               c64(in[0]),
+                               c64(in[1]),
+                               c64(in[2]),
+                               c64(in[3]),
+                               c64(win[0]),
+                               c64(win[1]),
+                               c64(strides[0]),
+                               c64(strides[1]),
+                               c64(pads[0]),
+                               c64(pads[1]),
+                               c64(pads[2]),
+                               c64(pads[3]),
+                               c64(dilations[0]),
+                               c64(dilations[1]),
+                               cf(padValue),
+                               cf(*initValue)};
+    func::CallOp::create(rewriter, loc, callee, args);
+    replaceWithBuffer(rewriter, op, result, outType);
+    return success();
+  }
+};
+
 struct ConvertSparseNNToLinalgPass
     : public sparsenn::impl::ConvertSparseNNToLinalgPassBase<
           ConvertSparseNNToLinalgPass> {
@@ -1123,6 +1224,12 @@ struct ConvertSparseNNToLinalgPass
     });
     if (result.wasInterrupted())
       return signalPassFailure();
+    if (poolingKernels) {
+      RewritePatternSet pooling(&getContext());
+      populatePoolingToRuntimePatterns(pooling);
+      // One walk, no folding: the rest of the IR stays as converted.
+      walkAndApplyPatterns(getOperation(), std::move(pooling));
+    }
     // Compressed constants whose decompress folded away are dead now.
     getOperation().walk([](CompressedConstantOp op) {
       if (op->use_empty())
@@ -1141,5 +1248,12 @@ void mlir::sparsenn::populateSparseNNToLinalgPatterns(
                                fuseEpilogues);
   patterns.add<KWinnersLowering, ThresholdLowering, ApplyMaskLowering,
                QuantizeLowering, DequantizeLowering, DutyCycleUpdateLowering>(
+      patterns.getContext());
+}
+
+void mlir::sparsenn::populatePoolingToRuntimePatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<PoolingToRuntime<linalg::PoolingNchwMaxOp, SPARSENN_POOL_MAX>,
+               PoolingToRuntime<linalg::PoolingNchwSumOp, SPARSENN_POOL_SUM>>(
       patterns.getContext());
 }

@@ -94,12 +94,20 @@ TEST_P(ConvTest, DenseAndSparseMatchReference) {
       std::vector<double> ref, mag;
       reference(c, x, wt, bp, oh, ow, ref, mag);
       std::vector<float> y(ref.size(), 99.0f);
-      ASSERT_EQ(sparsenn_conv2d_dense_f32(x.data(), c.n, c.cIn, c.h, c.w,
-                                          wt.data(), c.cOut, c.kh, c.kw, bp,
-                                          c.sh, c.sw, c.pt, c.pb, c.pl, c.pr,
-                                          c.dh, c.dw, c.groups, y.data()),
-                SPARSENN_K_OK);
-      kt::expectClose(y, ref, mag, "dense conv");
+      // The dense library, then the builtin kernel (every tap through the
+      // sparse-times-im2col kernel).
+      for (int library : {1, 0}) {
+        int was = sparsenn_dense_library_enable(library);
+        std::fill(y.begin(), y.end(), 99.0f);
+        ASSERT_EQ(sparsenn_conv2d_dense_f32(x.data(), c.n, c.cIn, c.h, c.w,
+                                            wt.data(), c.cOut, c.kh, c.kw, bp,
+                                            c.sh, c.sw, c.pt, c.pb, c.pl, c.pr,
+                                            c.dh, c.dw, c.groups, y.data()),
+                  SPARSENN_K_OK);
+        sparsenn_dense_library_enable(was);
+        kt::expectClose(y, ref, mag,
+                        library ? "dense conv" : "dense conv (builtin)");
+      }
       int64_t nt = -1;
       std::vector<int32_t> ptr(c.cOut + 1);
       ASSERT_EQ(sparsenn_pack_conv2d_taps_f32(wt.data(), c.cOut, cpg, c.kh,

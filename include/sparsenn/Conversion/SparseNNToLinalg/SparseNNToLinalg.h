@@ -18,6 +18,17 @@ void populateSparseNNToLinalgPatterns(RewritePatternSet &patterns,
                                       bool runtimeWeightKernels = true,
                                       bool fuseEpilogues = true);
 
+/// Patterns lowering `linalg.pooling_nchw_max` / `linalg.pooling_nchw_sum`
+/// on static f32 tensors, with an init filled by a constant, to the
+/// runtime's vectorised, threaded `sparsenn_rt_pool2d_f32`; a `tensor.pad`
+/// of the input by a constant folds into the call. Other poolings are left
+/// as they are (linalg loops).
+void populatePoolingToRuntimePatterns(RewritePatternSet &patterns);
+
+/// Name of the runtime pooling entry point
+/// (`_mlir_ciface_sparsenn_rt_pool2d_f32`).
+constexpr const char *kPool2DRuntimeFunc = "sparsenn_rt_pool2d_f32";
+
 /// Name of the runtime k-winners entry point (C ABI wrapper
 /// `_mlir_ciface_sparsenn_rt_kwinners_f32` in runtime/lib/MemRefABI.cpp).
 constexpr const char *kKWinnersRuntimeFunc = "sparsenn_rt_kwinners_f32";

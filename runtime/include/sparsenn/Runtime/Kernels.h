@@ -86,6 +86,12 @@ int sparsenn_get_num_threads(void);
    built with oneDNN (docs/performance.md, "Dense layers"), else "builtin".*/
 const char *sparsenn_dense_backend(void);
 
+/* enable == 0: dense layers run the builtin kernels instead of the dense
+   library (to compare them, and to test the builtin path on a machine that
+   has the library); returns the previous setting (1: library on). The
+   default is on. Process-wide; not for use while kernels run. */
+int sparsenn_dense_library_enable(int enable);
+
 /*===----------------------------------------------------------------------===*
  * Linear layers: y[b, o] = bias[o] + sum_i x[b, i] * W[o, i].
  *===----------------------------------------------------------------------===*/
@@ -218,6 +224,32 @@ int sparsenn_kwinners_f32(const float *x, float *y, int64_t batch,
                           int64_t channels, int64_t spatial, int mode,
                           int64_t k, int64_t group_size, const float *duty,
                           float boost_strength, int break_ties, int relu);
+
+/*===----------------------------------------------------------------------===*
+ * 2-D pooling, NCHW: linalg.pooling_nchw_max / linalg.pooling_nchw_sum on an
+ * input padded by a constant (average pooling is a sum, then a division).
+ *===----------------------------------------------------------------------===*/
+
+enum {
+  SPARSENN_POOL_MAX = 0, /* maximum; a NaN in the window gives NaN */
+  SPARSENN_POOL_SUM = 1  /* sum */
+};
+
+/* x [N, C, H, W], y [N, C, OH, OW] with OH, OW as for conv2d
+   (sparsenn_conv2d_output_size):
+     y[n, c, oy, ox] = init (+) over r < kh, q < kw of
+                       xpad[n, c, oy*stride_h + r*dil_h, ox*stride_w + q*dil_w]
+   where xpad is x padded by pad_top/bottom/left/right copies of pad_value
+   and (+) is max or + by mode, applied left to right from init. A sum adds
+   the kh rows of a window first, then its kw columns (rounding may differ
+   from the (r, q) order by a few ulps). Vectorised for every SIMD target,
+   threaded over the N*C planes (results independent of the thread count). */
+int sparsenn_pool2d_f32(const float *x, int64_t n, int64_t c, int64_t h,
+                        int64_t w, int64_t kh, int64_t kw, int64_t stride_h,
+                        int64_t stride_w, int64_t pad_top, int64_t pad_bottom,
+                        int64_t pad_left, int64_t pad_right, int64_t dil_h,
+                        int64_t dil_w, int mode, float pad_value, float init,
+                        float *y);
 
 /*===----------------------------------------------------------------------===*
  * conv2d, NCHW, PyTorch semantics (seed 000 [0072]).

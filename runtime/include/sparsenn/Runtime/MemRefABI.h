@@ -34,6 +34,14 @@ void _mlir_ciface_sparsenn_rt_kwinners_f32(
     int64_t spatial, int64_t mode, int64_t k, int64_t group_size,
     float boost_strength, int64_t break_ties, int64_t relu);
 
+/* 2-D max or sum pooling of contiguous NCHW data (sparsenn_pool2d_f32). */
+void _mlir_ciface_sparsenn_rt_pool2d_f32(
+    sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *y, int64_t mode,
+    int64_t n, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
+    int64_t stride_h, int64_t stride_w, int64_t pad_top, int64_t pad_bottom,
+    int64_t pad_left, int64_t pad_right, int64_t dil_h, int64_t dil_w,
+    float pad_value, float init);
+
 typedef struct {
   int32_t *allocated;
   int32_t *aligned;
