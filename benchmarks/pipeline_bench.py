@@ -20,8 +20,9 @@ environment set before import):
 The machine's ISA, the load average and the runtime's kernel target are
 printed first. With SPARSENN_KERNEL_TARGET=AVX2 (any target but AVX3*; and
 ONEDNN_MAX_CPU_ISA=AVX2 for our dense kernels) the peers are held to AVX2
-too: OPENBLAS_CORETYPE=Haswell (unless set) and mlir-runner
---mattr=-avx512f. The linear layer's goals (printed as ok / <goal): ours
+too: OPENBLAS_CORETYPE=Haswell and mlir-runner --mattr=-avx512f; otherwise
+OPENBLAS_CORETYPE=SkylakeX on AVX-512 CPUs (OpenBLAS 0.3.21 takes unknown
+CPUs for Prescott); a set OPENBLAS_CORETYPE is kept. The linear layer's goals (printed as ok / <goal): ours
 >= 1.5x the sparsifier, >= 5x (batch 1) / 3x (batch 64) PyTorch's fastest.
 
 usage: /usr/bin/python3 benchmarks/pipeline_bench.py [--build build]
@@ -52,14 +53,27 @@ args = ap.parse_args()
 if min(args.repeat, args.size, args.threads) < 1:
     ap.error("--repeat, --size and --threads must be >= 1")
 
+
+def cpu_flags():
+    with open("/proc/cpuinfo") as f:
+        return {flag for line in f if line.startswith("flags")
+                for flag in line.split(":", 1)[1].split()}
+
+
+FLAGS = cpu_flags()
 TARGET = os.environ.get("SPARSENN_KERNEL_TARGET", "")
 # A forced target without AVX-512 (AVX2, SSE4, portable...) holds the peers to AVX2.
 NO_AVX512 = bool(TARGET) and not TARGET.upper().startswith("AVX3")
 # OpenBLAS ignores torch.set_num_threads: pin it before numpy/torch load it.
 os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
 os.environ["OMP_NUM_THREADS"] = str(args.threads)
-if NO_AVX512:
-    os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
+# OpenBLAS 0.3.21 falls back to its Prescott (SSE3) kernels on CPUs it does
+# not know (this one: Xeon model 207), ~4x slower sgemm: name the kernels of
+# the ISA unless OPENBLAS_CORETYPE is set.
+if NO_AVX512 or "avx512f" not in FLAGS:
+    os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell" if "avx2" in FLAGS else "Prescott")
+else:
+    os.environ.setdefault("OPENBLAS_CORETYPE", "SkylakeX")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -92,14 +106,9 @@ SPARSIFIER_OPTIONS = (
 
 
 def isa():
-    flags = set()
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("flags"):
-                flags.update(line.split(":", 1)[1].split())
-    avx512 = sorted(f for f in flags if f.startswith("avx512"))
-    return (f"ISA: {' '.join(avx512) or 'no avx512'}; avx2 {'yes' if 'avx2' in flags else 'no'}"
-            f", fma {'yes' if 'fma' in flags else 'no'}")
+    avx512 = sorted(f for f in FLAGS if f.startswith("avx512"))
+    return (f"ISA: {' '.join(avx512) or 'no avx512'}; avx2 {'yes' if 'avx2' in FLAGS else 'no'}"
+            f", fma {'yes' if 'fma' in FLAGS else 'no'}")
 
 
 def run_tool(run, model, inputs, repeat, tmp):
