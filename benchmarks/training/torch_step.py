@@ -36,15 +36,25 @@ ap.add_argument("--batch", type=int, default=64)
 ap.add_argument("--steps", type=int, default=20, help="timed steps per side (median)")
 ap.add_argument("--warmup", type=int, default=3, help="untimed steps per side first")
 ap.add_argument("--threads", type=int, default=1,
-                help="PyTorch threads (the compiled step runs on one)")
+                help="threads of both sides (compiled: SPARSENN_NUM_THREADS)")
 ap.add_argument("--tools", metavar="DIR", help="directory of sparse-opt and sparse-compile")
 args = ap.parse_args()
 if min(args.batch, args.steps, args.threads) < 1 or args.warmup < 0:
     ap.error("--batch, --steps and --threads must be >= 1, --warmup >= 0")
 
 # OpenBLAS ignores torch.set_num_threads: pin it before numpy/torch load it.
+# The compiled step's runtime kernels take theirs from SPARSENN_NUM_THREADS
+# (else they use every core).
 os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
 os.environ["OMP_NUM_THREADS"] = str(args.threads)
+os.environ["SPARSENN_NUM_THREADS"] = str(args.threads)
+# OpenBLAS 0.3.21 falls back to its Prescott (SSE3) kernels on CPUs it does
+# not know (e.g. Xeon model 207), ~4x slower sgemm: name the AVX-512 or AVX2
+# kernels unless OPENBLAS_CORETYPE is set.
+with open("/proc/cpuinfo") as f:
+    flags = {w for line in f if line.startswith("flags") for w in line.split(":", 1)[1].split()}
+if "avx512f" in flags or "avx2" in flags:
+    os.environ.setdefault("OPENBLAS_CORETYPE", "SkylakeX" if "avx512f" in flags else "Haswell")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -158,9 +168,11 @@ def main():
     labels = rng.integers(0, 10, size=args.batch)
     targets = T.one_hot(labels, 10)
     xt, lt = torch.from_numpy(x), torch.from_numpy(labels)
-    print(f"{args.model} CNN, batch {args.batch}; threads: compiled 1, PyTorch "
-          f"{torch.__version__} {args.threads} (OPENBLAS_NUM_THREADS={args.threads}); "
-          f"medians of {args.steps} steps after {args.warmup}")
+    print(f"{args.model} CNN, batch {args.batch}; threads: compiled {args.threads} "
+          f"(SPARSENN_NUM_THREADS), PyTorch {torch.__version__} {args.threads} "
+          f"(OPENBLAS_NUM_THREADS={args.threads}, OPENBLAS_CORETYPE="
+          f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}); medians of {args.steps} steps after "
+          f"{args.warmup}")
     print("speed-up = PyTorch ms / compiled ms (> 1: the compiled step is faster)")
     print(f"{'variant':17} {'compiled':>12} {'PyTorch':>12} {'speed-up':>9}   "
           "first-step loss compiled / PyTorch")
@@ -172,6 +184,11 @@ def main():
                                 duty_alpha=opts.duty_alpha, alpha=opts.alpha,
                                 theta=opts.theta, temperature=opts.temperature,
                                 tools_dir=args.tools)
+            # The runtime linked into the step library says what it uses.
+            threads = trainer._step.library.sparsenn_get_num_threads()
+            if threads != args.threads:
+                sys.exit(f"torch_step: the compiled step runs on {threads} threads, "
+                         f"expected {args.threads}")
             reference = TorchStep(trainer, layers, opts)
             loss_ours, loss_torch = trainer.step(x, targets), reference(xt, lt)
             ours = timed(lambda: trainer.step(x, targets), args.warmup, args.steps)
