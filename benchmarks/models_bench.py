@@ -57,9 +57,26 @@ VARIANTS = {  # name -> options of --sparsenn-sparsify ("" = the defaults)
 SEED = 0
 
 
+def openblas_coretype():
+    """OpenBLAS 0.3.21 runs CPUs it does not know (e.g. Xeon model 207) on
+    its Prescott (SSE3) kernels, ~4x slower sgemm: name the ISA's kernels
+    (held to Haswell when our kernels are held to a non-AVX-512 target)."""
+    try:
+        flags = open("/proc/cpuinfo").read()
+    except OSError:
+        return None
+    target = os.environ.get("SPARSENN_KERNEL_TARGET", "")
+    if " avx512f" in flags and (not target or target.startswith("AVX3")):
+        return "SkylakeX"
+    return "Haswell" if " avx2" in flags else None
+
+
 def thread_env(n, extra=None):
     env = dict(os.environ)
     env.update(OPENBLAS_NUM_THREADS=str(n), OMP_NUM_THREADS=str(n), MKL_NUM_THREADS=str(n))
+    core = openblas_coretype()
+    if core:
+        env.setdefault("OPENBLAS_CORETYPE", core)
     env.update(extra or {})
     return env
 
