@@ -37,11 +37,12 @@ mlir::sparsenn::getLowerToNVVMPipeline(const GPUPipelineOptions &options) {
       // Kernels for the sparse layers and k-winners, dense layers to linalg
       // (as in sparsenn-lower-to-llvm), bufferization without the
       // deallocation pipeline (sparsenn-place-gpu-buffers frees). Dense
-      // layers stay loops (mapped to the GPU), not CPU runtime calls.
+      // layers and pooling stay loops (mapped to the GPU), not CPU runtime
+      // calls.
       "canonicalize,"
       "sparsenn-select-kernels,"
       "convert-sparsenn-to-gpu{{warps-per-block={0}},"
-      "convert-sparsenn-to-linalg{{runtime-weight-kernels=false},"
+      "convert-sparsenn-to-linalg{{runtime-weight-kernels=false pooling-kernels=false},"
       "func.func(tosa-to-linalg-named,tosa-to-linalg),"
       "tosa-to-arith,"
       "tosa-to-tensor,"
