@@ -321,7 +321,9 @@ void denseRows(const float *x, int64_t batch, int64_t in, const float *w,
 // ELL.
 //===----------------------------------------------------------------------===//
 
-/// Rows [o0, o1) against one sample: 2 vectors of gathered x per step.
+/// Rows [o0, o1) against one sample: 4 vectors of gathered x per step (x
+/// stays in L1; a scalar-index loop measured 1.3-1.6x slower on AVX2 and
+/// AVX-512).
 void ellRowsGather(const float *HWY_RESTRICT x, const float *values,
                    const uint16_t *cols, int64_t k, const float *bias, float *y,
                    int64_t o0, int64_t o1) {
@@ -332,20 +334,25 @@ void ellRowsGather(const float *HWY_RESTRICT x, const float *values,
   for (int64_t o = o0; o < o1; ++o) {
     const float *v = values + o * k;
     const uint16_t *c = cols + o * k;
-    auto a0 = hn::Zero(d), a1 = a0;
+    auto a0 = hn::Zero(d), a1 = a0, a2 = a0, a3 = a0;
     int64_t j = 0;
-    for (; j + 2 * n <= k; j += 2 * n) {
+    for (; j + 4 * n <= k; j += 4 * n) {
       const auto i0 = hn::PromoteTo(di, hn::LoadU(du, c + j));
       const auto i1 = hn::PromoteTo(di, hn::LoadU(du, c + j + n));
+      const auto i2 = hn::PromoteTo(di, hn::LoadU(du, c + j + 2 * n));
+      const auto i3 = hn::PromoteTo(di, hn::LoadU(du, c + j + 3 * n));
       a0 = hn::MulAdd(hn::LoadU(d, v + j), hn::GatherIndex(d, x, i0), a0);
       a1 = hn::MulAdd(hn::LoadU(d, v + j + n), hn::GatherIndex(d, x, i1), a1);
+      a2 = hn::MulAdd(hn::LoadU(d, v + j + 2 * n), hn::GatherIndex(d, x, i2),
+                      a2);
+      a3 = hn::MulAdd(hn::LoadU(d, v + j + 3 * n), hn::GatherIndex(d, x, i3),
+                      a3);
     }
-    if (j + n <= k) {
+    for (; j + n <= k; j += n) {
       const auto i0 = hn::PromoteTo(di, hn::LoadU(du, c + j));
       a0 = hn::MulAdd(hn::LoadU(d, v + j), hn::GatherIndex(d, x, i0), a0);
-      j += n;
     }
-    float s = reduceSum(d, hn::Add(a0, a1));
+    float s = reduceSum(d, hn::Add(hn::Add(a0, a1), hn::Add(a2, a3)));
     for (; j < k; ++j)
       s += v[j] * x[c[j]];
     y[o] = s + (bias ? bias[o] : 0.0f);
