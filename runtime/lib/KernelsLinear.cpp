@@ -11,7 +11,7 @@
 // reference (sparsenn_kernels_force_portable).
 //  - dense (builtin, when the dense library is absent): register tiles of
 //    2 samples x 4 weight rows of dot products, k blocks of 1024.
-//  - ELL, batch < 4: per row, 2 vectors of gathered x (uint16 columns
+//  - ELL, batch < 4: per row, 4 vectors of gathered x (uint16 columns
 //    widened to int32) times the row's values. Batch >= 4: x transposed to
 //    tiles [in][up to 4 vectors of samples], so each non-zero is one
 //    broadcast weight times contiguous sample vectors (no gathers).
