@@ -14,8 +14,11 @@
 //
 // Every sparse benchmark also reports `x_vs_dense`: the dense kernel's
 // median time over its own median time, both measured in the same process
-// right after the timed loop (side by side, same cache state). Single
-// thread. Run: kernels_bench --benchmark_counters_tabular=true
+// right after the timed loop (side by side, same cache state). Threads:
+// SPARSENN_NUM_THREADS (printed first), for the sparse kernels and the
+// dense library alike; SIMD target: SPARSENN_KERNEL_TARGET (with
+// ONEDNN_MAX_CPU_ISA for the dense library). Run:
+// kernels_bench --benchmark_counters_tabular=true
 //
 //===----------------------------------------------------------------------===//
 
@@ -193,7 +196,8 @@ void runLinear(benchmark::State &state, Kind kind, int64_t batch,
   state.counters["flops_dense"] = benchmark::Counter(
       2.0 * batch * kN * kN, benchmark::Counter::kIsIterationInvariantRate);
   if (kind != Kind::Dense) {
-    // The dense baseline always runs the auto-selected (AVX-512) kernel.
+    // The dense baseline: the dense library (or the builtin kernel of the
+    // selected target), never the portable one.
     sparsenn_kernels_force_portable(0);
     double denseMs = medianMs(dense, batch > 1 ? 7 : 15);
     sparsenn_kernels_force_portable(portable);

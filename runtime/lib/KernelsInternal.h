@@ -30,8 +30,8 @@
 namespace sparsenn {
 namespace kernels {
 
-/// True when the AVX-512 implementation should run (CPU support and not
-/// forced off by sparsenn_kernels_force_portable).
+/// True when the hand-written AVX-512 code (the SPGC8 decoder) should run
+/// (CPU support and not forced off by sparsenn_kernels_force_portable).
 bool useAvx512();
 
 /// True when sparsenn_kernels_force_portable asked for the reference code:
@@ -47,18 +47,24 @@ bool targetAllowsAvx512();
 /// rows: y[b * ldy + o] = bias[o] + sum of the row's blocks against sample
 /// b. Shared by the block-16 kernel (ldy = out) and the fused SPGC8 kernel,
 /// which decodes row tiles into this format in a scratch buffer (ldy = out,
-/// y and bias offset to the tile). No argument checks.
+/// y and bias offset to the tile). No argument checks. Runs the Highway
+/// kernel of the selected target on the thread pool, or the portable
+/// reference when portableForced().
+void block16Rows(const float *x, int64_t batch, int64_t in,
+                 const int32_t *rowPtr, const int32_t *blockCols,
+                 const float *values, int64_t rows, const float *bias, float *y,
+                 int64_t ldy);
+/// The scalar reference of block16Rows.
 void block16RowsPortable(const float *x, int64_t batch, int64_t in,
                          const int32_t *rowPtr, const int32_t *blockCols,
                          const float *values, int64_t rows, const float *bias,
                          float *y, int64_t ldy);
-#if SPARSENN_KERNELS_X86
-/// AVX-512 version; call only when useAvx512().
-void block16RowsAvx512(const float *x, int64_t batch, int64_t in,
-                       const int32_t *rowPtr, const int32_t *blockCols,
-                       const float *values, int64_t rows, const float *bias,
-                       float *y, int64_t ldy);
-#endif
+
+/// The builtin dense linear (Highway, thread pool) that
+/// sparsenn_linear_dense_f32 runs when the dense library does not take the
+/// call; also called directly by the tests. No argument checks.
+void denseLinearSimd(const float *x, int64_t batch, int64_t in, const float *w,
+                     int64_t out, const float *bias, float *y);
 
 /// Parameters of an NCHW conv2d (PyTorch semantics), output size included.
 struct Conv2DParams {

@@ -266,14 +266,8 @@ int runTiles(const Stream &s, const float *x, int64_t batch, const float *bias,
       tile.rowPtr[++rows] = static_cast<int32_t>(tile.used);
     }
     const float *b = bias ? bias + r0 : nullptr;
-#if SPARSENN_KERNELS_X86
-    if (useAvx512())
-      block16RowsAvx512(x, batch, s.in, tile.rowPtr, tile.cols, tile.values,
-                        rows, b, y + r0, s.out);
-    else
-#endif
-      block16RowsPortable(x, batch, s.in, tile.rowPtr, tile.cols, tile.values,
-                          rows, b, y + r0, s.out);
+    block16Rows(x, batch, s.in, tile.rowPtr, tile.cols, tile.values, rows, b,
+                y + r0, s.out);
     r0 += rows;
   }
   return SPARSENN_K_OK;

@@ -3,7 +3,7 @@
 // Every linear kernel against a double-precision loop reference of
 // y = x W^T + b (tolerance: see kt::expectClose), on several shapes with
 // remainders (in % 16, out % 4, batch % 4 / % 8 / > 64), with and without
-// bias, on the AVX-512 and the portable implementation.
+// bias, on every SIMD target of the CPU and the portable implementation.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,17 +12,25 @@
 #include <cstring>
 #include <tuple>
 
+// The builtin dense kernel (runtime/lib/KernelsInternal.h, not installed).
+namespace sparsenn {
+namespace kernels {
+void denseLinearSimd(const float *x, int64_t batch, int64_t in, const float *w,
+                     int64_t out, const float *bias, float *y);
+} // namespace kernels
+} // namespace sparsenn
+
 namespace {
 
 struct Shape {
   int64_t batch, in, out;
 };
 
-const Shape kShapes[] = {{1, 37, 5},    {1, 300, 33},  {2, 16, 8},
-                         {3, 64, 17},   {4, 100, 9},   {7, 129, 40},
-                         {9, 1030, 13}, {64, 256, 70}, {70, 48, 21},
-                         {67, 64, 150}, {13, 257, 33},
-                         {1, 1, 1},     {5, 2049, 6}};
+const Shape kShapes[] = {
+    {1, 37, 5},   {1, 300, 33},   {2, 16, 8},    {3, 64, 17},
+    {4, 100, 9},  {7, 129, 40},   {9, 1030, 13}, {64, 256, 70},
+    {70, 48, 21}, {67, 64, 150},  {13, 257, 33}, {1, 1, 1},
+    {5, 2049, 6}, {2, 4100, 130}, {9, 33, 65},   {4, 15, 3}};
 
 // Sparse weights: each row keeps about `density` of its entries.
 std::vector<float> sparseWeights(std::mt19937 &g, const Shape &s,
@@ -89,6 +97,30 @@ TEST_P(LinearTest, DenseMatchesReference) {
       reference(x, w, bp, s, ref, mag);
       kt::expectClose(y, ref, mag,
                       "dense " + std::to_string(s.batch) + "x" +
+                          std::to_string(s.in) + "x" + std::to_string(s.out));
+    }
+}
+
+// The builtin dense kernel, which sparsenn_linear_dense_f32 runs only
+// without the dense library: called directly.
+TEST_P(LinearTest, DenseBuiltinMatchesReference) {
+  if (GetParam() == "portable")
+    GTEST_SKIP() << "the portable dense kernel is DenseMatchesReference's";
+  KT_REQUIRE_ISA(scope, GetParam());
+  std::mt19937 g(11);
+  for (const Shape &s : kShapes)
+    for (int withBias = 0; withBias < 2; ++withBias) {
+      auto x = kt::randomVec(g, s.batch * s.in);
+      auto w = kt::randomVec(g, s.out * s.in);
+      auto bias = kt::randomVec(g, s.out);
+      const float *bp = withBias ? bias.data() : nullptr;
+      std::vector<float> y(s.batch * s.out, 123.0f);
+      sparsenn::kernels::denseLinearSimd(x.data(), s.batch, s.in, w.data(),
+                                         s.out, bp, y.data());
+      std::vector<double> ref, mag;
+      reference(x, w, bp, s, ref, mag);
+      kt::expectClose(y, ref, mag,
+                      "dense builtin " + std::to_string(s.batch) + "x" +
                           std::to_string(s.in) + "x" + std::to_string(s.out));
     }
 }

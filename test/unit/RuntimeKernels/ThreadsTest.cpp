@@ -1,9 +1,10 @@
 //===- ThreadsTest.cpp - kernels on the thread pool -----------------------===//
 //
 // The multi-threaded kernels (dense linear and conv2d through the dense
-// library, sparse conv2d on the sparse x dense engine) on real CNN layer
-// shapes: 2 and 3 threads give bit-identical results to 1 thread, on every
-// SIMD target, and 1 thread matches the portable reference kernels
+// library, sparse conv2d on the sparse x dense engine, the builtin dense,
+// ELL, block-16 and sparse-sparse linear) on real layer shapes: 2 and 3
+// threads give bit-identical results to 1 thread, on every SIMD target, and
+// 1 thread matches the portable reference kernels
 // (themselves checked against plain loops in the other tests) to 1e-5 of
 // the sum of |terms|, bounded here by 1e-5 · (|ref| + taps).
 //
@@ -13,7 +14,16 @@
 
 #include "sparsenn/Runtime/MemRefABI.h"
 
+#include <algorithm>
 #include <cstring>
+
+// The builtin dense kernel (runtime/lib/KernelsInternal.h, not installed).
+namespace sparsenn {
+namespace kernels {
+void denseLinearSimd(const float *x, int64_t batch, int64_t in, const float *w,
+                     int64_t out, const float *bias, float *y);
+} // namespace kernels
+} // namespace sparsenn
 
 namespace {
 
@@ -182,6 +192,140 @@ TEST_P(ThreadsTest, DenseLinearIdenticalForAnyThreadCount) {
       }
     }
   }
+}
+
+// The sparse linear kernels, and the builtin dense one that runs when the
+// dense library does not take a call (tested directly: oneDNN takes every
+// call here), split output rows and sample tiles across the pool.
+enum class LinearKind { DenseBuiltin, Ell, Block16, SparseSparse };
+
+std::vector<float> runLinear(LinearKind kind, int64_t batch, int64_t in,
+                             int64_t out, const std::vector<float> &x,
+                             const std::vector<float> &w,
+                             const std::vector<float> &bias) {
+  std::vector<float> y(batch * out, 5.0f);
+  switch (kind) {
+  case LinearKind::DenseBuiltin:
+    if (std::string(sparsenn_kernels_current_target()) == "portable") {
+      EXPECT_EQ(sparsenn_linear_dense_f32(x.data(), batch, in, w.data(), out,
+                                          bias.data(), y.data()),
+                SPARSENN_K_OK);
+    } else {
+      sparsenn::kernels::denseLinearSimd(x.data(), batch, in, w.data(), out,
+                                         bias.data(), y.data());
+    }
+    break;
+  case LinearKind::Ell: {
+    int64_t k = 0;
+    EXPECT_EQ(sparsenn_pack_ell_f32(w.data(), out, in, 0, nullptr, nullptr, &k),
+              SPARSENN_K_OK);
+    std::vector<float> values(out * k);
+    std::vector<uint16_t> cols(out * k);
+    EXPECT_EQ(sparsenn_pack_ell_f32(w.data(), out, in, 0, values.data(),
+                                    cols.data(), &k),
+              SPARSENN_K_OK);
+    EXPECT_EQ(sparsenn_linear_ell_f32(x.data(), batch, in, values.data(),
+                                      cols.data(), out, k, bias.data(),
+                                      y.data()),
+              SPARSENN_K_OK);
+    break;
+  }
+  case LinearKind::Block16: {
+    int64_t nb = 0;
+    std::vector<int32_t> rowPtr(out + 1);
+    EXPECT_EQ(sparsenn_pack_block16_f32(w.data(), out, in, rowPtr.data(),
+                                        nullptr, nullptr, &nb),
+              SPARSENN_K_OK);
+    std::vector<int32_t> cols(nb + 1);
+    std::vector<float> values(16 * nb + 16);
+    EXPECT_EQ(sparsenn_pack_block16_f32(w.data(), out, in, rowPtr.data(),
+                                        cols.data(), values.data(), &nb),
+              SPARSENN_K_OK);
+    EXPECT_EQ(sparsenn_linear_block16_f32(x.data(), batch, in, rowPtr.data(),
+                                          cols.data(), values.data(), out,
+                                          bias.data(), y.data()),
+              SPARSENN_K_OK);
+    break;
+  }
+  case LinearKind::SparseSparse: {
+    int64_t nnz = 0;
+    std::vector<int32_t> colPtr(in + 1);
+    EXPECT_EQ(sparsenn_pack_csc_f32(w.data(), out, in, colPtr.data(), nullptr,
+                                    nullptr, &nnz),
+              SPARSENN_K_OK);
+    std::vector<int32_t> rowIdx(nnz + 1);
+    std::vector<float> values(nnz + 1);
+    EXPECT_EQ(sparsenn_pack_csc_f32(w.data(), out, in, colPtr.data(),
+                                    rowIdx.data(), values.data(), &nnz),
+              SPARSENN_K_OK);
+    EXPECT_EQ(sparsenn_linear_sparse_sparse_f32(
+                  x.data(), batch, in, colPtr.data(), rowIdx.data(),
+                  values.data(), out, bias.data(), y.data()),
+              SPARSENN_K_OK);
+    break;
+  }
+  }
+  return y;
+}
+
+TEST_P(ThreadsTest, SparseLinearIdenticalForAnyThreadCount) {
+  std::mt19937 g(10);
+  // batch, in, out: batch 1 and 2 (row splits), >= 4 (ELL transposed tiles,
+  // block16 8-sample tiles), tails everywhere.
+  const int64_t shapes[][3] = {{1, 2048, 1000},
+                               {2, 1030, 257},
+                               {5, 300, 129},
+                               {64, 512, 384},
+                               {70, 257, 65},
+                               {1, 4096, 4096}}; // sparse-sparse row split
+  const LinearKind kinds[] = {LinearKind::DenseBuiltin, LinearKind::Ell,
+                              LinearKind::Block16, LinearKind::SparseSparse};
+  const char *names[] = {"dense builtin", "ell", "block16", "sparse-sparse"};
+  for (const auto &s : shapes)
+    for (int kind = 0; kind < 4; ++kind) {
+      const LinearKind lk = kinds[kind];
+      if (s[1] == 4096 && lk != LinearKind::SparseSparse)
+        continue; // large only where the split needs it
+      auto x = kt::randomVec(g, s[0] * s[1]);
+      auto w = kt::randomVec(g, s[2] * s[1]);
+      std::bernoulli_distribution keep(0.1), active(0.2);
+      if (lk == LinearKind::Block16) { // whole 1x16 groups
+        for (int64_t o = 0; o < s[2]; ++o)
+          for (int64_t c = 0; c < s[1]; c += 16)
+            if (!keep(g))
+              std::fill(w.begin() + o * s[1] + c,
+                        w.begin() + o * s[1] + std::min(c + 16, s[1]), 0.0f);
+      } else if (lk != LinearKind::DenseBuiltin) {
+        for (float &v : w)
+          if (!keep(g))
+            v = 0.0f;
+      }
+      if (lk == LinearKind::SparseSparse)
+        for (float &v : x)
+          if (!active(g))
+            v = 0.0f;
+      auto bias = kt::randomVec(g, s[2]);
+      std::string what = std::string(names[kind]) + " " + std::to_string(s[0]) +
+                         "x" + std::to_string(s[1]) + "x" +
+                         std::to_string(s[2]);
+      std::vector<float> ref;
+      {
+        kt::IsaScope portable("portable");
+        ref = runLinear(lk, s[0], s[1], s[2], x, w, bias);
+      }
+      KT_REQUIRE_ISA(scope, GetParam());
+      std::vector<float> one;
+      for (int threads : {1, 2, 3}) {
+        kt::ThreadsScope t(threads);
+        auto y = runLinear(lk, s[0], s[1], s[2], x, w, bias);
+        if (threads == 1) {
+          expectNear(y, ref, double(s[1]), what);
+          one = y;
+        } else {
+          expectBitEqual(one, y, what + " x" + std::to_string(threads));
+        }
+      }
+    }
 }
 
 sparsenn_memref_f32_1d view(const float *data, int64_t size) {
