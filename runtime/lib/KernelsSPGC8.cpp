@@ -37,6 +37,7 @@
 
 #include "KernelsInternal.h"
 #include "SPGC8Internal.h"
+#include "ThreadPool.h"
 
 #if SPARSENN_KERNELS_X86
 #include "SPGC8X86Block.h"
@@ -44,6 +45,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 false positive on the undefined pass-through operand of unmasked
@@ -54,6 +56,7 @@
 
 using namespace sparsenn::kernels;
 namespace codec = sparsenn::spgc8;
+namespace threads = sparsenn::threads;
 
 namespace {
 
@@ -185,18 +188,27 @@ int decodeRowPortable(const Stream &s, const int32_t *rowOffsets, int64_t r,
   size_t pos = static_cast<size_t>(rowOffsets[r]);
   const size_t end = static_cast<size_t>(rowOffsets[r + 1]);
   prefetchRow(s, rowOffsets, r + kPrefetchRows);
-  for (int64_t g = 0; g < s.groupsPerRow;) {
-    int64_t n = std::min(perLoad, s.groupsPerRow - g);
+  // The lowest bit of each group's 2h-bit code pair, for up to perLoad
+  // groups: the groups of a word are enumerated by their non-zero pairs
+  // (count-trailing-zeros), without a branch per pruned group.
+  const unsigned field = 2 * h;
+  uint64_t lowBits = 0;
+  for (int64_t j = 0; j < perLoad; ++j)
+    lowBits |= uint64_t(1) << (j * field);
+  for (int64_t g0 = 0; g0 < s.groupsPerRow; g0 += perLoad) {
+    int64_t n = std::min(perLoad, s.groupsPerRow - g0);
     uint64_t codes =
-        headerBits(s, (s0 + 2 * g) * h, static_cast<unsigned>(2 * n) * h);
-    if (!codes) { // n pruned groups: no bodies, nothing to do
-      g += n;
-      continue;
-    }
-    for (int64_t j = 0; j < n; ++j, ++g, codes >>= 2 * h) {
-      unsigned ca = codes & mask, cb = (codes >> h) & mask;
-      if (!(ca | cb))
-        continue;
+        headerBits(s, (s0 + 2 * g0) * h, static_cast<unsigned>(2 * n) * h);
+    uint64_t live = codes;
+    for (unsigned k = 1; k < field; ++k)
+      live |= codes >> k;
+    live &= lowBits; // codes holds n groups only: the rest reads as zero
+    while (live) {
+      unsigned bit = static_cast<unsigned>(__builtin_ctzll(live));
+      live &= live - 1;
+      const int64_t g = g0 + bit / field;
+      const uint64_t pair = codes >> bit;
+      unsigned ca = pair & mask, cb = (pair >> h) & mask;
       unsigned ba = static_cast<unsigned>(codec::codeToB(ca, s.bits));
       unsigned bb = static_cast<unsigned>(codec::codeToB(cb, s.bits));
       if (ba + bb > end - pos)
@@ -241,25 +253,28 @@ struct Tile {
 /// 8 samples passes over it. (Measured at 4096 x 4096, batch 64: 32 KiB
 /// tiles, L1-sized, were 10 % slower; x then streams from L3 once per tile.)
 constexpr int64_t kMaxTileRows = 1024;
+/// Output rows per thread work item (4096-row layers: 16 items).
+constexpr int64_t kThreadRows = 256;
 constexpr int64_t kTileGroups = 4096;
 
 int64_t tileCapacity(const Stream &s) {
   return std::max(kTileGroups, s.groupsPerRow);
 }
 
-/// Fills tiles of whole rows with decodeRow(r, tile) and multiplies each
-/// with the block-16 rows kernel: y[:, r0 .. r0 + rows).
+/// Fills tiles of whole rows of [rowBegin, rowEnd) with decodeRow(r, tile)
+/// and multiplies each with the block-16 rows kernel: y[:, r0 .. r0 + rows).
 template <typename DecodeRow>
 int runTiles(const Stream &s, const float *x, int64_t batch, const float *bias,
-             float *y, Tile &tile, DecodeRow decodeRow) {
+             float *y, Tile &tile, int64_t rowBegin, int64_t rowEnd,
+             DecodeRow decodeRow) {
   const int64_t capacity = tileCapacity(s);
-  for (int64_t r0 = 0; r0 < s.out;) {
+  for (int64_t r0 = rowBegin; r0 < rowEnd;) {
     int64_t rows = 0;
     tile.used = 0;
     tile.rowPtr[0] = 0;
     // A row never overflows: the next one starts only if its worst case
     // (every group non-zero) fits.
-    while (r0 + rows < s.out && rows < kMaxTileRows &&
+    while (r0 + rows < rowEnd && rows < kMaxTileRows &&
            (rows == 0 || tile.used + s.groupsPerRow <= capacity)) {
       if (int st = decodeRow(r0 + rows, tile))
         return st;
@@ -446,14 +461,15 @@ decodeRowAvx512(const Stream &s, const int32_t *rowOffsets, int64_t r,
 SPARSENN_SPGC8_TARGET int
 linearBatch1Avx512(const Stream &s, const int32_t *rowOffsets, const float *x,
                    const float *scales, int64_t numScales, const float *bias,
-                   float *y, const RowGroups &groups) {
+                   float *y, const RowGroups &groups, int64_t rowBegin,
+                   int64_t rowEnd) {
   const codec::I8BlockDecoder decoder(s.interleave, /*isUnsigned=*/false);
   DotSink sink;
   sink.x = x;
   unsigned tail = static_cast<unsigned>(s.in & 15);
   sink.tailCol = tail ? s.in - tail : -1;
   sink.tailMask = static_cast<__mmask16>((1u << tail) - 1);
-  for (int64_t r = 0; r < s.out; ++r) {
+  for (int64_t r = rowBegin; r < rowEnd; ++r) {
     for (__m512 &a : sink.acc)
       a = _mm512_setzero_ps();
     if (int st =
@@ -535,41 +551,60 @@ extern "C" int sparsenn_linear_spgc8_f32(const float *x, int64_t batch,
 #else
   const bool fast = false;
 #endif
-  // One scratch, sized for the path taken: the tile (values first, 64-byte
-  // aligned) unless batch 1 runs from registers, then the per-row group
-  // lists of the AVX-512 decoder.
+  // One scratch per work item, sized for the path taken: the tile (values
+  // first, 64-byte aligned) unless batch 1 runs from registers, then the
+  // per-row group lists of the AVX-512 decoder.
   const bool tiled = !fast || batch > 1;
   const int64_t capacity = tiled ? tileCapacity(s) : 0;
   const size_t valueBytes = sizeof(float) * 16 * capacity;
   const size_t colBytes = sizeof(int32_t) * capacity;
   const size_t ptrBytes = tiled ? sizeof(int32_t) * (kMaxTileRows + 1) : 0;
   const size_t listBytes = fast ? sizeof(uint16_t) * RowGroups::entries(s) : 0;
-  Scratch scratch(valueBytes + colBytes + ptrBytes + 2 * listBytes);
-  if (scratch.failed)
-    return SPARSENN_K_ERR_NOMEM;
-  uint8_t *base = scratch.as<uint8_t>();
-  Tile tile;
-  tile.values = reinterpret_cast<float *>(base);
-  tile.cols = reinterpret_cast<int32_t *>(base + valueBytes);
-  tile.rowPtr = reinterpret_cast<int32_t *>(base + valueBytes + colBytes);
-
+  // Rows are split across threads in blocks fixed by the shape; each row is
+  // decoded and summed by one item in one order, so results do not depend
+  // on the thread count. The first failing block (in row order) reports.
+  const int64_t items = threads::chunks(out, kThreadRows);
+  std::vector<int> status(static_cast<size_t>(items), SPARSENN_K_OK);
+  threads::parallelFor(items, [&](int64_t item) {
+    const int64_t r0 = item * kThreadRows;
+    const int64_t r1 = std::min<int64_t>(out, r0 + kThreadRows);
+    Scratch scratch(valueBytes + colBytes + ptrBytes + 2 * listBytes);
+    if (scratch.failed) {
+      status[item] = SPARSENN_K_ERR_NOMEM;
+      return;
+    }
+    uint8_t *base = scratch.as<uint8_t>();
+    Tile tile;
+    tile.values = reinterpret_cast<float *>(base);
+    tile.cols = reinterpret_cast<int32_t *>(base + valueBytes);
+    tile.rowPtr = reinterpret_cast<int32_t *>(base + valueBytes + colBytes);
 #if SPARSENN_KERNELS_X86
-  if (fast) {
-    RowGroups groups;
-    groups.codes =
-        reinterpret_cast<uint16_t *>(base + valueBytes + colBytes + ptrBytes);
-    groups.index = groups.codes + RowGroups::entries(s);
-    if (batch == 1)
-      return linearBatch1Avx512(s, row_offsets, x, scales, num_scales, bias, y,
-                                groups);
-    return runTiles(s, x, batch, bias, y, tile, [&](int64_t r, Tile &t) {
-      return decodeRowToTileAvx512(s, row_offsets, r,
-                                   rowScale(scales, num_scales, r), groups, t);
-    });
-  }
+    if (fast) {
+      RowGroups groups;
+      groups.codes =
+          reinterpret_cast<uint16_t *>(base + valueBytes + colBytes + ptrBytes);
+      groups.index = groups.codes + RowGroups::entries(s);
+      if (batch == 1) {
+        status[item] = linearBatch1Avx512(s, row_offsets, x, scales, num_scales,
+                                          bias, y, groups, r0, r1);
+        return;
+      }
+      status[item] =
+          runTiles(s, x, batch, bias, y, tile, r0, r1, [&](int64_t r, Tile &t) {
+            return decodeRowToTileAvx512(
+                s, row_offsets, r, rowScale(scales, num_scales, r), groups, t);
+          });
+      return;
+    }
 #endif
-  return runTiles(s, x, batch, bias, y, tile, [&](int64_t r, Tile &t) {
-    return decodeRowPortable(s, row_offsets, r, rowScale(scales, num_scales, r),
-                             t);
+    status[item] =
+        runTiles(s, x, batch, bias, y, tile, r0, r1, [&](int64_t r, Tile &t) {
+          return decodeRowPortable(s, row_offsets, r,
+                                   rowScale(scales, num_scales, r), t);
+        });
   });
+  for (int st : status)
+    if (st != SPARSENN_K_OK)
+      return st;
+  return SPARSENN_K_OK;
 }

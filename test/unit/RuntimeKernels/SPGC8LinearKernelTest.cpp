@@ -375,6 +375,46 @@ TEST_P(SPGC8LinearCorruptTest, RandomDamageNeverCrashes) {
   }
 }
 
+// Rows are split across threads in fixed blocks: the same bits for 1, 2 and
+// 3 threads, batch 1 (the fused AVX-512 decoder) and batched (tiles), and a
+// damaged row reported whatever the thread count.
+class SPGC8ThreadsTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SPGC8ThreadsTest, IdenticalForAnyThreadCount) {
+  KT_REQUIRE_ISA(scope, GetParam());
+  std::mt19937 g(5);
+  for (int bits : {8, 16}) {
+    Compressed c = makeCompressed(g, 1100, 300, bits, 1, Pattern::Aligned90,
+                                  /*perRow=*/true);
+    auto bias = kt::randomVec(g, c.out);
+    for (int64_t batch : {1, 9}) {
+      auto x = kt::randomVec(g, batch * c.in);
+      std::vector<float> first, y;
+      for (int threads : {1, 2, 3}) {
+        kt::ThreadsScope t(threads);
+        ASSERT_EQ(run(c, x, batch, bias.data(), y), SPARSENN_K_OK);
+        if (first.empty())
+          first = y;
+        else
+          EXPECT_EQ(
+              0, std::memcmp(first.data(), y.data(), y.size() * sizeof(float)))
+              << "D=" << bits << " batch " << batch << ", " << threads
+              << " threads";
+      }
+    }
+    // A body index pointing past its row's end, in the last thread block.
+    Compressed bad = c;
+    std::swap(bad.index[1000], bad.index[1001]);
+    for (int threads : {1, 2, 3}) {
+      kt::ThreadsScope t(threads);
+      std::vector<float> x(c.in, 1.0f), y;
+      EXPECT_NE(run(bad, x, 1, nullptr, y), SPARSENN_K_OK) << threads;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isa, SPGC8ThreadsTest,
+                         ::testing::ValuesIn(kt::isas()));
 INSTANTIATE_TEST_SUITE_P(Isa, SPGC8LinearTest, ::testing::ValuesIn(kt::isas()));
 INSTANTIATE_TEST_SUITE_P(Isa, SPGC8LinearCorruptTest,
                          ::testing::ValuesIn(kt::isas()));
