@@ -19,8 +19,10 @@
 //     a bracket misses. No sort of the data;
 //  3. one output pass: x where key > T (or >= T), ties at T resolved in
 //     index order when break_ties asks for exactly k winners.
-// The SIMD path fuses 1 into the first bracket pass and recomputes the keys
-// in the output pass, so contiguous domains are read twice and written once.
+// The SIMD path fuses 1 into the first bracket pass (comparing floats; keys
+// only for the candidates) and compares floats again in the output pass, so
+// contiguous domains are read twice and written once; NaN ranks lowest
+// there (Kernels.h leaves NaN winners unspecified).
 // The bracket only decides how fast T is found, never which T: results are
 // exact on every target, and domains are independent, so they run on the
 // thread pool in fixed chunks (bit-identical for any thread count).
@@ -189,6 +191,19 @@ static_assert(HWY_MAX_BYTES / 4 <= kSlack,
 
 enum BoostKind { kNoBoost, kConstBoost, kPerElementBoost };
 
+/// c + 1 in the lanes where m. Where masks are predicate registers
+/// (AVX-512, SVE) a masked add; elsewhere c - mask (all ones: -1). On
+/// AVX-512 the mask-to-vector move shares port 5 with the compare.
+HWY_INLINE VI addOneWhere(VI c, hn::Mask<DI> m) {
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL ||                     \
+    HWY_TARGET == HWY_SVE || HWY_TARGET == HWY_SVE2 ||                         \
+    HWY_TARGET == HWY_SVE_256 || HWY_TARGET == HWY_SVE2_128
+  return hn::Add(c, hn::IfThenElseZero(m, hn::Set(DI(), 1)));
+#else
+  return hn::Sub(c, hn::VecFromMask(DI(), m));
+#endif
+}
+
 /// sortKey of every lane (float bits in u).
 HWY_INLINE VI keysOfBits(VI u) {
   const VI sign = hn::ShiftRight<31>(u); // arithmetic: 0 or -1
@@ -281,20 +296,20 @@ HWY_INLINE int64_t bracket(const FromKeys &src, int64_t n, int32_t lo,
   const DI di;
   const int64_t N = static_cast<int64_t>(hn::Lanes(di));
   const VI vlo = hn::Set(di, lo), vhi = hn::Set(di, hi);
-  VI negAbove = hn::Zero(di); // minus the count of keys > hi, per lane
+  VI countAbove = hn::Zero(di); // keys > hi, per lane
   int64_t nc = 0, j = 0;
   for (; j + N <= n; j += N) {
     const VI v = src.keys(j);
     auto in = hn::Not(hn::Lt(v, vlo));
     if (kHi) {
       const auto gt = hn::Gt(v, vhi);
-      negAbove = hn::Add(negAbove, hn::VecFromMask(di, gt));
+      countAbove = addOneWhere(countAbove, gt);
       in = hn::AndNot(gt, in);
     }
     hn::StoreU(compressKeys(v, in), di, out + nc);
     nc += static_cast<int64_t>(hn::CountTrue(di, in));
   }
-  int64_t na = -hn::GetLane(hn::SumOfLanes(di, negAbove));
+  int64_t na = hn::GetLane(hn::SumOfLanes(di, countAbove));
   for (; j < n; ++j) {
     const int32_t v = src.key(j);
     na += kHi && v > hi;
@@ -316,7 +331,7 @@ HWY_INLINE int64_t bracket(const FromX<kB, kRelu> &src, int64_t n, int32_t lo,
   const int64_t N = static_cast<int64_t>(hn::Lanes(di));
   const VF vlo = hn::Set(df, floatOfKey(lo));
   const VF vhi = hn::Set(df, kHi ? floatOfKey(hi) : 0.0f);
-  VI negAbove = hn::Zero(di); // minus the count of keys > hi, per lane
+  VI countAbove = hn::Zero(di); // keys > hi, per lane
   int64_t nc = 0, j = 0;
   for (; j + N <= n; j += N) {
     VF xv;
@@ -326,7 +341,7 @@ HWY_INLINE int64_t bracket(const FromX<kB, kRelu> &src, int64_t n, int32_t lo,
       in = hn::And(in, hn::Gt(xv, hn::Zero(df)));
     if (kHi) {
       const auto gt = hn::And(hn::Gt(r, vhi), in);
-      negAbove = hn::Add(negAbove, hn::VecFromMask(di, hn::RebindMask(di, gt)));
+      countAbove = addOneWhere(countAbove, hn::RebindMask(di, gt));
       in = hn::AndNot(gt, in);
     }
     // Float bits for now, keys below.
@@ -334,7 +349,7 @@ HWY_INLINE int64_t bracket(const FromX<kB, kRelu> &src, int64_t n, int32_t lo,
                out + nc);
     nc += static_cast<int64_t>(hn::CountTrue(df, in));
   }
-  int64_t na = -hn::GetLane(hn::SumOfLanes(di, negAbove));
+  int64_t na = hn::GetLane(hn::SumOfLanes(di, countAbove));
   for (; j < n; ++j) {
     const int32_t v = src.key(j);
     const float r = src.rank(j);
@@ -352,15 +367,13 @@ int64_t countGreater(const int32_t *keys, int64_t n, int32_t t) {
   const DI di;
   const int64_t N = static_cast<int64_t>(hn::Lanes(di));
   const VI vt = hn::Set(di, t);
-  VI neg0 = hn::Zero(di), neg1 = neg0;
+  VI c0 = hn::Zero(di), c1 = c0;
   int64_t j = 0;
   for (; j + 2 * N <= n; j += 2 * N) {
-    neg0 =
-        hn::Add(neg0, hn::VecFromMask(di, hn::Gt(hn::LoadU(di, keys + j), vt)));
-    neg1 = hn::Add(
-        neg1, hn::VecFromMask(di, hn::Gt(hn::LoadU(di, keys + j + N), vt)));
+    c0 = addOneWhere(c0, hn::Gt(hn::LoadU(di, keys + j), vt));
+    c1 = addOneWhere(c1, hn::Gt(hn::LoadU(di, keys + j + N), vt));
   }
-  int64_t c = -hn::GetLane(hn::SumOfLanes(di, hn::Add(neg0, neg1)));
+  int64_t c = hn::GetLane(hn::SumOfLanes(di, hn::Add(c0, c1)));
   for (; j < n; ++j)
     c += keys[j] > t;
   return c;
@@ -378,24 +391,23 @@ void smallOrderStats(const int32_t *HWY_RESTRICT a, int64_t s, int64_t p1,
   const VI vp1 = hn::Set(di, static_cast<int32_t>(p1));
   const VI vp2 = hn::Set(di, static_cast<int32_t>(p2));
   VI best1 = hn::Set(di, INT32_MAX), best2 = best1;
-  auto update = [&](VI ai, VI negCount, int64_t i) {
+  auto update = [&](VI ai, VI cnt, int64_t i) {
     const auto valid = hn::FirstN(di, static_cast<size_t>(s - i));
-    const VI cnt = hn::Neg(negCount);
     best1 = hn::IfThenElse(hn::And(valid, hn::Not(hn::Gt(cnt, vp1))),
                            hn::Min(best1, ai), best1);
     best2 = hn::IfThenElse(hn::And(valid, hn::Not(hn::Gt(cnt, vp2))),
                            hn::Min(best2, ai), best2);
   };
   int64_t i = 0;
-  // Two vectors of i per broadcast of a[j]; minus the counts in named
+  // Two vectors of i per broadcast of a[j]; the counts in named
   // accumulators (no arrays of SVE vectors).
   for (; i + N < s; i += 2 * N) {
     const VI a0 = hn::LoadU(di, a + i), a1 = hn::LoadU(di, a + i + N);
     VI c0 = hn::Zero(di), c1 = c0;
     for (int64_t j = 0; j < s; ++j) {
       const VI aj = hn::Set(di, a[j]);
-      c0 = hn::Add(c0, hn::VecFromMask(di, hn::Gt(aj, a0)));
-      c1 = hn::Add(c1, hn::VecFromMask(di, hn::Gt(aj, a1)));
+      c0 = addOneWhere(c0, hn::Gt(aj, a0));
+      c1 = addOneWhere(c1, hn::Gt(aj, a1));
     }
     update(a0, c0, i);
     update(a1, c1, i + N);
@@ -405,11 +417,11 @@ void smallOrderStats(const int32_t *HWY_RESTRICT a, int64_t s, int64_t p1,
     VI c0 = hn::Zero(di), c1 = c0;
     int64_t j = 0;
     for (; j + 2 <= s; j += 2) {
-      c0 = hn::Add(c0, hn::VecFromMask(di, hn::Gt(hn::Set(di, a[j]), a0)));
-      c1 = hn::Add(c1, hn::VecFromMask(di, hn::Gt(hn::Set(di, a[j + 1]), a0)));
+      c0 = addOneWhere(c0, hn::Gt(hn::Set(di, a[j]), a0));
+      c1 = addOneWhere(c1, hn::Gt(hn::Set(di, a[j + 1]), a0));
     }
     if (j < s)
-      c0 = hn::Add(c0, hn::VecFromMask(di, hn::Gt(hn::Set(di, a[j]), a0)));
+      c0 = addOneWhere(c0, hn::Gt(hn::Set(di, a[j]), a0));
     update(a0, hn::Add(c0, c1), i);
   }
   *v1 = hn::GetLane(hn::MinOfLanes(di, best1));
@@ -418,7 +430,7 @@ void smallOrderStats(const int32_t *HWY_RESTRICT a, int64_t s, int64_t p1,
 
 /// Sets at most this many keys go to smallOrderStats (quadratic in it).
 HWY_INLINE int64_t smallMax() {
-  return 8 * static_cast<int64_t>(hn::Lanes(DI()));
+  return 4 * static_cast<int64_t>(hn::Lanes(DI()));
 }
 
 /// Sample size for a set of n keys: smallOrderStats is quadratic in it.
