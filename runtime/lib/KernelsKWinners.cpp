@@ -430,14 +430,13 @@ void smallOrderStats(const int32_t *HWY_RESTRICT a, int64_t s, int64_t p1,
 
 /// Sets at most this many keys go to smallOrderStats (quadratic in it).
 HWY_INLINE int64_t smallMax() {
-  return 4 * static_cast<int64_t>(hn::Lanes(DI()));
+  return std::max<int64_t>(32, 2 * static_cast<int64_t>(hn::Lanes(DI())));
 }
 
 /// Sample size for a set of n keys: smallOrderStats is quadratic in it.
 HWY_INLINE int64_t sampleSize(int64_t n) {
-  const int64_t N = static_cast<int64_t>(hn::Lanes(DI()));
-  int64_t m = n < 4096 ? 4 * N : n < 16384 ? 8 * N : 16 * N;
-  return std::min<int64_t>(std::max<int64_t>(m, 32), std::min<int64_t>(n, 512));
+  const int64_t m = n < 4096 ? 32 : n < 16384 ? 64 : 128;
+  return std::min(m, n);
 }
 
 /// One sampled bracket round over src (n keys, n > smallMax()). Returns
