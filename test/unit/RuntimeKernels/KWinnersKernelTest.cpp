@@ -200,6 +200,25 @@ TEST_P(KWinnersTest, LargeDomainsAndAdversarialData) {
   KwCase c{1, 3, 4096, SPARSENN_KW_CHANNEL, 200, 0, true, true, false};
   runCase(c, g, 0, GetParam());
   runCase(c, g, 1, GetParam());
+  // Sizes that leave a partial vector on every target, in every mode that
+  // reads x contiguously, and large local-mode domains (strided, keys
+  // gathered first): the candidate rounds and their tails.
+  for (int data = 0; data < 3; ++data)
+    for (int flags : {0, 2, 3, 5, 6}) {
+      const bool boost = (flags & 1) != 0, ties = (flags & 2) != 0,
+                 relu = (flags & 4) != 0;
+      for (int64_t n : {int64_t(1001), int64_t(4099)})
+        for (int64_t k : {int64_t(7), n / 10, n / 2 + 1})
+          runCase({2, n, 1, SPARSENN_KW_GLOBAL, k, 0, boost, ties, relu}, g,
+                  data, GetParam());
+      runCase({1, 2, 4099, SPARSENN_KW_CHANNEL, 400, 0, boost, ties, relu}, g,
+              data, GetParam());
+      runCase({1, 5000, 1, SPARSENN_KW_GROUP, 300, 2048, boost, ties, relu}, g,
+              data, GetParam());
+      for (int64_t k : {int64_t(1), int64_t(70), int64_t(351), int64_t(697)})
+        runCase({2, 700, 3, SPARSENN_KW_LOCAL, k, 0, boost, ties, relu}, g,
+                data, GetParam());
+    }
 }
 
 TEST_P(KWinnersTest, EdgeCases) {
@@ -254,6 +273,50 @@ TEST_P(KWinnersTest, TiesExactCount) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Isa, KWinnersTest, ::testing::ValuesIn(kt::isas()),
+                         [](const auto &info) { return info.param; });
+
+// Domains run on the thread pool in fixed chunks: any thread count gives
+// the same bits (suite name matches *ThreadsTest*, which the qemu runs skip).
+class KWinnersThreadsTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(KWinnersThreadsTest, IdenticalForAnyThreadCount) {
+  KT_REQUIRE_ISA(scope, GetParam());
+  std::mt19937 g(14);
+  const int old = sparsenn_get_num_threads();
+  struct Shape {
+    int64_t batch, channels, spatial;
+    int mode;
+    int64_t k, group;
+  };
+  const Shape shapes[] = {{300, 2048, 1, SPARSENN_KW_GLOBAL, 204, 0},
+                          {3, 64, 4099, SPARSENN_KW_CHANNEL, 400, 0},
+                          {2, 70000, 1, SPARSENN_KW_GROUP, 100, 1000},
+                          {2, 300, 400, SPARSENN_KW_LOCAL, 30, 0}};
+  for (const Shape &sh : shapes) {
+    const int64_t size = sh.batch * sh.channels * sh.spatial;
+    std::vector<float> x = kt::randomVec(g, size, -2, 2);
+    std::vector<float> duty = kt::randomVec(g, sh.channels, 0.0f, 0.3f);
+    std::vector<float> y1;
+    for (int threads : {1, 2, 3}) {
+      ASSERT_EQ(sparsenn_set_num_threads(threads), SPARSENN_K_OK);
+      std::vector<float> y(size, 7.0f);
+      ASSERT_EQ(sparsenn_kwinners_f32(x.data(), y.data(), sh.batch, sh.channels,
+                                      sh.spatial, sh.mode, sh.k, sh.group,
+                                      duty.data(), 1.5f, 1, 0),
+                SPARSENN_K_OK);
+      if (threads == 1)
+        y1 = y;
+      else
+        EXPECT_EQ(0, std::memcmp(y.data(), y1.data(), sizeof(float) * size))
+            << GetParam() << " mode " << sh.mode << ", " << threads
+            << " threads";
+    }
+  }
+  sparsenn_set_num_threads(old);
+}
+
+INSTANTIATE_TEST_SUITE_P(Isa, KWinnersThreadsTest,
+                         ::testing::ValuesIn(kt::isas()),
                          [](const auto &info) { return info.param; });
 
 TEST(KWinnersArgs, RejectsBadArguments) {
