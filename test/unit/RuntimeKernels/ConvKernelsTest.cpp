@@ -11,6 +11,8 @@
 
 #include "sparsenn/Runtime/MemRefABI.h"
 
+#include <optional>
+
 namespace {
 
 sparsenn_memref_f32_1d describe(float *data, int64_t size) {
@@ -97,14 +99,15 @@ TEST_P(ConvTest, DenseAndSparseMatchReference) {
       // The dense library, then the builtin kernel (every tap through the
       // sparse-times-im2col kernel).
       for (int library : {1, 0}) {
-        int was = sparsenn_dense_library_enable(library);
+        std::optional<kt::BuiltinDenseScope> builtin;
+        if (!library)
+          builtin.emplace();
         std::fill(y.begin(), y.end(), 99.0f);
         ASSERT_EQ(sparsenn_conv2d_dense_f32(x.data(), c.n, c.cIn, c.h, c.w,
                                             wt.data(), c.cOut, c.kh, c.kw, bp,
                                             c.sh, c.sw, c.pt, c.pb, c.pl, c.pr,
                                             c.dh, c.dw, c.groups, y.data()),
                   SPARSENN_K_OK);
-        sparsenn_dense_library_enable(was);
         kt::expectClose(y, ref, mag,
                         library ? "dense conv" : "dense conv (builtin)");
       }

@@ -78,6 +78,17 @@ private:
   int old;
 };
 
+/// Runs dense layers on the builtin kernels instead of the dense library
+/// (oneDNN) for the scope.
+class BuiltinDenseScope {
+public:
+  BuiltinDenseScope() : old(sparsenn_dense_library_enable(0)) {}
+  ~BuiltinDenseScope() { sparsenn_dense_library_enable(old); }
+
+private:
+  int old;
+};
+
 #define KT_REQUIRE_ISA(scope, isa)                                             \
   kt::IsaScope scope(isa);                                                     \
   if (!scope.ok)                                                               \

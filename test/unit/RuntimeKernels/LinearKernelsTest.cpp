@@ -12,13 +12,6 @@
 #include <cstring>
 #include <tuple>
 
-// The builtin dense kernel (runtime/lib/KernelsInternal.h, not installed).
-namespace sparsenn {
-namespace kernels {
-void denseLinearSimd(const float *x, int64_t batch, int64_t in, const float *w,
-                     int64_t out, const float *bias, float *y);
-} // namespace kernels
-} // namespace sparsenn
 
 namespace {
 
@@ -101,12 +94,11 @@ TEST_P(LinearTest, DenseMatchesReference) {
     }
 }
 
-// The builtin dense kernel, which sparsenn_linear_dense_f32 runs only
-// without the dense library: called directly.
+// The builtin dense kernel, which sparsenn_linear_dense_f32 runs without
+// the dense library.
 TEST_P(LinearTest, DenseBuiltinMatchesReference) {
-  if (GetParam() == "portable")
-    GTEST_SKIP() << "the portable dense kernel is DenseMatchesReference's";
   KT_REQUIRE_ISA(scope, GetParam());
+  kt::BuiltinDenseScope builtin;
   std::mt19937 g(11);
   for (const Shape &s : kShapes)
     for (int withBias = 0; withBias < 2; ++withBias) {
@@ -115,8 +107,9 @@ TEST_P(LinearTest, DenseBuiltinMatchesReference) {
       auto bias = kt::randomVec(g, s.out);
       const float *bp = withBias ? bias.data() : nullptr;
       std::vector<float> y(s.batch * s.out, 123.0f);
-      sparsenn::kernels::denseLinearSimd(x.data(), s.batch, s.in, w.data(),
-                                         s.out, bp, y.data());
+      ASSERT_EQ(sparsenn_linear_dense_f32(x.data(), s.batch, s.in, w.data(),
+                                          s.out, bp, y.data()),
+                SPARSENN_K_OK);
       std::vector<double> ref, mag;
       reference(x, w, bp, s, ref, mag);
       kt::expectClose(y, ref, mag,

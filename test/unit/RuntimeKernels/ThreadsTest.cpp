@@ -17,13 +17,6 @@
 #include <algorithm>
 #include <cstring>
 
-// The builtin dense kernel (runtime/lib/KernelsInternal.h, not installed).
-namespace sparsenn {
-namespace kernels {
-void denseLinearSimd(const float *x, int64_t batch, int64_t in, const float *w,
-                     int64_t out, const float *bias, float *y);
-} // namespace kernels
-} // namespace sparsenn
 
 namespace {
 
@@ -194,9 +187,8 @@ TEST_P(ThreadsTest, DenseLinearIdenticalForAnyThreadCount) {
   }
 }
 
-// The sparse linear kernels, and the builtin dense one that runs when the
-// dense library does not take a call (tested directly: oneDNN takes every
-// call here), split output rows and sample tiles across the pool.
+// The sparse linear kernels, and the builtin dense one (the dense library
+// switched off), split output rows and sample tiles across the pool.
 enum class LinearKind { DenseBuiltin, Ell, Block16, SparseSparse };
 
 std::vector<float> runLinear(LinearKind kind, int64_t batch, int64_t in,
@@ -205,16 +197,13 @@ std::vector<float> runLinear(LinearKind kind, int64_t batch, int64_t in,
                              const std::vector<float> &bias) {
   std::vector<float> y(batch * out, 5.0f);
   switch (kind) {
-  case LinearKind::DenseBuiltin:
-    if (std::string(sparsenn_kernels_current_target()) == "portable") {
-      EXPECT_EQ(sparsenn_linear_dense_f32(x.data(), batch, in, w.data(), out,
-                                          bias.data(), y.data()),
-                SPARSENN_K_OK);
-    } else {
-      sparsenn::kernels::denseLinearSimd(x.data(), batch, in, w.data(), out,
-                                         bias.data(), y.data());
-    }
+  case LinearKind::DenseBuiltin: {
+    kt::BuiltinDenseScope builtin;
+    EXPECT_EQ(sparsenn_linear_dense_f32(x.data(), batch, in, w.data(), out,
+                                        bias.data(), y.data()),
+              SPARSENN_K_OK);
     break;
+  }
   case LinearKind::Ell: {
     int64_t k = 0;
     EXPECT_EQ(sparsenn_pack_ell_f32(w.data(), out, in, 0, nullptr, nullptr, &k),
