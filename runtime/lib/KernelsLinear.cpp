@@ -740,8 +740,10 @@ int sparseSparseSimd(const float *x, int64_t batch, int64_t in,
   Scratch buf(sizeof(int32_t) * batch * in + sizeof(int64_t) * batch);
   if (buf.failed)
     return SPARSENN_K_ERR_NOMEM;
-  int32_t *active = buf.as<int32_t>();
-  int64_t *counts = reinterpret_cast<int64_t *>(active + batch * in);
+  // The 8-byte counts first: the scratch is aligned for them, then the
+  // 4-byte lists.
+  int64_t *counts = buf.as<int64_t>();
+  int32_t *active = reinterpret_cast<int32_t *>(counts + batch);
   threads::parallelFor(batch, [&](int64_t b) {
     counts[b] =
         HWY_DYNAMIC_DISPATCH(activeInputs)(x + b * in, in, active + b * in);
