@@ -10,6 +10,7 @@
 #include "KernelsTestUtil.h"
 
 #include <cstring>
+#include <optional>
 #include <tuple>
 
 
@@ -73,9 +74,13 @@ void reference(const std::vector<float> &x, const std::vector<float> &w,
 
 class LinearTest : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(LinearTest, DenseMatchesReference) {
-  KT_REQUIRE_ISA(scope, GetParam());
-  std::mt19937 g(1);
+// The dense library (oneDNN where the runtime has it), then the builtin
+// kernel, which sparsenn_linear_dense_f32 runs without the library.
+void checkDense(bool builtin) {
+  std::optional<kt::BuiltinDenseScope> scope;
+  if (builtin)
+    scope.emplace();
+  std::mt19937 g(builtin ? 11 : 1);
   for (const Shape &s : kShapes)
     for (int withBias = 0; withBias < 2; ++withBias) {
       auto x = kt::randomVec(g, s.batch * s.in);
@@ -89,33 +94,20 @@ TEST_P(LinearTest, DenseMatchesReference) {
       std::vector<double> ref, mag;
       reference(x, w, bp, s, ref, mag);
       kt::expectClose(y, ref, mag,
-                      "dense " + std::to_string(s.batch) + "x" +
+                      std::string(builtin ? "dense builtin " : "dense ") +
+                          std::to_string(s.batch) + "x" +
                           std::to_string(s.in) + "x" + std::to_string(s.out));
     }
 }
 
-// The builtin dense kernel, which sparsenn_linear_dense_f32 runs without
-// the dense library.
+TEST_P(LinearTest, DenseMatchesReference) {
+  KT_REQUIRE_ISA(scope, GetParam());
+  checkDense(/*builtin=*/false);
+}
+
 TEST_P(LinearTest, DenseBuiltinMatchesReference) {
   KT_REQUIRE_ISA(scope, GetParam());
-  kt::BuiltinDenseScope builtin;
-  std::mt19937 g(11);
-  for (const Shape &s : kShapes)
-    for (int withBias = 0; withBias < 2; ++withBias) {
-      auto x = kt::randomVec(g, s.batch * s.in);
-      auto w = kt::randomVec(g, s.out * s.in);
-      auto bias = kt::randomVec(g, s.out);
-      const float *bp = withBias ? bias.data() : nullptr;
-      std::vector<float> y(s.batch * s.out, 123.0f);
-      ASSERT_EQ(sparsenn_linear_dense_f32(x.data(), s.batch, s.in, w.data(),
-                                          s.out, bp, y.data()),
-                SPARSENN_K_OK);
-      std::vector<double> ref, mag;
-      reference(x, w, bp, s, ref, mag);
-      kt::expectClose(y, ref, mag,
-                      "dense builtin " + std::to_string(s.batch) + "x" +
-                          std::to_string(s.in) + "x" + std::to_string(s.out));
-    }
+  checkDense(/*builtin=*/true);
 }
 
 TEST_P(LinearTest, EllMatchesReference) {
