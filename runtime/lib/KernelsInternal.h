@@ -128,17 +128,47 @@ class Scratch {
 public:
   explicit Scratch(size_t bytes) {
     size_t rounded = (bytes + 63) / 64 * 64;
-    ptr = rounded ? std::aligned_alloc(64, rounded) : nullptr;
+    Cache &c = cache();
+    if (rounded && c.ptr && c.size >= rounded) {
+      ptr = c.ptr, size = c.size;
+      c.ptr = nullptr, c.size = 0;
+    } else {
+      ptr = rounded ? std::aligned_alloc(64, rounded) : nullptr;
+      size = ptr ? rounded : 0;
+    }
     failed = rounded && !ptr;
   }
-  ~Scratch() { std::free(ptr); }
+  /// Keeps the larger of this buffer and the cached one for the thread's
+  /// next Scratch: kernels called again and again (every layer of every
+  /// inference) then do not map and fault in fresh pages at each call.
+  ~Scratch() {
+    Cache &c = cache();
+    if (ptr && size > c.size && size <= kCachedBytes) {
+      std::free(c.ptr);
+      c.ptr = ptr, c.size = size;
+    } else {
+      std::free(ptr);
+    }
+  }
   Scratch(const Scratch &) = delete;
   Scratch &operator=(const Scratch &) = delete;
   template <typename T> T *as() const { return static_cast<T *>(ptr); }
   bool failed;
 
 private:
+  /// The largest buffer a thread keeps between calls.
+  static constexpr size_t kCachedBytes = size_t(64) << 20;
+  struct Cache {
+    void *ptr = nullptr;
+    size_t size = 0;
+    ~Cache() { std::free(ptr); }
+  };
+  static Cache &cache() {
+    thread_local Cache c;
+    return c;
+  }
   void *ptr;
+  size_t size;
 };
 
 /// Compressed-rows packing shared by the CSC (rows = input columns of a

@@ -32,7 +32,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <vector>
 
 #ifndef SPARSENN_KERNELS_POOL_ONCE
 #define SPARSENN_KERNELS_POOL_ONCE
@@ -61,7 +60,7 @@ inline int64_t rowFloats(const PoolShape &s, int64_t lanes) {
                   (owCeil - 1) * s.sw + (s.kw - 1) * s.dw + 2 * lanes + 1);
 }
 
-// Output rows per work item: about 64 K outputs, whole planes.
+// Planes per work item: about 64 K outputs each.
 int64_t planesPerItem(const PoolShape &s) {
   return std::max<int64_t>(1, 65536 / std::max<int64_t>(1, s.oh * s.ow));
 }
@@ -116,8 +115,10 @@ void poolPlanes(const PoolShape &s, const float *HWY_RESTRICT x,
         int64_t iy = oy * s.sh - s.pt + r * s.dh;
         return iy >= 0 && iy < s.h ? xp + iy * s.w : nullptr;
       };
-      std::fill(row, row + total, padColumn);
+      // Only the columns outside the input: pass 1 writes the others.
       float *rowIn = row + s.pl;
+      std::fill(row, rowIn, padColumn);
+      std::fill(rowIn + s.w, row + total, padColumn);
       int64_t j = 0;
       for (; j + n <= s.w; j += n) {
         const float *r0 = inputRow(0);
@@ -209,16 +210,14 @@ int poolVectors(const PoolShape &s, const float *x, float *y) {
   std::atomic<bool> failed{false};
   sparsenn::threads::parallelFor(
       sparsenn::threads::chunks(s.planes, per), [&](int64_t item) {
-        thread_local std::vector<float> scratch;
-        try {
-          scratch.resize(rowSize + owCeil);
-        } catch (...) {
+        Scratch scratch(sizeof(float) * (rowSize + owCeil));
+        if (scratch.failed) {
           failed = true;
           return;
         }
         int64_t p0 = item * per, p1 = std::min(s.planes, p0 + per);
         HWY_DYNAMIC_DISPATCH(poolPlanes)
-        (s, x, y, p0, p1, scratch.data(), scratch.data() + rowSize);
+        (s, x, y, p0, p1, scratch.as<float>(), scratch.as<float>() + rowSize);
       });
   return failed ? SPARSENN_K_ERR_NOMEM : SPARSENN_K_OK;
 }

@@ -126,7 +126,7 @@ Cuda &cuda() {
     return c;
   if (CUresult r = c.cuInit(0)) {
     c.why = "cuInit failed with error " + std::to_string(r) +
-            " (stub library, or no usable NVIDIA GPU)";
+            " (the CUDA toolkit's stub libcuda, or no usable NVIDIA GPU)";
     return c;
   }
   int count = 0;

@@ -21,7 +21,9 @@ CUresult cuGetErrorName(CUresult r, const char **s) {
 CUresult cuDeviceGetCount(int *n) { *n = 1; return 0; }
 CUresult cuDeviceGet(int *d, int o) { *d = o; return 0; }
 CUresult cuDeviceGetName(char *s, int n, int d) {
-  (void)d; strncpy(s, "FAKE CPU stub (gpu_check test)", n); return 0;
+  (void)d;
+  strncpy(s, "fake device (gpu_check test stand-in)", n);
+  return 0;
 }
 CUresult cuDeviceGetAttribute(int *v, int a, int d) {
   (void)d;
