@@ -75,6 +75,11 @@ TEST_P(ConvTest, DenseAndSparseMatchReference) {
       {1, 16, 12, 12, 32, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1},
       {1, 2, 5, 5, 2, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1}, // output 1x1
       {1, 2, 4, 3, 2, 3, 3, 3, 3, 4, 4, 4, 4, 1, 1, 1}, // pad > kernel
+      // 1x1 read in place on 196 positions (the last block moved back
+      // inside the plane), two channel chunks and two channel blocks.
+      {1, 80, 14, 14, 70, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+      // Several chunks with stride, asymmetric padding and dilation.
+      {1, 72, 11, 13, 66, 3, 3, 2, 1, 1, 2, 0, 1, 2, 1, 1},
   };
   for (const ConvCase &c : cases)
     for (double density : {1.0, 0.1, 0.0}) {
