@@ -110,8 +110,8 @@ def group_shape_for(shape, granularity="element", group_shape=None):
 
 
 def spgc8_aligned_groups(weight_or_shape):
-    """The SPGC8-aligned group shape (brief §5, seed 003 [0138]): 16 along the
-    input-channel axis, i.e. ``(1, 16)`` for linear ``[out, in]``,
+    """The SPGC8-aligned group shape (docs/semantics.md §6, seed 003 [0138]):
+    16 along the input-channel axis, i.e. ``(1, 16)`` for linear ``[out, in]``,
     ``(1, 16, 1, 1)`` for conv ``[C_out, C_in, kH, kW]``, ``(16,)`` for a vector.
     Accepts a tensor, a shape or a rank."""
     if isinstance(weight_or_shape, int):
