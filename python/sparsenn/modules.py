@@ -1,4 +1,4 @@
-"""torch.nn modules with the seeds' semantics.
+"""torch.nn modules with the patents' semantics (docs/semantics.md).
 
 * :class:`KWinners`, :class:`KWinners2d` - k-winners with boosting and duty
   cycles (seed 000 [0045]-[0047], [0060]-[0065], [0073]-[0077]), with

@@ -13,7 +13,7 @@ The semantics are those of ``sparsenn.prune`` (docs/dialect.md) and of the C++
   ``beta = std(R)*sqrt(6)/pi``, ``phi = mean(R) - beta*gamma``,
   ``tau = phi - beta*log(log(1/s^phi))``, keep groups with ``R > tau``.
 
-Decisions where the seed is silent (same as the C++ side):
+Decisions where the patent is silent (same as the C++ side; docs/semantics.md §4):
 
 * ``mu``/``Psi`` (eq. 3) and ``mean``/``std`` (eq. 7-8) are the mean and the
   *population* (biased, ``ddof = 0``) standard deviation: the pruner models
