@@ -3,7 +3,8 @@
 // Dense vs ELL (fixed fan-in) vs block-16 linear at 4096x4096, 90 % sparse,
 // batch 1 and 64; sparse-sparse (10 % active inputs x 10 % weights) vs dense
 // at batch 1; k-winners throughput for n in {2048, 8192, 65536}; sparse vs
-// dense conv2d on seed 000's CNN layer shapes. Brief section 7.
+// dense conv2d on seed 000's CNN layer shapes. Goals and results:
+// docs/performance.md.
 //
 // SPGC8 (issue 4): the same 4096x4096 layer with 90 % SPGC8-aligned pruning
 // (1x16 groups, global quantile of max |w|), int8 per-row quantisation,

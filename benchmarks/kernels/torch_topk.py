@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""torch.topk peer for the k-winners kernel (brief section 7).
+"""torch.topk peer for the k-winners kernel (docs/performance.md).
 
 Run with Debian's python (python3-torch), one thread:
   /usr/bin/python3 benchmarks/kernels/torch_topk.py --bench build/bin/kernels_bench

@@ -1,8 +1,9 @@
 //===- SPGC8Bench.cpp - SPGC8 throughput and compression ratio ------------===//
 //
-// Brief section 7: int8, 4096 x 4096 weights, single thread. Three weight
-// sets: dense Gaussian (quantised per row), 90% unstructured sparsity, and
-// 90% sparsity in aligned groups of 16 (all-zero groups, seed 003 [0168]).
+// docs/performance.md, "SPGC8 codec": int8, 4096 x 4096 weights, single
+// thread. Three weight sets: dense Gaussian (quantised per row), 90%
+// unstructured sparsity, and 90% sparsity in aligned groups of 16 (all-zero
+// groups, seed 003 [0168]).
 // Reports coefficients/s (items_per_second) and, as counters, the ratio of
 // raw int8 bytes to the raw SPGC8 stream and to the whole container.
 //

@@ -1,7 +1,7 @@
 """Reference implementations of the ``sparsenn`` dialect's activation ops.
 
-Pure PyTorch (CPU) with the exact semantics of ``docs/dialect.md`` and of the
-brief's section 4, decided from the seeds:
+Pure PyTorch (CPU) with the exact semantics of ``docs/dialect.md`` and
+``docs/semantics.md``, decided from the two patents:
 
 * seed 000 (Numenta, US 2025/0252312 A1): k-winners [0045]-[0047], boosting
   [0060]-[0065] (eq. 2), duty cycles eq. 1 and eq. 3, convolutional k-winners
@@ -287,7 +287,8 @@ def normalize_sparsity(s, normalization="sigmoid"):
 
 
 # ---------------------------------------------------------------------------
-# Symmetric per-output-channel quantisation (seed 003 [0100]-[0109], brief §5)
+# Symmetric per-output-channel quantisation (seed 003 [0100]-[0109];
+# docs/spgc8.md §3)
 # ---------------------------------------------------------------------------
 
 

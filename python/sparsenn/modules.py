@@ -1,4 +1,4 @@
-"""torch.nn modules with the seeds' semantics.
+"""torch.nn modules with the patents' semantics (docs/semantics.md).
 
 * :class:`KWinners`, :class:`KWinners2d` - k-winners with boosting and duty
   cycles (seed 000 [0045]-[0047], [0060]-[0065], [0073]-[0077]), with
@@ -447,12 +447,12 @@ def seed000_sparse_cnn(input_size=28, in_channels=1, num_classes=10, cnn_out_cha
     fan-in at ``linear_weight_sparsity``) -> k-winners (90 % sparse) -> linear
     (``num_classes``).
 
-    The defaults follow the brief (28x28x1 input, 10 classes, 90 % weight
-    sparsity in the 1000-unit layer). Table 1's own parameter counts are those
-    of 32x32x1 inputs and 12 classes (the speech-commands network): with
-    ``input_size=32, num_classes=12`` the dense network has 1,717,140
-    parameters, and the sparse one 757,140 non-zeros with
-    ``linear_weight_sparsity=0.6`` (the rotated OCR of the table reads that
+    The defaults are the project's Fashion-MNIST shape (28x28x1 input, 10
+    classes, 90 % weight sparsity in the 1000-unit layer; docs/semantics.md).
+    Table 1's own parameter counts are those of 32x32x1 inputs and 12 classes
+    (the speech-commands network): with ``input_size=32, num_classes=12`` the
+    dense network has 1,717,140 parameters, and the sparse one 757,140 non-zeros
+    with ``linear_weight_sparsity=0.6`` (the rotated OCR of the table reads that
     cell as "%00.09"). Conv k-winners are global over C*H*W (nupic.torch's
     ``local=False``) unless ``local=True`` ("SuperSparseCNNLocal").
     """

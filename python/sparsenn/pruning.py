@@ -13,7 +13,7 @@ The semantics are those of ``sparsenn.prune`` (docs/dialect.md) and of the C++
   ``beta = std(R)*sqrt(6)/pi``, ``phi = mean(R) - beta*gamma``,
   ``tau = phi - beta*log(log(1/s^phi))``, keep groups with ``R > tau``.
 
-Decisions where the seed is silent (same as the C++ side):
+Decisions where the patent is silent (same as the C++ side; docs/semantics.md §4):
 
 * ``mu``/``Psi`` (eq. 3) and ``mean``/``std`` (eq. 7-8) are the mean and the
   *population* (biased, ``ddof = 0``) standard deviation: the pruner models
@@ -110,8 +110,8 @@ def group_shape_for(shape, granularity="element", group_shape=None):
 
 
 def spgc8_aligned_groups(weight_or_shape):
-    """The SPGC8-aligned group shape (brief §5, seed 003 [0138]): 16 along the
-    input-channel axis, i.e. ``(1, 16)`` for linear ``[out, in]``,
+    """The SPGC8-aligned group shape (docs/semantics.md §6, seed 003 [0138]):
+    16 along the input-channel axis, i.e. ``(1, 16)`` for linear ``[out, in]``,
     ``(1, 16, 1, 1)`` for conv ``[C_out, C_in, kH, kW]``, ``(16,)`` for a vector.
     Accepts a tensor, a shape or a rank."""
     if isinstance(weight_or_shape, int):

@@ -1,8 +1,9 @@
-"""Independent pure-numpy reference of the SPGC8 raw stream (brief section 5).
+"""Independent pure-numpy reference of the SPGC8 raw stream (docs/spgc8.md §1).
 
-Written directly from the brief (seed 003 [0104]-[0109]) and deliberately
-simple: it shares no code with the C++ runtime and is used to cross-check the
-``spgc8`` tool bit for bit (python/tests/test_spgc8_reference.py).
+Written directly from that specification (EP 21216321.6 [0104]-[0109]) and
+deliberately simple: it shares no code with the C++ runtime and is used to
+cross-check the ``spgc8`` tool bit for bit
+(python/tests/test_spgc8_reference.py).
 
 Stream layout for a flat vector of S subsets (zero-padded to a multiple of 8,
 or of 16 when interleaved):

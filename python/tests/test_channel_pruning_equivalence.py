@@ -12,8 +12,8 @@ concat block, a depthwise convolution, an MLP, and random small graphs with
 random channels zeroed (seed 003 [0176]-[0193]).
 
 Two executors run every network:
-  * ``sparse-run`` (brief §6): $SPARSE_RUN or build/bin/sparse-run; those
-    tests skip, saying so, when the binary does not exist yet;
+  * ``sparse-run`` (docs/semantics.md §9): $SPARSE_RUN or build/bin/sparse-run;
+    those tests skip, saying so, when the binary does not exist yet;
   * ``reference``: a small numpy interpreter of exactly the ops these
     networks use (the pass's output included), so the harness checks the
     pass even before sparse-run exists.

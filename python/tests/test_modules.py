@@ -244,7 +244,7 @@ def test_seed000_parameter_counts_match_table1():
     sparse = M.seed000_sparse_cnn(32, num_classes=12, linear_weight_sparsity=0.6,
                                   generator=torch.Generator().manual_seed(0))
     assert _count(sparse, nonzero=True) == 757140  # sparseCNN2
-    # The brief's 28x28 / 10-class shape.
+    # The project's 28x28 / 10-class (Fashion-MNIST) shape.
     assert _count(M.dense_cnn()) == 1664 + 102464 + 1025000 + 10010
 
 

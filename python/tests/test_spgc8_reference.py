@@ -1,7 +1,7 @@
 """Cross-checks the C++ `spgc8` tool against the numpy reference encoder.
 
 The reference (python/sparsenn/spgc8_ref.py) is written independently from
-the brief (section 5); the raw streams must be byte-identical. Also checks
+docs/spgc8.md (section 1); the raw streams must be byte-identical. Also checks
 decode round trips, the container path and the tool's error reporting (one
 line starting with "spgc8: error: ", non-zero exit).
 

@@ -1,7 +1,7 @@
 //===- KernelsKWinners.cpp - k-winners top-k selection --------------------===//
 //
 // k-winners (seed 000 [0045]-[0047], [0060]-[0065], [0073]-[0077], eq. 1-4;
-// brief section 4). Sparse activations exist so that the next layer can
+// docs/semantics.md §3). Sparse activations exist so that the next layer can
 // skip work (seed 000 [0047]); this kernel produces them.
 //
 // One Highway source for every SIMD target (AVX2, AVX-512, NEON, SVE, ...,

@@ -1,10 +1,11 @@
 //===- KernelsLinear.cpp - dense, ELL, block-16, sparse-sparse linear -----===//
 //
-// fp32 y = x W^T + b kernels (brief section 4, 7). Sparse weights exist to
-// skip work (seed 000 [0035], [0044]): the ELL and block-16 kernels read
-// only the stored non-zeros of W; the sparse-sparse kernel (seed 000 [0047])
-// additionally skips every zero input (k-winners output), so its cost is
-// proportional to (active inputs) x (non-zeros per weight column).
+// fp32 y = x W^T + b kernels (docs/semantics.md §1, docs/performance.md).
+// Sparse weights exist to skip work (seed 000 [0035], [0044]): the ELL and
+// block-16 kernels read only the stored non-zeros of W; the sparse-sparse
+// kernel (seed 000 [0047]) additionally skips every zero input (k-winners
+// output), so its cost is proportional to (active inputs) x (non-zeros per
+// weight column).
 //
 // One Google Highway source for every SIMD target (AVX2, AVX-512, NEON,
 // SVE, ...), dispatched at run time; the scalar kernels stay as the

@@ -1,6 +1,6 @@
 //===- KernelsSPGC8.cpp - linear layer on SPGC8-compressed weights --------===//
 //
-// y = x W^T + b with W kept as its SPGC8 tensor stream (brief section 5,
+// y = x W^T + b with W kept as its SPGC8 tensor stream (docs/spgc8.md §2,
 // seed 003 [0100]-[0109]) and decoded inside the product, one output row at
 // a time. SPGC8-aligned pruning (seed 003 [0135]-[0175]) zeroes whole 1x16
 // groups; such a group is two subsets with header code 0 and no body, so

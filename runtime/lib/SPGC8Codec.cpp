@@ -1,11 +1,11 @@
 //===- SPGC8Codec.cpp - SPGC8 raw stream encoder/decoder ------------------===//
 //
-// Subset coding and the raw stream of brief section 5 (seed 003 [0104]-
-// [0109]). Two portable implementations live here: a reference one written
-// bit by bit straight from the brief, and a SWAR one that moves whole 8x8
-// bit matrices through 64-bit transposes. The AVX-512/GFNI decoder is in
-// SPGC8X86.cpp; every implementation must produce identical results (the
-// unit tests compare them on random and adversarial data).
+// Subset coding and the raw stream of docs/spgc8.md §1 (EP 21216321.6
+// [0104]-[0109]). Two portable implementations live here: a reference one
+// written bit by bit straight from that page, and a SWAR one that moves
+// whole 8x8 bit matrices through 64-bit transposes. The AVX-512/GFNI
+// decoder is in SPGC8X86.cpp; every implementation must produce identical
+// results (the unit tests compare them on random and adversarial data).
 //
 //===----------------------------------------------------------------------===//
 
@@ -98,7 +98,7 @@ extern "C" uint32_t spgc8_subset_cost_bits(const uint16_t folded[8], int bits) {
 
 extern "C" size_t spgc8_num_subsets(size_t n, int interleave) {
   // Zero padding to whole subsets (or whole groups when interleaved),
-  // seed [0169].
+  // EP 21216321.6 [0169].
   return interleave ? 2 * ((n + 15) / 16) : (n + 7) / 8;
 }
 
@@ -189,8 +189,8 @@ template <typename T> inline T fromFolded(uint32_t u, const Params &p) {
 }
 
 /// Natural index of value i of the k-th subset of a run starting at an even
-/// subset (brief section 5: interleaved groups hold V0, V2, .., V14 then
-/// V1, V3, .., V15, seed [0109]).
+/// subset (docs/spgc8.md §1: interleaved groups hold V0, V2, .., V14 then
+/// V1, V3, .., V15, EP 21216321.6 [0109]).
 inline size_t naturalIndex(size_t k, unsigned i, bool interleave) {
   if (!interleave)
     return 8 * k + i;

@@ -36,7 +36,7 @@ inline bool makeParams(int bits, int interleave, int isUnsigned, Params &p) {
   return true;
 }
 
-/// Header code -> body width (brief section 5): the top code names D.
+/// Header code -> body width (docs/spgc8.md §1): the top code names D.
 inline int codeToB(unsigned code, int bits) {
   unsigned top = bits == 8 ? 7u : 15u;
   return code == top ? bits : static_cast<int>(code);

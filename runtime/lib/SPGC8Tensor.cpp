@@ -1,8 +1,9 @@
 //===- SPGC8Tensor.cpp - Tensor traversal, quantisation, container --------===//
 //
-// Brief section 5: groups of 16 run along the input-channel axis (seed
-// [0138]: 1x16x1x1 groups for convolutions), every vector is zero-padded to a
-// multiple of 16 ([0169]) and the padded vectors form one raw stream. The
+// docs/spgc8.md §2: groups of 16 run along the input-channel axis
+// (EP 21216321.6 [0138]: 1x16x1x1 groups for convolutions), every vector is
+// zero-padded to a multiple of 16 ([0169]) and the padded vectors form one
+// raw stream. The
 // container around that stream is this project's design, documented in
 // docs/spgc8.md; every field is validated before use so that a damaged file
 // yields a status, never an out-of-bounds access.

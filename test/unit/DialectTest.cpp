@@ -22,8 +22,8 @@ SPGC8Type parseSPGC8(MLIRContext &ctx, llvm::StringRef text) {
 }
 
 // The dialect's traversal (used by folders and the compression pass) must be
-// the runtime codec's traversal (brief §5): check on tensors whose values are
-// their own logical index.
+// the runtime codec's traversal (docs/spgc8.md §2): check on tensors whose
+// values are their own logical index.
 TEST(SPGC8Type, StreamIndexMatchesRuntimeTraversal) {
   MLIRContext ctx;
   ctx.loadDialect<SparseNNDialect>();

@@ -7,7 +7,7 @@
 //                [--unsigned]
 //   spgc8 stat IN [--rows]
 //
-// Brief section 6. Every failure prints exactly one line starting with
+// docs/spgc8.md §5. Every failure prints exactly one line starting with
 // "spgc8: error: " on stderr and exits with status 1.
 //
 //===----------------------------------------------------------------------===//
@@ -34,7 +34,7 @@ const char *kUsage =
     "      per-output-channel quantisation) -> SPGC8 tensor container\n"
     "  spgc8 encode --raw IN.npy OUT.bin [--bits 8|16] [--interleave] "
     "[--unsigned]\n"
-    "      flat integer vector -> raw stream (brief section 5)\n"
+    "      flat integer vector -> raw stream (docs/spgc8.md section 1)\n"
     "  spgc8 decode IN OUT.npy [--int]\n"
     "      container -> .npy (float32 when the container has scales, unless\n"
     "      --int; otherwise the stored integer type)\n"

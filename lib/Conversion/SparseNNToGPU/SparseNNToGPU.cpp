@@ -386,8 +386,8 @@ void emitSparseSparse(OpBuilder &b, Location loc, LinearShape s, Value x,
       });
 }
 
-/// SPGC8-compressed weights decoded per warp inside the product (brief
-/// section 5): the raw stream stays as it is in device memory. One warp per
+/// SPGC8-compressed weights decoded per warp inside the product (docs/spgc8.md
+/// §2): the raw stream stays as it is in device memory. One warp per
 /// (row o, sample); each pass takes 32 subsets of the row (lane = subset):
 /// header code from the packed header region, body width b from `widths`,
 /// a warp prefix sum of b gives every lane its body offset, the lane

@@ -1,7 +1,7 @@
 //===- SPGC8ContainerTest.cpp - Tensor traversal and container tests ------===//
 //
-// Tensor traversal of brief section 5 (seed 003 [0138]: 1x16x1x1 groups for
-// convolutions), quantisation, and the container of docs/spgc8.md: round
+// Tensor traversal of docs/spgc8.md §2 (EP 21216321.6 [0138]: 1x16x1x1 groups
+// for convolutions), quantisation, and the container of docs/spgc8.md: round
 // trips, per-row decoding through the index, truncation and bit flips.
 //
 //===----------------------------------------------------------------------===//

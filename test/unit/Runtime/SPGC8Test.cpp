@@ -1,8 +1,8 @@
 //===- SPGC8Test.cpp - SPGC8 subset coding and raw stream tests -----------===//
 //
-// Checks the codec against the seed's worked example (seed 003 [0104]-
-// [0107], [0172]), hand-computed streams, an independent naive encoder kept
-// in this file, and across implementations (reference, portable SWAR,
+// Checks the codec against the patent's worked example (EP 21216321.6
+// [0104]-[0107], [0172]), hand-computed streams, an independent naive encoder
+// kept in this file, and across implementations (reference, portable SWAR,
 // AVX-512/GFNI when the CPU has it).
 //
 //===----------------------------------------------------------------------===//
@@ -21,9 +21,9 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-/// Straight-from-the-brief encoder, independent of the library's code paths
-/// (section 5: headers LSB-first, then bodies, plane 0 first, value i in
-/// bit i).
+/// Straight-from-the-spec encoder, independent of the library's code paths
+/// (docs/spgc8.md §1: headers LSB-first, then bodies, plane 0 first, value
+/// i in bit i).
 Bytes naiveEncode(const std::vector<int32_t> &v, int bits, bool interleave,
                   bool isUnsigned) {
   size_t unit = interleave ? 16 : 8;
@@ -119,7 +119,8 @@ std::vector<int32_t> randomValues(std::mt19937 &rng, size_t n, int bits,
 //===----------------------------------------------------------------------===//
 
 TEST(SPGC8Subset, SeedExampleFoldsAndCosts43Bits) {
-  // Seed 003 [0104]/[0107]: (31, 3, 1, 5, 3, 4, 5, 6) costs 3 + 8 * 5 bits.
+  // EP 21216321.6 [0104]/[0107]: (31, 3, 1, 5, 3, 4, 5, 6) costs 3 + 8 * 5
+  // bits.
   const int32_t signedValues[8] = {-16, -2, -1, -3, -2, 2, -3, 3};
   const uint16_t expected[8] = {31, 3, 1, 5, 3, 4, 5, 6};
   uint16_t folded[8];
@@ -131,11 +132,11 @@ TEST(SPGC8Subset, SeedExampleFoldsAndCosts43Bits) {
   EXPECT_EQ(spgc8_subset_body_bits(folded, 8), 5);
   EXPECT_EQ(spgc8_subset_cost_bits(folded, 8), 43u);
   EXPECT_EQ(spgc8_subset_cost_bits(folded, 16), 44u);
-  // Seed [0172]: a subset of zeros is just its header.
+  // [0172]: a subset of zeros is just its header.
   const uint16_t zeros[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   EXPECT_EQ(spgc8_subset_cost_bits(zeros, 8), 3u);
   EXPECT_EQ(spgc8_subset_cost_bits(zeros, 16), 4u);
-  // Seed [0173]: (31, 0, ..., 0) also needs 5-bit bodies.
+  // [0173]: (31, 0, ..., 0) also needs 5-bit bodies.
   const uint16_t lone[8] = {31, 0, 0, 0, 0, 0, 0, 0};
   EXPECT_EQ(spgc8_subset_cost_bits(lone, 8), 43u);
 }
@@ -208,7 +209,7 @@ TEST(SPGC8Raw, SeedSubsetThenZerosD8) {
   // Header: code 5 then code 0 -> 0b000101; planes of (31,3,1,5,3,4,5,6).
   const Bytes expected = {0x05, 0x5F, 0x93, 0xE9, 0x01, 0x01};
   EXPECT_EQ(encodeI16(v, 8, false, false), expected);
-  // Interleaved: evens are the seed subset, odds are zero -> same stream.
+  // Interleaved: evens are the example subset, odds are zero -> same stream.
   std::vector<int16_t> w(16, 0);
   for (int i = 0; i < 8; ++i)
     w[2 * i] = v[i];

@@ -2,7 +2,7 @@
 //
 // Seed 003 [0100]-[0109]: coefficients are quantised to D-bit signed
 // integers (one scale per output channel) and stored as SPGC8 subsets of 8
-// with 3- or 4-bit headers and bit-plane bodies (brief §5).
+// with 3- or 4-bit headers and bit-plane bodies (docs/spgc8.md).
 //
 //===----------------------------------------------------------------------===//
 

@@ -106,7 +106,7 @@ struct GroupGrid {
     }
     if (reduction == Reduction::mean)
       for (double &r : out)
-        r /= groupSize; // padded zeros count (brief §4)
+        r /= groupSize; // padded zeros count (docs/semantics.md §4.3)
     return out;
   }
 };

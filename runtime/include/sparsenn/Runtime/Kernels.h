@@ -8,7 +8,7 @@
 |* [0044], [0047]): every sparse kernel here touches only the stored         *|
 |* non-zeros (and, for sparse-sparse, only the non-zero inputs).             *|
 |*                                                                            *|
-|* Conventions (brief section 4):                                            *|
+|* Conventions (docs/semantics.md §1):                                       *|
 |*  - linear: y = x W^T + b, W logically [out, in] row-major, x [batch, in], *|
 |*    y [batch, out], all row-major and densely packed; bias may be NULL.    *|
 |*  - conv2d: NCHW, weights [C_out, C_in/groups, kH, kW], PyTorch semantics, *|
@@ -118,8 +118,8 @@ int sparsenn_linear_ell_f32(const float *x, int64_t batch, int64_t in,
                             int64_t out, int64_t k, const float *bias,
                             float *y);
 
-/* Block-16 (1x16 groups along `in`, aligned with SPGC8 groups, brief
-   section 5): block p of row o covers columns [block_cols[p],
+/* Block-16 (1x16 groups along `in`, aligned with SPGC8 groups,
+   docs/spgc8.md §2): block p of row o covers columns [block_cols[p],
    block_cols[p] + 16); block_cols[p] is a multiple of 16; the blocks of row
    o are p in [row_ptr[o], row_ptr[o+1]), increasing columns; values[16p+j]
    = W[o, block_cols[p] + j] (0 past `in`). A block is kept when any of its
@@ -151,7 +151,7 @@ int sparsenn_linear_sparse_sparse_f32(const float *x, int64_t batch, int64_t in,
                                       const float *values, int64_t out,
                                       const float *bias, float *y);
 
-/* SPGC8-compressed weights (brief section 5, docs/spgc8.md), decoded tile
+/* SPGC8-compressed weights (docs/spgc8.md §2, §4), decoded tile
    by tile inside the product instead of at load time. `stream` (stream_size
    bytes) is the raw SPGC8 tensor stream of W [out, in] exactly as
    sparsenn.compressed_constant stores it: every row zero-padded to a

@@ -1,7 +1,7 @@
 /*===- SPGC8.h - SPGC8 coefficient codec (C ABI) ---------------*- C -*-===*\
 |*                                                                            *|
-|* Single Prefix Grouped Coding 8 (seed 003 [0100]-[0109], [0168]-[0173];    *|
-|* brief section 5). Pure C ABI, no MLIR or C++ types, so it can be called   *|
+|* Single Prefix Grouped Coding 8 (EP 21216321.6 [0100]-[0109],              *|
+|* [0168]-[0173]). Pure C ABI, no MLIR or C++ types, so it can be called     *|
 |* from generated code, from the dialect's folders and from Python (ctypes). *|
 |*                                                                            *|
 |* The format is documented normatively in docs/spgc8.md.                    *|
@@ -37,7 +37,7 @@ typedef enum {
 const char *spgc8_status_string(spgc8_status s);
 
 /*===----------------------------------------------------------------------===*
- * Subset-level helpers (brief section 5, seed [0105]-[0108]).
+ * Subset-level helpers (docs/spgc8.md §1, EP 21216321.6 [0105]-[0108]).
  *===----------------------------------------------------------------------===*/
 
 /* Sign folding: u = 2c for c >= 0, u = -2c - 1 for c < 0 ([0105]). */
@@ -55,12 +55,12 @@ int spgc8_code_to_body_bits(int code, int bits);
 int spgc8_body_bits_to_code(int needed, int bits);
 /* Stored body width b of one subset of 8 folded (or unsigned) values. */
 int spgc8_subset_body_bits(const uint16_t folded[8], int bits);
-/* Cost of one subset in bits: h + 8 b (seed [0107]: 43 bits for
+/* Cost of one subset in bits: h + 8 b (EP 21216321.6 [0107]: 43 bits for
    (31, 3, 1, 5, 3, 4, 5, 6) with D = 8). */
 uint32_t spgc8_subset_cost_bits(const uint16_t folded[8], int bits);
 
 /*===----------------------------------------------------------------------===*
- * Raw stream (brief section 5, normative). `interleave` != 0 selects groups
+ * Raw stream (docs/spgc8.md §1, normative). `interleave` != 0 selects groups
  * of 16 = (V0, V2, .., V14) then (V1, V3, .., V15); the vector is zero-padded
  * to a multiple of 8 (16 when interleaved). `is_unsigned` != 0 disables sign
  * folding: the value is the storage bit pattern taken as unsigned and must be
@@ -106,7 +106,7 @@ spgc8_status spgc8_raw_read_codes(const uint8_t *in, size_t in_size,
    the fastest one the CPU supports (checked with __builtin_cpu_supports). */
 typedef enum {
   SPGC8_IMPL_AUTO = 0,
-  SPGC8_IMPL_REFERENCE = 1, /* bit-by-bit loops, straight from the brief */
+  SPGC8_IMPL_REFERENCE = 1, /* bit-by-bit loops, straight from docs/spgc8.md */
   SPGC8_IMPL_PORTABLE = 2,  /* 64-bit SWAR bit-matrix transposes */
   SPGC8_IMPL_AVX512 = 3     /* AVX-512 VBMI + GFNI (x86-64 only) */
 } spgc8_impl;
@@ -126,8 +126,8 @@ spgc8_status spgc8_decode_raw_i16_impl(const uint8_t *in, size_t in_size,
                                        size_t *consumed, spgc8_impl impl);
 
 /*===----------------------------------------------------------------------===*
- * Tensor traversal (brief section 5, seed [0138]): groups run along the
- * input-channel axis (axis 1).
+ * Tensor traversal (docs/spgc8.md §2, EP 21216321.6 [0138]): groups run
+ * along the input-channel axis (axis 1).
  *   rank <= 1 : FLAT   - the whole tensor is one vector;
  *   rank == 2 : LINEAR - [out, in]: one vector per row;
  *   rank >= 3 : CONV   - [Cout, Cin, k...]: one vector of Cin values at each

@@ -365,7 +365,7 @@ def SparseNN_CompressedConstantOp : SparseNN_Op<"compressed_constant",
   let summary = "SPGC8-encoded constant weights with per-channel scales";
   let description = [{
     `data` is the SPGC8 raw stream of the weights in the traversal of the
-    result type (all header codes, then the bit-plane bodies; brief §5);
+    result type (all header codes, then the bit-plane bodies; docs/spgc8.md);
     `scales` holds one float per output channel (dimension 0) so that the
     dequantised weight is `q · scale[o]`. The verifier decodes the headers and
     checks that `data` has exactly the stream's length.

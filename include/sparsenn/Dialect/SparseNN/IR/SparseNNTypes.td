@@ -13,13 +13,13 @@ def SparseNN_SPGC8Type : TypeDef<SparseNN_Dialect, "SPGC8"> {
   let description = [{
     A weight tensor of logical shape `shape` whose signed integer coefficients
     of `elementType` (i8 or i16, the SPGC8 bit depth D) are stored as one SPGC8
-    raw stream (seed 003 [0100]-[0109], brief §5): subsets of 8 sign-folded
+    raw stream (seed 003 [0100]-[0109], docs/spgc8.md): subsets of 8 sign-folded
     coefficients, each a 3-bit (D = 8) or 4-bit (D = 16) header naming the bit
     depth b followed by b bit-planes; groups of 16 coefficients are two subsets,
     `adjacent` (V0-V7, V8-V15) or `interleaved` (even then odd positions).
 
-    Groups run along the input-channel axis (brief §5, seed 003 [0138]):
-    a rank-2 `[out, in]` weight is traversed row by row, a rank-4
+    Groups run along the input-channel axis (docs/spgc8.md §2, seed 003
+    [0138]): a rank-2 `[out, in]` weight is traversed row by row, a rank-4
     `[C_out, C_in, kH, kW]` weight as vectors of `C_in` coefficients at every
     `(o, kh, kw)`; rank 1 is one vector. Every vector is zero-padded to a
     multiple of 16. The subset size (8) and group size (16) are fixed by the
@@ -54,7 +54,7 @@ def SparseNN_SPGC8Type : TypeDef<SparseNN_Dialect, "SPGC8"> {
       return getNumVectors() * getPaddedVectorLength();
     }
     /// Position in the raw stream of the coefficient at row-major logical
-    /// index `logicalIndex` (the brief §5 traversal).
+    /// index `logicalIndex` (the docs/spgc8.md §2 traversal).
     int64_t getStreamIndex(int64_t logicalIndex) const;
     /// Number of output channels (per-output-channel scales).
     int64_t getNumOutputChannels() const { return getShape().front(); }

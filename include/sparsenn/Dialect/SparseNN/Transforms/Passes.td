@@ -79,7 +79,8 @@ def SparseNNCompressWeightsPass
     Replaces the constant float weights of `sparsenn.linear` and
     `sparsenn.conv2d` by a `sparsenn.compressed_constant`: symmetric
     per-output-channel quantisation to D = 8 (default) or 16 bits, then the
-    SPGC8 raw stream of the brief §5 traversal (seed 003 [0100]-[0109]).
+    SPGC8 raw stream of the docs/spgc8.md §2 traversal (seed 003
+    [0100]-[0109]).
     Layers consume the compressed weights directly, or through a
     `sparsenn.decompress` with `decompress=true` (which `-canonicalize` folds
     back to the dequantised dense constant, so numerics can be checked).

@@ -2,8 +2,8 @@
 //-*-===//
 //
 // Computes keep-masks with the pruner semantics of `sparsenn.prune` (seed 003
-// FIG. 7a-7d, eq. 1-10; brief §4) on plain arrays, for passes that prune
-// constant weights at compile time.
+// FIG. 7a-7d, eq. 1-10; docs/semantics.md §4) on plain arrays, for passes
+// that prune constant weights at compile time.
 //
 //===----------------------------------------------------------------------===//
 
