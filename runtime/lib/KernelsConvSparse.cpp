@@ -222,6 +222,11 @@ Geometry geometryOf(const Conv2DParams &s) {
   g.ph = (s.h + s.pt + s.pb + s.sh - 1) / s.sh;
   g.pw = (s.w + s.pl + s.pr + s.sw - 1) / s.sw;
   g.plane = g.ph * g.pw;
+  // Planes a multiple of 512 bytes apart would put the rows a chunk reads
+  // into a few L1 sets (14×14 padded: 1 KiB); one more cache line apart
+  // spreads them.
+  if (!g.direct && g.plane % 128 == 0)
+    g.plane += 16;
   g.channelFloats = s.sh * s.sw * g.plane;
   g.groupFloats = cpgIn * g.channelFloats;
   g.grid = s.oh * g.pw;
@@ -364,6 +369,8 @@ void copyChannel(const Conv2DParams &s, const Geometry &g, const float *in,
             o[j] = row[j * s.sw];
         std::memset(o + hi, 0, sizeof(float) * (g.pw - hi));
       }
+      std::memset(plane + g.ph * g.pw, 0,
+                  sizeof(float) * (g.plane - g.ph * g.pw));
     }
 }
 
