@@ -17,7 +17,9 @@ ResNet-50 (and MobileNetV2 when it exports) at 224x224, random weights
 Times are medians of --repeat runs after warm-up. Every measured side runs in
 its own process with OPENBLAS_NUM_THREADS / OMP_NUM_THREADS (and for ours
 SPARSENN_NUM_THREADS, plus --threads when `sparse-run --help` lists it) set to
-the thread count. The dense outputs of ours, PyTorch and ORT are compared
+the thread count; ours also with OMP_WAIT_POLICY=passive unless set (oneDNN's
+OpenMP threads then sleep between primitives instead of spinning on the cores
+our thread pool runs on). The dense outputs of ours, PyTorch and ORT are compared
 (max |a - b| / max |reference|); the sparse variants have other weights, so
 only their time is shown. Also printed: the CPU and its vector ISA, the kernel
 each layer got (counts per variant; --verbose: the per-layer list) and how
@@ -358,7 +360,12 @@ def run_ours(run, mlir, entry, x_path, out_dir, threads, repeat, use_flag, timeo
     t = time.perf_counter()
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                           env=thread_env(threads, {"SPARSENN_NUM_THREADS": str(threads)}))
+                           env=thread_env(threads, {"SPARSENN_NUM_THREADS": str(threads),
+                                                    # oneDNN's OpenMP threads sleep between
+                                                    # primitives instead of spinning on the
+                                                    # cores our pool runs on (unless set).
+                                                    "OMP_WAIT_POLICY": os.environ.get(
+                                                        "OMP_WAIT_POLICY", "passive")}))
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout} s"}
     wall = time.perf_counter() - t

@@ -8,10 +8,12 @@
 //
 // Linear: dnnl_sgemm on fixed column blocks of W, run on our thread pool,
 // so that every output element is computed the same way for any thread
-// count. Conv2d: a convolution primitive with weights in the layout oneDNN
-// prefers (reordered once for compiled constants, cached by address, shape
-// and a fingerprint of the values) and NCHW activations reordered in and
-// out of its blocked layout; oneDNN's own OpenMP threads run it, with as
+// count. A 1×1 convolution without padding: dnnl_sgemm per image on the
+// NCHW tensors in place (conv1x1Gemm below). Any other conv2d: a
+// convolution primitive with weights in the layout oneDNN prefers
+// (reordered once for compiled constants, cached by address, shape and a
+// fingerprint of the values) and NCHW activations reordered in and out of
+// its blocked layout; oneDNN's own OpenMP threads run it, with as
 // many threads as sparsenn_set_num_threads says (its forward convolutions
 // never split a reduction across threads, so results do not depend on the
 // count; test/unit/RuntimeKernels checks 1, 2 and 3 threads bit for bit).
@@ -168,7 +170,7 @@ std::unique_ptr<ConvPlan> makePlan(const dense::Conv2DParams &p,
 // thread: 12 % faster end to end, docs/performance.md). Blocks of columns
 // and rows fixed by the shape, each one sgemm on one thread: results do not
 // depend on the thread count.
-constexpr int64_t kGemmColumns = 512, kGemmRows = 256;
+constexpr int64_t kGemmColumns = 512, kGemmRows = 256, kGemmItems = 8;
 
 bool conv1x1Gemm(const dense::Conv2DParams &p, const float *x,
                  const float *w, const float *bias, float *y,
@@ -178,8 +180,12 @@ bool conv1x1Gemm(const dense::Conv2DParams &p, const float *x,
   kernels::Scratch gathered(strided ? sizeof(float) * p.cIn * hw : 0);
   if (gathered.failed)
     return false;
+  // At least kGemmItems items where the rows allow (small planes: blocks
+  // of fewer rows), so that threads have work at batch 1.
   const int64_t colBlocks = threads::chunks(hw, kGemmColumns);
-  const int64_t rowBlocks = threads::chunks(p.cOut, kGemmRows);
+  const int64_t rowsPerBlock = std::clamp<int64_t>(
+      (p.cOut * colBlocks / kGemmItems + 15) / 16 * 16, 16, kGemmRows);
+  const int64_t rowBlocks = threads::chunks(p.cOut, rowsPerBlock);
   std::atomic<bool> failed{false};
   for (int64_t b = 0; b < p.n; ++b) {
     const float *xb = x + b * p.cIn * p.h * p.w;
@@ -195,9 +201,9 @@ bool conv1x1Gemm(const dense::Conv2DParams &p, const float *x,
       xb = g;
     }
     threads::parallelFor(rowBlocks * colBlocks, [&](int64_t item) {
-      const int64_t o0 = item / colBlocks * kGemmRows;
+      const int64_t o0 = item / colBlocks * rowsPerBlock;
       const int64_t j0 = item % colBlocks * kGemmColumns;
-      const int64_t rows = std::min(kGemmRows, p.cOut - o0);
+      const int64_t rows = std::min(rowsPerBlock, p.cOut - o0);
       const int64_t cols = std::min(kGemmColumns, hw - j0);
       float *yb = y + (b * p.cOut + o0) * hw + j0;
       omp_set_num_threads(1); // items run on our pool
@@ -294,6 +300,7 @@ bool dense::conv2d(const Conv2DParams &p, const float *x, const float *weights,
   std::lock_guard<std::mutex> lock(plan->mutex);
   try {
     omp_set_num_threads(threads::count());
+    threads::quiesce();
     dnnl::stream stream(cpuEngine());
     plan->userSrc.set_data_handle(const_cast<float *>(x));
     plan->userDst.set_data_handle(y);

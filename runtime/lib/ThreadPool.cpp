@@ -92,6 +92,9 @@ public:
     job = nullptr;
   }
 
+  /// Spinning workers go to sleep now (another runtime's threads start).
+  void quiesce() { quiet.fetch_add(1, std::memory_order_relaxed); }
+
 private:
   void work() {
     insideItem = true;
@@ -106,8 +109,10 @@ private:
     for (;;) {
       if (!stopping && generation == seen) {
         lock.unlock();
+        const uint64_t calm = quiet.load(std::memory_order_relaxed);
         for (int r = 0; r < kSpinRounds &&
-                        published.load(std::memory_order_acquire) == seen;
+                        published.load(std::memory_order_acquire) == seen &&
+                        quiet.load(std::memory_order_relaxed) == calm;
              ++r)
           cpuRelax();
         lock.lock();
@@ -142,6 +147,7 @@ private:
   uint64_t generation = 0;
   std::atomic<uint64_t> published{0}; // generation, readable without the lock
   bool stopping = false;
+  std::atomic<uint64_t> quiet{0}; // bumped by quiesce()
 };
 
 Pool &pool() {
@@ -165,6 +171,8 @@ void sparsenn::threads::parallelFor(int64_t items,
   }
   pool().run(items, threads, fn);
 }
+
+void sparsenn::threads::quiesce() { pool().quiesce(); }
 
 extern "C" int sparsenn_set_num_threads(int threads) {
   if (threads < 0 || threads > 1024)

@@ -24,6 +24,11 @@ int count();
 /// A call made from inside an item runs inline, so kernels may nest.
 void parallelFor(int64_t items, const std::function<void(int64_t)> &fn);
 
+/// Workers spinning for the next job go to sleep at once: called before
+/// work runs on another runtime's threads (oneDNN's OpenMP), which would
+/// otherwise share the cores with the spinning workers.
+void quiesce();
+
 /// Items of about `grain` units each for `total` units: a shape-only split.
 inline int64_t chunks(int64_t total, int64_t grain) {
   return total <= 0 ? 0 : (total + grain - 1) / grain;
