@@ -212,22 +212,12 @@ bool conv1x1Gemm(const dense::Conv2DParams &p, const float *x,
         failed = true;
         return;
       }
-      for (int64_t o = 0; o < rows; ++o) {
-        float *row = yb + o * hw;
-        const float bo = bias ? bias[o0 + o] : 0.0f;
-        const float *res = ep.residual
-                               ? ep.residual + (b * p.cOut + o0 + o) * hw + j0
-                               : nullptr;
-        if (res)
-          for (int64_t j = 0; j < cols; ++j)
-            row[j] += bo + res[j];
-        else
-          for (int64_t j = 0; j < cols; ++j)
-            row[j] += bo;
-        if (ep.relu)
-          for (int64_t j = 0; j < cols; ++j)
-            row[j] = row[j] <= 0.0f ? 0.0f : row[j]; // a NaN stays NaN
-      }
+      for (int64_t o = 0; o < rows; ++o)
+        kernels::storeWithEpilogue(
+            yb + o * hw, cols, bias ? bias[o0 + o] : 0.0f,
+            ep.residual ? ep.residual + (b * p.cOut + o0 + o) * hw + j0
+                        : nullptr,
+            ep.relu, yb + o * hw);
     });
   }
   return !failed;

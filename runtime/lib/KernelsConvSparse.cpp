@@ -23,7 +23,8 @@
 // chunk of input channels (sized so that its part of the source, about
 // 16 KiB, stays in L1 while every channel of the item reads it) and each
 // output channel, the channel's taps in the chunk are summed in vector
-// registers (one broadcast and one load per FMA, no store), the partial
+// registers (one broadcast and one load per FMA, no store: the loop of
+// SparseTaps-inl.h, shared with the ELL linear kernel), the partial
 // sums kept in an L1 buffer between chunks. The store applies bias,
 // residual and ReLU and writes the item's valid positions. Against the
 // im2col kernel it replaced (an L1 output block loaded and stored at every
@@ -44,6 +45,7 @@
 #include <hwy/highway.h>
 
 #include "KernelsInternal.h"
+#include "SparseTaps-inl.h"
 #include "ThreadPool.h"
 
 #include <algorithm>
@@ -80,9 +82,7 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 /// For output channels [0, nOut) of an item: buffer[o][0, V lanes-vectors)
 /// (+)= sum of the channel's taps in [start[o·stride], start[o·stride + 1])
-/// of val[t] · src[off[t] + lane]. `first`: the buffer starts at zero. The
-/// even and odd taps go to two sets of accumulators (added at the end), so
-/// that two FMA chains per vector hide the FMA latency.
+/// of val[t] · src[off[t] + lane]. `first`: the buffer starts at zero.
 template <int V>
 HWY_INLINE void chunkProduct(const float *HWY_RESTRICT src,
                              const int32_t *HWY_RESTRICT off,
@@ -99,47 +99,19 @@ HWY_INLINE void chunkProduct(const float *HWY_RESTRICT src,
     if (t0 == t1 && !first)
       continue;
     auto a0 = first ? zero : hn::Load(d, b);
-    auto a1 = V > 1 ? (first ? zero : hn::Load(d, b + n)) : zero;
-    auto a2 = V > 2 ? (first ? zero : hn::Load(d, b + 2 * n)) : zero;
-    auto a3 = V > 3 ? (first ? zero : hn::Load(d, b + 3 * n)) : zero;
-    auto c0 = zero, c1 = zero, c2 = zero, c3 = zero;
-    int32_t t = t0;
-    for (; t + 1 < t1; t += 2) {
-      const auto w = hn::Set(d, val[t]), u = hn::Set(d, val[t + 1]);
-      const float *r = src + off[t], *q = src + off[t + 1];
-      a0 = hn::MulAdd(w, hn::LoadU(d, r), a0);
-      c0 = hn::MulAdd(u, hn::LoadU(d, q), c0);
-      if (V > 1) {
-        a1 = hn::MulAdd(w, hn::LoadU(d, r + n), a1);
-        c1 = hn::MulAdd(u, hn::LoadU(d, q + n), c1);
-      }
-      if (V > 2) {
-        a2 = hn::MulAdd(w, hn::LoadU(d, r + 2 * n), a2);
-        c2 = hn::MulAdd(u, hn::LoadU(d, q + 2 * n), c2);
-      }
-      if (V > 3) {
-        a3 = hn::MulAdd(w, hn::LoadU(d, r + 3 * n), a3);
-        c3 = hn::MulAdd(u, hn::LoadU(d, q + 3 * n), c3);
-      }
-    }
-    if (t < t1) {
-      const auto w = hn::Set(d, val[t]);
-      const float *r = src + off[t];
-      a0 = hn::MulAdd(w, hn::LoadU(d, r), a0);
-      if (V > 1)
-        a1 = hn::MulAdd(w, hn::LoadU(d, r + n), a1);
-      if (V > 2)
-        a2 = hn::MulAdd(w, hn::LoadU(d, r + 2 * n), a2);
-      if (V > 3)
-        a3 = hn::MulAdd(w, hn::LoadU(d, r + 3 * n), a3);
-    }
-    hn::Store(hn::Add(a0, c0), d, b);
+    auto a1 = V > 1 && !first ? hn::Load(d, b + n) : zero;
+    auto a2 = V > 2 && !first ? hn::Load(d, b + 2 * n) : zero;
+    auto a3 = V > 3 && !first ? hn::Load(d, b + 3 * n) : zero;
+    accumulateTaps<V, /*Aligned=*/false>(
+        d, val, t0, t1, [src, off](int64_t t) { return src + off[t]; }, a0, a1,
+        a2, a3);
+    hn::Store(a0, d, b);
     if (V > 1)
-      hn::Store(hn::Add(a1, c1), d, b + n);
+      hn::Store(a1, d, b + n);
     if (V > 2)
-      hn::Store(hn::Add(a2, c2), d, b + 2 * n);
+      hn::Store(a2, d, b + 2 * n);
     if (V > 3)
-      hn::Store(hn::Add(a3, c3), d, b + 3 * n);
+      hn::Store(a3, d, b + 3 * n);
   }
 }
 
@@ -161,27 +133,6 @@ void itemProduct(int64_t vectors, const float *src, const int32_t *off,
   }
 }
 
-/// dst[i] = relu?(src[i] + bias + residual[i]), i < count.
-void storeRun(const float *src, int64_t count, float bias,
-              const float *residual, bool relu, float *dst) {
-  const hn::ScalableTag<float> d;
-  const int64_t n = static_cast<int64_t>(hn::Lanes(d));
-  const auto b = hn::Set(d, bias), zero = hn::Zero(d);
-  int64_t i = 0;
-  for (; i + n <= count; i += n) {
-    auto r = hn::Add(hn::LoadU(d, src + i), b);
-    if (residual)
-      r = hn::Add(r, hn::LoadU(d, residual + i));
-    if (relu)
-      r = hn::Max(zero, r); // a NaN stays NaN, as with arith.maximumf
-    hn::StoreU(r, d, dst + i);
-  }
-  for (; i < count; ++i) {
-    float r = src[i] + bias + (residual ? residual[i] : 0.0f);
-    dst[i] = relu && r <= 0.0f ? 0.0f : r;
-  }
-}
-
 int64_t convVectorLanes() {
   return static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
 }
@@ -195,7 +146,6 @@ HWY_AFTER_NAMESPACE();
 namespace sparsenn {
 namespace kernels {
 HWY_EXPORT(itemProduct);
-HWY_EXPORT(storeRun);
 HWY_EXPORT(convVectorLanes);
 
 namespace {
@@ -455,9 +405,8 @@ int conv2dSparseSpmm(const Conv2DParams &s, const float *x,
         const float *ro =
             ep.residual ? ep.residual + (b * s.cOut + oc) * positions : nullptr;
         if (g.pw == s.ow) {
-          HWY_DYNAMIC_DISPATCH(storeRun)(acc + from, to - from, bo,
-                                         ro ? ro + from : nullptr, ep.relu,
-                                         yo + from);
+          storeWithEpilogue(acc + from, to - from, bo,
+                            ro ? ro + from : nullptr, ep.relu, yo + from);
           continue;
         }
         for (int64_t p = from; p < to;) {
@@ -466,9 +415,8 @@ int conv2dSparseSpmm(const Conv2DParams &s, const float *x,
           const int64_t validEnd = std::min(rowEnd, oy * g.pw + s.ow);
           if (p < validEnd) {
             const int64_t at = oy * s.ow + ox;
-            HWY_DYNAMIC_DISPATCH(storeRun)(acc + p, validEnd - p, bo,
-                                           ro ? ro + at : nullptr, ep.relu,
-                                           yo + at);
+            storeWithEpilogue(acc + p, validEnd - p, bo,
+                              ro ? ro + at : nullptr, ep.relu, yo + at);
           }
           p = rowEnd;
         }

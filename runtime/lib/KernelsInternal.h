@@ -85,6 +85,12 @@ struct Epilogue {
 /// fuse it): one vectorised pass on the thread pool.
 void applyEpilogue(const Epilogue &e, float *y, int64_t count);
 
+/// dst[i] = relu?(src[i] + bias + residual[i]) for i < count (residual may
+/// be null; src may be dst), vectorised for the CPU's SIMD target; one row
+/// of a kernel's output block, on the calling thread.
+void storeWithEpilogue(const float *src, int64_t count, float bias,
+                       const float *residual, bool relu, float *dst);
+
 /// The dense and sparse-tap conv2d of Kernels.h with an epilogue;
 /// `constant`: weights/taps are compile-time constants (cached copies).
 int conv2dDense(const float *x, int64_t n, int64_t cIn, int64_t h, int64_t w,

@@ -40,6 +40,7 @@
 
 #include "DenseLibrary.h"
 #include "KernelsInternal.h"
+#include "SparseTaps-inl.h"
 #include "ThreadPool.h"
 
 #include <algorithm>
@@ -374,45 +375,17 @@ ellTransposedTile(const float *HWY_RESTRICT xT, const float *values,
     const float *v = values + o * k;
     const uint16_t *c = cols + o * k;
     auto a0 = hn::Zero(d), a1 = a0, a2 = a0, a3 = a0;
-    auto b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-    int64_t j = 0;
-    for (; j + 2 <= k; j += 2) {
-      const auto v0 = hn::Set(d, v[j]), v1 = hn::Set(d, v[j + 1]);
-      const float *p = xT + c[j] * ld, *q = xT + c[j + 1] * ld;
-      a0 = hn::MulAdd(v0, hn::Load(d, p), a0);
-      b0 = hn::MulAdd(v1, hn::Load(d, q), b0);
-      if (V > 1) {
-        a1 = hn::MulAdd(v0, hn::Load(d, p + n), a1);
-        b1 = hn::MulAdd(v1, hn::Load(d, q + n), b1);
-      }
-      if (V > 2) {
-        a2 = hn::MulAdd(v0, hn::Load(d, p + 2 * n), a2);
-        b2 = hn::MulAdd(v1, hn::Load(d, q + 2 * n), b2);
-      }
-      if (V > 3) {
-        a3 = hn::MulAdd(v0, hn::Load(d, p + 3 * n), a3);
-        b3 = hn::MulAdd(v1, hn::Load(d, q + 3 * n), b3);
-      }
-    }
-    if (j < k) {
-      const auto v0 = hn::Set(d, v[j]);
-      const float *p = xT + c[j] * ld;
-      a0 = hn::MulAdd(v0, hn::Load(d, p), a0);
-      if (V > 1)
-        a1 = hn::MulAdd(v0, hn::Load(d, p + n), a1);
-      if (V > 2)
-        a2 = hn::MulAdd(v0, hn::Load(d, p + 2 * n), a2);
-      if (V > 3)
-        a3 = hn::MulAdd(v0, hn::Load(d, p + 3 * n), a3);
-    }
+    accumulateTaps<V, /*Aligned=*/true>(
+        d, v, 0, k, [xT, c, ld](int64_t j) { return xT + c[j] * ld; }, a0, a1,
+        a2, a3);
     const auto bv = hn::Set(d, bias ? bias[o] : 0.0f);
-    hn::Store(hn::Add(hn::Add(a0, b0), bv), d, tmp);
+    hn::Store(hn::Add(a0, bv), d, tmp);
     if (V > 1)
-      hn::Store(hn::Add(hn::Add(a1, b1), bv), d, tmp + n);
+      hn::Store(hn::Add(a1, bv), d, tmp + n);
     if (V > 2)
-      hn::Store(hn::Add(hn::Add(a2, b2), bv), d, tmp + 2 * n);
+      hn::Store(hn::Add(a2, bv), d, tmp + 2 * n);
     if (V > 3)
-      hn::Store(hn::Add(hn::Add(a3, b3), bv), d, tmp + 3 * n);
+      hn::Store(hn::Add(a3, bv), d, tmp + 3 * n);
     for (int64_t t = 0; t < nb; ++t)
       y[t * ldy + o] = tmp[t];
   }
