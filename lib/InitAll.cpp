@@ -4,6 +4,7 @@
 #include "sparsenn/Conversion/Passes.h"
 #include "sparsenn/Dialect/SparseNN/IR/SparseNNDialect.h"
 #include "sparsenn/Dialect/SparseNN/Transforms/Passes.h"
+#include "sparsenn/Interfaces/ExternalModels.h"
 #include "sparsenn/Pipelines/GPUPipeline.h"
 #include "sparsenn/Pipelines/Pipelines.h"
 
@@ -15,6 +16,9 @@
 
 void mlir::sparsenn::registerSparseNNDialect(DialectRegistry &registry) {
   registry.insert<SparseNNDialect>();
+  // The interface models of upstream ops and the sparsenn adjoints: every
+  // registration of the dialect brings them.
+  registerSparseNNExternalModels(registry);
 }
 
 void mlir::sparsenn::registerAllDialects(DialectRegistry &registry) {

@@ -9,12 +9,22 @@
 //   my-compiler model.mlir \
 //     --pass-pipeline='builtin.module(sparsenn-prune-weights{sparsity=0.5})'
 //
+// It also has ops of its own (the `host` dialect, HostOps.td) and teaches
+// sparsenn's passes about them through sparsenn's op interfaces, attached
+// from here (HostInterfaceModels.cpp): channel pruning, train-step
+// generation, pruning and the summary then work through host.dense and
+// host.leaky_relu (test/*.mlir).
+//
 //===----------------------------------------------------------------------===//
+
+#include "HostDialect.h"
 
 #include "sparsenn/InitAll.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
@@ -24,9 +34,14 @@ int main(int argc, char **argv) {
 
   // The host compiler's own dialects (a real one inserts its own here).
   registry.insert<mlir::arith::ArithDialect, mlir::func::FuncDialect,
-                  mlir::tensor::TensorDialect>();
+                  mlir::linalg::LinalgDialect, mlir::math::MathDialect,
+                  mlir::tensor::TensorDialect, host::HostDialect>();
+  // ... and what sparsenn's passes need to know about them.
+  host::registerHostInterfaceModels(registry);
 
-  // sparsenn: the dialect, then its passes and pipelines
+  // sparsenn: the dialect (with the interface models it attaches to
+  // upstream ops, registerSparseNNExternalModels), then its passes and
+  // pipelines
   // (--sparsenn-import, --sparsenn-prune-weights, --sparsenn-sparsify, ...)
   // with the upstream passes the pipelines are made of.
   mlir::sparsenn::registerSparseNNDialect(registry);

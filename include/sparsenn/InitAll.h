@@ -13,7 +13,13 @@ class DialectRegistry;
 namespace sparsenn {
 
 /// Registers the sparsenn dialect only (for hosts that bring their own).
+/// The sparsenn dialect and the interface models this project attaches to
+/// upstream ops (registerSparseNNExternalModels, ExternalModels.h).
 void registerSparseNNDialect(DialectRegistry &registry);
+
+/// ChannelPropagationOpInterface and DifferentiableOpInterface models for
+/// upstream ops and the sparsenn adjoints (see Interfaces/ExternalModels.h).
+void registerSparseNNExternalModels(DialectRegistry &registry);
 
 /// Registers sparsenn plus the upstream dialects, their external interface
 /// models and extensions (func, arith, math, tensor, linalg, tosa, scf, cf,

@@ -4,16 +4,18 @@
 #     installed sparse-opt and sparse-compile;
 #  2. configure examples/downstream against it (find_package(SparseNN), which
 #     finds MLIR by itself) and build my-compiler;
-#  3. run my-compiler's sparsenn-prune-weights on a file and FileCheck it.
+#  3. run my-compiler's sparsenn-prune-weights on a file and FileCheck it;
+#  4. run the example's own lit tests (examples/downstream/test): sparsenn's
+#     passes through the host's ops and the interface models it attaches.
 # Registered by test/Embedding/CMakeLists.txt with
-#   CMAKE NINJA BUILD_DIR EXAMPLE_DIR WORK_DIR CXX BUILD_TYPE FILECHECK INPUT
+#   CMAKE NINJA BUILD_DIR EXAMPLE_DIR WORK_DIR CXX BUILD_TYPE FILECHECK INPUT LIT
 set -euo pipefail
-if [ $# -ne 9 ]; then
-  echo "usage: $0 CMAKE NINJA BUILD_DIR EXAMPLE_DIR WORK_DIR CXX BUILD_TYPE FILECHECK INPUT" >&2
+if [ $# -ne 10 ]; then
+  echo "usage: $0 CMAKE NINJA BUILD_DIR EXAMPLE_DIR WORK_DIR CXX BUILD_TYPE FILECHECK INPUT LIT" >&2
   exit 2
 fi
 cmake=$1 ninja=$2 build_dir=$3 example_dir=$4 work=$5 cxx=$6 build_type=$7
-filecheck=$8 input=$9
+filecheck=$8 input=$9 lit=${10}
 
 prefix=$work/prefix
 rm -rf "$work"
@@ -70,4 +72,11 @@ echo "embedding: my-compiler --sparsenn-prune-weights=sparsity=0.5 | FileCheck"
 echo "embedding: my-compiler --sparsenn-sparsify=sparsity=0.5 | FileCheck"
 "$work/build/bin/my-compiler" "$input" --sparsenn-sparsify=sparsity=0.5 |
   "$filecheck" "$input" --check-prefix=SPARSIFY
+# The host's ops through sparsenn's interfaces (channel pruning, train-step
+# generation, the summary, pruning).
+echo "embedding: lit examples/downstream/test"
+mkdir -p "$work/lit"
+"$lit" -sv --param my_compiler="$work/build/bin/my-compiler" \
+  --param llvm_tools="$(dirname "$filecheck")" --param work_dir="$work/lit" \
+  "$example_dir/test"
 echo "embedding: ok"

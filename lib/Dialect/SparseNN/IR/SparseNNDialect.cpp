@@ -32,6 +32,9 @@ void SparseNNDialect::initialize() {
 #define GET_TYPEDEF_LIST
 #include "sparsenn/Dialect/SparseNN/IR/SparseNNTypes.cpp.inc"
       >();
+  // Attached by registerSparseNNAdjointModels (they build linalg code).
+  declarePromisedInterfaces<DifferentiableOpInterface, LinearOp, Conv2DOp,
+                            KWinnersOp, PruneOp>();
 }
 
 Operation *SparseNNDialect::materializeConstant(OpBuilder &builder,

@@ -8,6 +8,7 @@
 
 #include "sparsenn/Dialect/SparseNN/IR/SparseNNOps.h"
 #include "sparsenn/Dialect/SparseNN/Transforms/Passes.h"
+#include "sparsenn/Interfaces/LayerOpInterface.h"
 #include "sparsenn/Runtime/SPGC8.h"
 
 #include "mlir/IR/Builders.h"
@@ -143,11 +144,12 @@ struct SparseNNCompressWeightsPass
     }
     SmallVector<Operation *> layers;
     getOperation().walk([&](Operation *op) {
-      if (isa<LinearOp, Conv2DOp>(op))
+      if (isa<LayerOpInterface>(op))
         layers.push_back(op);
     });
     for (Operation *layer : layers)
-      if (failed(compressLayer(layer, layer->getOpOperand(1))))
+      if (failed(compressLayer(
+              layer, cast<LayerOpInterface>(layer).getLayerWeightOperand())))
         return signalPassFailure();
     if (!report.empty())
       writeReport();

@@ -9,6 +9,7 @@
 
 #include "sparsenn/Dialect/SparseNN/IR/SparseNNOps.h"
 #include "sparsenn/Dialect/SparseNN/Transforms/Passes.h"
+#include "sparsenn/Interfaces/LayerOpInterface.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Matchers.h"
@@ -146,22 +147,18 @@ struct SparseNNPrintSummaryPass
     Totals totals;
     int index = 0;
     func.walk([&](Operation *op) {
-      if (auto linear = dyn_cast<LinearOp>(op)) {
-        ArrayRef<int64_t> w = getWeightShape(linear.getWeight().getType());
-        auto inType = linear.getInput().getType();
-        int64_t rows = 1;
-        for (int64_t d : inType.getShape().drop_front().drop_back())
-          rows *= ShapedType::isDynamic(d) ? 1 : d;
-        printLayer(os, index++, "linear", w, linear.getWeight(),
-                   linear.getSparsity(), rows, linear.getBias() ? w[0] : 0,
+      if (auto layer = dyn_cast<LayerOpInterface>(op)) {
+        // Any layer, the host's included (LayerOpInterface).
+        SmallVector<int64_t> w = layer.getLayerWeightShape();
+        Value bias = layer.getLayerBias();
+        std::optional<SparsityAttr> declared;
+        if (SparsityAttr facts = layer.getLayerSparsity())
+          declared = facts;
+        printLayer(os, index++, op->getName().stripDialect(), w,
+                   layer.getLayerWeight(), declared,
+                   layer.getPositionsPerSample(),
+                   bias ? cast<ShapedType>(bias.getType()).getNumElements() : 0,
                    totals);
-      } else if (auto conv = dyn_cast<Conv2DOp>(op)) {
-        ArrayRef<int64_t> w = getWeightShape(conv.getWeight().getType());
-        auto outType = conv.getOutput().getType();
-        printLayer(os, index++, "conv2d", w, conv.getWeight(),
-                   conv.getSparsity(),
-                   outType.getDimSize(2) * outType.getDimSize(3),
-                   conv.getBias() ? w[0] : 0, totals);
       } else if (auto kw = dyn_cast<KWinnersOp>(op)) {
         os << llvm::formatv("  {0,2}  {1,-9} {2,-16} mode={3} k={4}/{5} "
                             "({6:F3}) boost={7}{8}\n",

@@ -7,6 +7,7 @@
 
 #include "sparsenn/Dialect/SparseNN/IR/SparseNNOps.h"
 #include "sparsenn/Dialect/SparseNN/Transforms/Passes.h"
+#include "sparsenn/Interfaces/LayerOpInterface.h"
 #include "sparsenn/Dialect/SparseNN/Utils/PrunerMath.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -240,7 +241,7 @@ struct SparseNNPruneWeightsPass
     SmallVector<Operation *> layers;
     SmallVector<PruneOp> pruneOps;
     getOperation().walk([&](Operation *op) {
-      if (isa<LinearOp, Conv2DOp>(op))
+      if (isa<LayerOpInterface>(op))
         layers.push_back(op);
       else if (auto prune = dyn_cast<PruneOp>(op))
         pruneOps.push_back(prune);
@@ -258,7 +259,9 @@ struct SparseNNPruneWeightsPass
       std::optional<double> layerTarget;
       if (!layerSparsity.empty())
         layerTarget = layerSparsity[i];
-      if (failed(pruneLayer(layer, layer->getOpOperand(1), layerTarget)))
+      if (failed(pruneLayer(layer,
+                            cast<LayerOpInterface>(layer).getLayerWeightOperand(),
+                            layerTarget)))
         return signalPassFailure();
     }
   }

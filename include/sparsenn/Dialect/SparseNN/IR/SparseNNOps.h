@@ -9,6 +9,9 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "sparsenn/Dialect/SparseNN/IR/SparseNNDialect.h"
+#include "sparsenn/Interfaces/ChannelPropagationOpInterface.h"
+#include "sparsenn/Interfaces/DifferentiableOpInterface.h"
+#include "sparsenn/Interfaces/LayerOpInterface.h"
 
 #include <vector>
 

@@ -7,6 +7,9 @@ include "sparsenn/Dialect/SparseNN/IR/SparseNNTypes.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/IR/OpAsmInterface.td"
+include "sparsenn/Interfaces/ChannelPropagationOpInterface.td"
+include "sparsenn/Interfaces/DifferentiableOpInterface.td"
+include "sparsenn/Interfaces/LayerOpInterface.td"
 
 def SparseNN_FloatTensor : RankedTensorOf<[AnyFloat]>;
 def SparseNN_FloatScalar : 0DTensorOf<[AnyFloat]>;
@@ -18,7 +21,9 @@ def SparseNN_Weights : AnyTypeOf<[SparseNN_FloatTensor, SparseNN_SPGC8Type],
 // Layers
 //===----------------------------------------------------------------------===//
 
-def SparseNN_LinearOp : SparseNN_Op<"linear", [Pure]> {
+def SparseNN_LinearOp : SparseNN_Op<"linear", [Pure,
+    DeclareOpInterfaceMethods<SparseNN_LayerOpInterface,
+                              ["describeOpaqueWeights"]>]> {
   let summary = "fully connected layer with optionally sparse weights";
   let description = [{
     `y = x Wᵀ + b` over the last axis of `input` (`[..., in]` → `[..., out]`)
@@ -47,7 +52,10 @@ def SparseNN_LinearOp : SparseNN_Op<"linear", [Pure]> {
   let hasVerifier = 1;
 }
 
-def SparseNN_Conv2DOp : SparseNN_Op<"conv2d", [Pure]> {
+def SparseNN_Conv2DOp : SparseNN_Op<"conv2d", [Pure,
+    DeclareOpInterfaceMethods<SparseNN_LayerOpInterface,
+                              ["describeOpaqueWeights", "getLayerGroups",
+                               "setLayerGroups"]>]> {
   let summary = "2-D convolution (NCHW) with optionally sparse filters";
   let description = [{
     PyTorch-convention convolution: input `[N, C_in, H, W]`, weights
@@ -84,7 +92,9 @@ def SparseNN_Conv2DOp : SparseNN_Op<"conv2d", [Pure]> {
 // k-winners (seed 000)
 //===----------------------------------------------------------------------===//
 
-def SparseNN_KWinnersOp : SparseNN_Op<"kwinners", [Pure]> {
+def SparseNN_KWinnersOp : SparseNN_Op<"kwinners", [Pure,
+    DeclareOpInterfaceMethods<SparseNN_ChannelPropagationOpInterface,
+                              ["shrinkToKeptChannels"]>]> {
   let summary = "k-winners-take-all activation with boosting";
   let description = [{
     Keeps the `k` largest values of each selection domain and zeros the rest
@@ -152,7 +162,9 @@ def SparseNN_KWinnersOp : SparseNN_Op<"kwinners", [Pure]> {
 }
 
 def SparseNN_ThresholdOp : SparseNN_Op<"threshold",
-    [Pure, AllTypesMatch<["input", "output"]>]> {
+    [Pure, AllTypesMatch<["input", "output"]>,
+     DeclareOpInterfaceMethods<SparseNN_ChannelPropagationOpInterface,
+                               ["foldChannelConstant"]>]> {
   let summary = "threshold form of k-winners";
   let description = [{
     Keeps every value strictly greater than `threshold` and zeros the rest
