@@ -12,10 +12,10 @@
 // CHECK-LABEL: func.func @net
 // CHECK-DAG: %[[W1:.*]] = arith.constant dense<{{\[\[}}1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00]]> : tensor<1x4xf32>
 // CHECK-DAG: %[[B1:.*]] = arith.constant dense<5.000000e-01> : tensor<1xf32>
-// CHECK-DAG: %[[W2:.*]] = arith.constant dense<{{\[\[}}1.000000e+00], [2.000000e+00], [3.000000e+00]]> : tensor<3x1xf32>
-// CHECK-DAG: %[[B2:.*]] = arith.constant dense<[2.500000e-01, 5.000000e-01, 7.500000e-01]> : tensor<3xf32>
 // CHECK: %[[H:.*]] = host.dense %{{.*}}, %[[W1]], %[[B1]] : tensor<2x4xf32>, tensor<1x4xf32>, tensor<1xf32> -> tensor<2x1xf32>
 // CHECK: %[[A:.*]] = host.leaky_relu %[[H]] alpha 1.000000e-01 : tensor<2x1xf32>
+// CHECK-DAG: %[[W2:.*]] = arith.constant dense<{{\[\[}}1.000000e+00], [2.000000e+00], [3.000000e+00]]> : tensor<3x1xf32>
+// CHECK-DAG: %[[B2:.*]] = arith.constant dense<[2.500000e-01, 5.000000e-01, 7.500000e-01]> : tensor<3xf32>
 // CHECK: sparsenn.linear %[[A]], %[[W2]], %[[B2]] : tensor<2x1xf32>, tensor<3x1xf32>, tensor<3xf32> -> tensor<2x3xf32>
 
 // REMARK: remark: removed 0 input channel(s) and 2 output filter(s)

@@ -1,4 +1,4 @@
-// RUN: %my-compiler %s --sparsenn-generate-train-step="lr=0.5 momentum=0.9" | FileCheck %s
+// RUN: %my-compiler %s --sparsenn-generate-train-step="function=net lr=0.5 momentum=0.9" | FileCheck %s
 
 // The generated SGD step (US 2025/0252312 A1 [0053]-[0067]) differentiates
 // through the host's ops: their adjoints come from the host's
@@ -11,8 +11,8 @@
 // CHECK: %[[A:.*]] = host.leaky_relu %[[H]] alpha 2.000000e-01
 // CHECK: sparsenn.linear %[[A]], %[[W2]]
 // The leaky relu's adjoint: dY where x > 0, 0.2·dY elsewhere.
-// CHECK: arith.cmpf ogt
 // CHECK: arith.constant 2.000000e-01 : f32
+// CHECK: arith.cmpf ogt
 // CHECK: arith.select
 // host.dense's adjoint: dW1 = dZᵀ·X as a sparsenn.linear on the GEMM,
 // db1 = Σ_b dZ.

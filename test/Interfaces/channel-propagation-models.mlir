@@ -1,0 +1,81 @@
+// RUN: sparse-opt %s --sparsenn-propagate-channel-pruning -verify-diagnostics | FileCheck %s
+
+// ChannelPropagationOpInterface models of upstream ops
+// (lib/Interfaces/ExternalModels/ChannelPropagationImpl.cpp). In each
+// function filter 1 of the first layer is all zero, so channel 1 is its bias
+// everywhere; the models carry that constant to the consumer, which folds it
+// into its bias (EP 21216321.6 [0185]) or drops the channel.
+
+// arith.subf with a constant (the generic element-wise model): 2 - 0.5.
+// CHECK-LABEL: func.func @sub_const
+// CHECK: sparsenn.linear %{{.*}} : tensor<1x4xf32>, tensor<2x4xf32>, tensor<2xf32> -> tensor<1x2xf32>
+// CHECK: arith.subf %{{.*}} : tensor<1x2xf32>
+// CHECK: %[[B:.*]] = arith.constant dense<1.500000e+00> : tensor<2xf32>
+// CHECK: sparsenn.linear %{{.*}}, %{{.*}}, %[[B]] : tensor<1x2xf32>, tensor<2x2xf32>, tensor<2xf32>
+func.func @sub_const(%x: tensor<1x4xf32>) -> tensor<1x2xf32> {
+  %w1 = arith.constant dense<[[1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 0.0, 0.0], [5.0, 6.0, 7.0, 8.0]]> : tensor<3x4xf32>
+  %b1 = arith.constant dense<[0.0, 2.0, 0.0]> : tensor<3xf32>
+  %h = sparsenn.linear %x, %w1, %b1 : tensor<1x4xf32>, tensor<3x4xf32>, tensor<3xf32> -> tensor<1x3xf32>
+  %c = arith.constant dense<0.5> : tensor<1x3xf32>
+  %s = arith.subf %h, %c : tensor<1x3xf32>
+  %w2 = arith.constant dense<[[1.0, 1.0, 1.0], [2.0, 1.0, 2.0]]> : tensor<2x3xf32>
+  %y = sparsenn.linear %s, %w2 : tensor<1x3xf32>, tensor<2x3xf32> -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// An element-wise linalg.generic: its body is folded op by op through the
+// arith models: max(2 - 1, 0) * 3.
+// CHECK-LABEL: func.func @generic_body
+// CHECK: linalg.generic
+// CHECK: } -> tensor<1x2xf32>
+// CHECK: %[[B:.*]] = arith.constant dense<3.000000e+00> : tensor<2xf32>
+// CHECK: sparsenn.linear %{{.*}}, %{{.*}}, %[[B]] : tensor<1x2xf32>, tensor<2x2xf32>, tensor<2xf32>
+func.func @generic_body(%x: tensor<1x4xf32>) -> tensor<1x2xf32> {
+  %w1 = arith.constant dense<[[1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 0.0, 0.0], [5.0, 6.0, 7.0, 8.0]]> : tensor<3x4xf32>
+  %b1 = arith.constant dense<[0.0, 2.0, 0.0]> : tensor<3xf32>
+  %h = sparsenn.linear %x, %w1, %b1 : tensor<1x4xf32>, tensor<3x4xf32>, tensor<3xf32> -> tensor<1x3xf32>
+  %e = tensor.empty() : tensor<1x3xf32>
+  %g = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%h : tensor<1x3xf32>) outs(%e : tensor<1x3xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %one = arith.constant 1.0 : f32
+    %zero = arith.constant 0.0 : f32
+    %three = arith.constant 3.0 : f32
+    %d = arith.subf %a, %one : f32
+    %r = arith.maximumf %d, %zero : f32
+    %m = arith.mulf %r, %three : f32
+    linalg.yield %m : f32
+  } -> tensor<1x3xf32>
+  %w2 = arith.constant dense<[[1.0, 1.0, 1.0], [2.0, 1.0, 2.0]]> : tensor<2x3xf32>
+  %y = sparsenn.linear %g, %w2 : tensor<1x3xf32>, tensor<2x3xf32> -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// arith.mulf: a zero channel times anything is zero, so the channel goes
+// from both producers (tied through the product) and from the consumer,
+// with nothing to fold.
+// CHECK-LABEL: func.func @mul_zero
+// CHECK: sparsenn.linear %{{.*}} : tensor<1x4xf32>, tensor<2x4xf32> -> tensor<1x2xf32>
+// CHECK: sparsenn.linear %{{.*}} : tensor<1x4xf32>, tensor<2x4xf32> -> tensor<1x2xf32>
+// CHECK: arith.mulf %{{.*}} : tensor<1x2xf32>
+// CHECK: sparsenn.linear %{{.*}} : tensor<1x2xf32>, tensor<2x2xf32> -> tensor<1x2xf32>
+func.func @mul_zero(%x: tensor<1x4xf32>) -> tensor<1x2xf32> {
+  %w1 = arith.constant dense<[[1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 0.0, 0.0], [5.0, 6.0, 7.0, 8.0]]> : tensor<3x4xf32>
+  %w3 = arith.constant dense<[[1.0, 1.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0], [5.0, 1.0, 7.0, 8.0]]> : tensor<3x4xf32>
+  %h = sparsenn.linear %x, %w1 : tensor<1x4xf32>, tensor<3x4xf32> -> tensor<1x3xf32>
+  %k = sparsenn.linear %x, %w3 : tensor<1x4xf32>, tensor<3x4xf32> -> tensor<1x3xf32>
+  %p = arith.mulf %h, %k : tensor<1x3xf32>
+  %w2 = arith.constant dense<[[1.0, 1.0, 1.0], [2.0, 1.0, 2.0]]> : tensor<2x3xf32>
+  %y = sparsenn.linear %p, %w2 : tensor<1x3xf32>, tensor<2x3xf32> -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// An op without a model is a boundary, named in a remark.
+// CHECK-LABEL: func.func @expand
+// CHECK: sparsenn.linear %{{.*}} : tensor<1x4xf32>, tensor<3x4xf32> -> tensor<1x3xf32>
+func.func @expand(%x: tensor<1x4xf32>) -> tensor<1x3x1xf32> {
+  %w1 = arith.constant dense<[[1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 0.0, 0.0], [5.0, 6.0, 7.0, 8.0]]> : tensor<3x4xf32>
+  %h = sparsenn.linear %x, %w1 : tensor<1x4xf32>, tensor<3x4xf32> -> tensor<1x3xf32>
+  // expected-remark @+1 {{channel pruning stops at 'tensor.expand_shape': not understood by the analysis; 1 removable channel(s) kept}}
+  %e = tensor.expand_shape %h [[0], [1, 2]] output_shape [1, 3, 1] : tensor<1x3xf32> into tensor<1x3x1xf32>
+  return %e : tensor<1x3x1xf32>
+}
