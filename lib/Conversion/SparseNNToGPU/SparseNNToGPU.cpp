@@ -43,6 +43,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
 
 namespace mlir {
 namespace sparsenn {
@@ -557,7 +558,7 @@ FailureOr<SPGC8Stream> readSPGC8(CompressedConstantOp source, int64_t out) {
 }
 
 /// linear with `kernel<spgc8>` on compressed weights: decoded on the GPU.
-LogicalResult lowerSPGC8Linear(LinearOp op, IRRewriter &rewriter,
+LogicalResult lowerSPGC8Linear(LinearOp op, RewriterBase &rewriter,
                                int64_t warpsPerBlock) {
   auto source = op.getWeight().getDefiningOp<CompressedConstantOp>();
   if (!source)
@@ -590,7 +591,7 @@ LogicalResult lowerSPGC8Linear(LinearOp op, IRRewriter &rewriter,
 /// Rewrites a linear layer with a GPU kernel format; returns failure (the
 /// layer is left for convert-sparsenn-to-linalg) when the weights are not
 /// an f32 constant or the format has no GPU kernel.
-LogicalResult lowerLinear(LinearOp op, IRRewriter &rewriter,
+LogicalResult lowerLinear(LinearOp op, RewriterBase &rewriter,
                           int64_t warpsPerBlock) {
   auto inType = op.getInput().getType();
   auto outType = op.getOutput().getType();
@@ -613,6 +614,54 @@ LogicalResult lowerLinear(LinearOp op, IRRewriter &rewriter,
   ArrayRef<int64_t> wShape = getWeightShape(op.getWeight().getType());
   LinearShape s{inType.getNumElements() / wShape[1], wShape[1], wShape[0]};
 
+  // Pack first: a format that does not pack leaves the IR untouched.
+  std::vector<float> values;
+  std::vector<int16_t> cols16;
+  std::vector<int32_t> ptr, idx;
+  int64_t k = 0;
+  switch (format) {
+  case KernelFormat::ell: {
+    if (sparsenn_pack_ell_f32(w->data(), s.out, s.in, 0, nullptr, nullptr,
+                              &k) != 0)
+      return failure();
+    values.resize(s.out * k);
+    std::vector<uint16_t> cols(s.out * k);
+    if (sparsenn_pack_ell_f32(w->data(), s.out, s.in, k, values.data(),
+                              cols.data(), &k) != 0)
+      return failure();
+    cols16.assign(cols.begin(), cols.end());
+    break;
+  }
+  case KernelFormat::block16: {
+    int64_t n = 0;
+    ptr.resize(s.out + 1);
+    if (sparsenn_pack_block16_f32(w->data(), s.out, s.in, ptr.data(), nullptr,
+                                  nullptr, &n) != 0)
+      return failure();
+    idx.resize(n);
+    values.resize(n * 16);
+    if (sparsenn_pack_block16_f32(w->data(), s.out, s.in, ptr.data(),
+                                  idx.data(), values.data(), &n) != 0)
+      return failure();
+    break;
+  }
+  case KernelFormat::sparse_sparse: {
+    int64_t n = 0;
+    ptr.resize(s.in + 1);
+    if (sparsenn_pack_csc_f32(w->data(), s.out, s.in, ptr.data(), nullptr,
+                              nullptr, &n) != 0)
+      return failure();
+    idx.resize(n);
+    values.resize(n);
+    if (sparsenn_pack_csc_f32(w->data(), s.out, s.in, ptr.data(), idx.data(),
+                              values.data(), &n) != 0)
+      return failure();
+    break;
+  }
+  default:
+    llvm_unreachable("checked above");
+  }
+
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
   OpBuilder &b = rewriter;
@@ -620,59 +669,18 @@ LogicalResult lowerLinear(LinearOp op, IRRewriter &rewriter,
   auto [alloc, y] = outputBuffer(b, loc, outType);
   Value x = flatBuffer(b, loc, op.getInput());
   Value bias = op.getBias() ? flatBuffer(b, loc, op.getBias()) : Value();
-  switch (format) {
-  case KernelFormat::ell: {
-    int64_t k = 0;
-    if (sparsenn_pack_ell_f32(w->data(), s.out, s.in, 0, nullptr, nullptr,
-                              &k) != 0)
-      return failure();
-    std::vector<float> values(s.out * k);
-    std::vector<uint16_t> cols(s.out * k);
-    if (sparsenn_pack_ell_f32(w->data(), s.out, s.in, k, values.data(),
-                              cols.data(), &k) != 0)
-      return failure();
-    std::vector<int16_t> cols16(cols.begin(), cols.end());
+  if (format == KernelFormat::ell)
     emitEll(b, loc, s, x, y, bias, packedBuffer<float>(b, loc, f32, values),
             packedBuffer<int16_t>(b, loc, i16, cols16), k, warpsPerBlock);
-    break;
-  }
-  case KernelFormat::block16: {
-    int64_t n = 0;
-    std::vector<int32_t> rowPtr(s.out + 1);
-    if (sparsenn_pack_block16_f32(w->data(), s.out, s.in, rowPtr.data(),
-                                  nullptr, nullptr, &n) != 0)
-      return failure();
-    std::vector<int32_t> blockCols(n);
-    std::vector<float> values(n * 16);
-    if (sparsenn_pack_block16_f32(w->data(), s.out, s.in, rowPtr.data(),
-                                  blockCols.data(), values.data(), &n) != 0)
-      return failure();
-    emitBlock16(b, loc, s, x, y, bias,
-                packedBuffer<int32_t>(b, loc, i32, rowPtr),
-                packedBuffer<int32_t>(b, loc, i32, blockCols),
+  else if (format == KernelFormat::block16)
+    emitBlock16(b, loc, s, x, y, bias, packedBuffer<int32_t>(b, loc, i32, ptr),
+                packedBuffer<int32_t>(b, loc, i32, idx),
                 packedBuffer<float>(b, loc, f32, values), warpsPerBlock);
-    break;
-  }
-  case KernelFormat::sparse_sparse: {
-    int64_t n = 0;
-    std::vector<int32_t> colPtr(s.in + 1);
-    if (sparsenn_pack_csc_f32(w->data(), s.out, s.in, colPtr.data(), nullptr,
-                              nullptr, &n) != 0)
-      return failure();
-    std::vector<int32_t> rowIdx(n);
-    std::vector<float> values(n);
-    if (sparsenn_pack_csc_f32(w->data(), s.out, s.in, colPtr.data(),
-                              rowIdx.data(), values.data(), &n) != 0)
-      return failure();
+  else
     emitSparseSparse(b, loc, s, x, y, bias,
-                     packedBuffer<int32_t>(b, loc, i32, colPtr),
-                     packedBuffer<int32_t>(b, loc, i32, rowIdx),
+                     packedBuffer<int32_t>(b, loc, i32, ptr),
+                     packedBuffer<int32_t>(b, loc, i32, idx),
                      packedBuffer<float>(b, loc, f32, values), warpsPerBlock);
-    break;
-  }
-  default:
-    llvm_unreachable("checked above");
-  }
   replaceWithBuffer(rewriter, op, alloc, outType);
   return success();
 }
@@ -685,7 +693,7 @@ LogicalResult lowerLinear(LinearOp op, IRRewriter &rewriter,
 /// output element (n, o, oh, ow), looping over the non-zero taps of filter o
 /// only (tap_idx = (c * kH + r) * kW + s, packed at compile time by
 /// sparsenn_pack_conv2d_taps_f32); zero padding by bounds checks.
-LogicalResult lowerConvTaps(Conv2DOp op, IRRewriter &rewriter) {
+LogicalResult lowerConvTaps(Conv2DOp op, RewriterBase &rewriter) {
   DenseElementsAttr attr;
   auto inType = op.getInput().getType();
   auto outType = op.getOutput().getType();
@@ -1028,7 +1036,7 @@ void emitKWinners(OpBuilder &b, Location loc, KWinnersOp op, Value x, Value y,
       });
 }
 
-LogicalResult lowerKWinners(KWinnersOp op, IRRewriter &rewriter,
+LogicalResult lowerKWinners(KWinnersOp op, RewriterBase &rewriter,
                             int64_t threads) {
   auto type = op.getInput().getType();
   if (!type.hasStaticShape())
@@ -1075,6 +1083,56 @@ struct SmallFloorToArith : OpRewritePattern<math::FloorOp> {
   }
 };
 
+/// A linear layer with a GPU kernel format becomes its gpu.launch; one
+/// without a GPU kernel loses its format and takes the dense linalg path
+/// (mapped to kernels by sparsenn-tile-gpu-loops).
+struct LinearToGPU : OpRewritePattern<LinearOp> {
+  LinearToGPU(MLIRContext *ctx, int64_t warpsPerBlock)
+      : OpRewritePattern(ctx), warpsPerBlock(warpsPerBlock) {}
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    if (succeeded(lowerLinear(op, rewriter, warpsPerBlock)))
+      return success();
+    if (!op.getKernel())
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] { op.removeKernelAttr(); });
+    return success();
+  }
+  int64_t warpsPerBlock;
+};
+
+/// conv2d with sparse taps (`kernel<ell>`); others go dense, as above.
+struct ConvToGPU : OpRewritePattern<Conv2DOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(Conv2DOp op,
+                                PatternRewriter &rewriter) const override {
+    if (succeeded(lowerConvTaps(op, rewriter)))
+      return success();
+    if (!op.getKernel())
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] { op.removeKernelAttr(); });
+    return success();
+  }
+};
+
+/// k-winners as its kernel; trivial selections (k >= n, no boost, no relu)
+/// fold away. Shapes or types the kernel cannot take get an error on the op
+/// (the pass then fails).
+struct KWinnersToGPU : OpRewritePattern<KWinnersOp> {
+  KWinnersToGPU(MLIRContext *ctx, int64_t threads)
+      : OpRewritePattern(ctx), threads(threads) {}
+  LogicalResult matchAndRewrite(KWinnersOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getEffectiveK() >= op.getDomainSize() &&
+        op.getBoostStrengthOrZero() == 0.0 && !op.getRelu()) {
+      rewriter.replaceOp(op, op.getInput());
+      return success();
+    }
+    return lowerKWinners(op, rewriter, threads);
+  }
+  int64_t threads;
+};
+
 struct ConvertSparseNNToGPUPass
     : public sparsenn::impl::ConvertSparseNNToGPUPassBase<
           ConvertSparseNNToGPUPass> {
@@ -1095,34 +1153,16 @@ struct ConvertSparseNNToGPUPass
           << static_cast<int64_t>(kwinnersThreads);
       return signalPassFailure();
     }
-    IRRewriter rewriter(&getContext());
-    SmallVector<Operation *> ops;
-    getOperation().walk([&](Operation *op) {
-      if (isa<LinearOp, Conv2DOp, KWinnersOp>(op))
-        ops.push_back(op);
-    });
-    bool failed = false;
-    for (Operation *op : ops) {
-      if (auto linear = dyn_cast<LinearOp>(op)) {
-        if (succeeded(lowerLinear(linear, rewriter, warpsPerBlock)))
-          continue;
-        // No GPU kernel for it: the dense linalg path (mapped to kernels).
-        linear.removeKernelAttr();
-      } else if (auto conv = dyn_cast<Conv2DOp>(op)) {
-        if (succeeded(lowerConvTaps(conv, rewriter)))
-          continue;
-        conv.removeKernelAttr();
-      } else if (auto kw = dyn_cast<KWinnersOp>(op)) {
-        // Trivial selections (k >= n, no boost, no relu) fold away.
-        if (kw.getEffectiveK() >= kw.getDomainSize() &&
-            kw.getBoostStrengthOrZero() == 0.0 && !kw.getRelu()) {
-          rewriter.replaceOp(kw, kw.getInput());
-          continue;
-        }
-        if (::mlir::failed(lowerKWinners(kw, rewriter, kwinnersThreads)))
-          failed = true;
-      }
+    {
+      // Each layer once, in a walk (no folding of the rest of the IR).
+      RewritePatternSet patterns(&getContext());
+      populateSparseNNToGPUPatterns(patterns, warpsPerBlock, kwinnersThreads);
+      walkAndApplyPatterns(getOperation(), std::move(patterns));
     }
+    // A k-winners left means its kernel refused it (error on the op).
+    bool failed = getOperation()
+                      ->walk([](KWinnersOp) { return WalkResult::interrupt(); })
+                      .wasInterrupted();
     if (failed)
       return signalPassFailure();
     // The boost factor's exp becomes arith (a polynomial): the kernels need
@@ -1145,3 +1185,12 @@ struct ConvertSparseNNToGPUPass
 };
 
 } // namespace
+
+void mlir::sparsenn::populateSparseNNToGPUPatterns(RewritePatternSet &patterns,
+                                                   int64_t warpsPerBlock,
+                                                   int64_t kwinnersThreads) {
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<LinearToGPU>(ctx, warpsPerBlock);
+  patterns.add<ConvToGPU>(ctx);
+  patterns.add<KWinnersToGPU>(ctx, kwinnersThreads);
+}

@@ -12,8 +12,22 @@
 #ifndef SPARSENN_CONVERSION_SPARSENNTOGPU_SPARSENNTOGPU_H
 #define SPARSENN_CONVERSION_SPARSENNTOGPU_SPARSENNTOGPU_H
 
+#include <cstdint>
+
 namespace mlir {
+class RewritePatternSet;
 namespace sparsenn {
+
+/// The patterns of convert-sparsenn-to-gpu: sparsenn.linear with a GPU
+/// kernel format (ell, block16, sparse_sparse, spgc8) and sparsenn.conv2d
+/// with sparse taps become gpu.launch kernels on buffers (others lose their
+/// format for the dense path); sparsenn.kwinners becomes its selection
+/// kernel. `warpsPerBlock` in [1, 32]; `kwinnersThreads` 0 (automatic) or a
+/// multiple of 32 in [32, 1024]. Meant for a walk driver
+/// (walkAndApplyPatterns): each layer is rewritten once.
+void populateSparseNNToGPUPatterns(RewritePatternSet &patterns,
+                                   int64_t warpsPerBlock = 4,
+                                   int64_t kwinnersThreads = 0);
 
 /// Prefix of the kernel names convert-sparsenn-to-gpu gives its gpu.launch
 /// ops (the outlined gpu.func is `sparsenn_<kernel>`, e.g.
