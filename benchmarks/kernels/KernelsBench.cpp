@@ -430,10 +430,10 @@ const Spgc8Data &spgc8Data() {
     int64_t shape[2] = {kN, kN};
     std::vector<int16_t> q(kN * kN);
     d.scales.resize(kN);
-    spgc8_quantize_f32(w.data(), shape, 2, 8, q.data(), d.scales.data());
+    sparsenn_spgc8_quantize_f32(w.data(), shape, 2, 8, q.data(), d.scales.data());
     size_t size = 0;
-    d.stream.resize(spgc8_tensor_stream_max_size(shape, 2, 8, 0));
-    spgc8_encode_tensor_stream_i16(q.data(), shape, 2, 8, 0, 0, d.stream.data(),
+    d.stream.resize(sparsenn_spgc8_tensor_stream_max_size(shape, 2, 8, 0));
+    sparsenn_spgc8_encode_tensor_stream_i16(q.data(), shape, 2, 8, 0, 0, d.stream.data(),
                                    d.stream.size(), &size);
     d.stream.resize(size);
     d.index.resize(kN + 1);
@@ -444,7 +444,7 @@ const Spgc8Data &spgc8Data() {
     // Decode at load: the stream back to dequantised floats, then packed.
     auto load = [&] {
       std::vector<int16_t> dq(kN * kN);
-      spgc8_decode_tensor_stream_i16(d.stream.data(), d.stream.size(), shape, 2,
+      sparsenn_spgc8_decode_tensor_stream_i16(d.stream.data(), d.stream.size(), shape, 2,
                                      8, 0, 0, dq.data(), nullptr);
       d.w.resize(kN * kN);
       for (int64_t o = 0; o < kN; ++o)

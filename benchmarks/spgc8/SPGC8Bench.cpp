@@ -55,22 +55,22 @@ Data make(Dataset which, bool interleave) {
   int64_t shape[2] = {kRows, kCols};
   std::vector<int16_t> q(n);
   std::vector<float> scales(kRows);
-  spgc8_quantize_f32(w.data(), shape, 2, 8, q.data(), scales.data());
+  sparsenn_spgc8_quantize_f32(w.data(), shape, 2, 8, q.data(), scales.data());
   Data d;
   d.interleave = interleave;
   d.values.assign(q.begin(), q.end());
-  d.stream.resize(spgc8_tensor_stream_max_size(shape, 2, 8, interleave));
+  d.stream.resize(sparsenn_spgc8_tensor_stream_max_size(shape, 2, 8, interleave));
   size_t size = 0;
-  if (spgc8_encode_tensor_stream_i8(d.values.data(), shape, 2, 8, interleave, 0,
+  if (sparsenn_spgc8_encode_tensor_stream_i8(d.values.data(), shape, 2, 8, interleave, 0,
                                     d.stream.data(), d.stream.size(),
-                                    &size) != SPGC8_OK)
+                                    &size) != SPARSENN_OK)
     std::abort();
   d.stream.resize(size);
   std::vector<uint8_t> box(
-      spgc8_container_max_size(shape, 2, 8, interleave, 1));
-  if (spgc8_container_encode(q.data(), SPGC8_DTYPE_I16, shape, 2, 8, interleave,
+      sparsenn_spgc8_container_max_size(shape, 2, 8, interleave, 1));
+  if (sparsenn_spgc8_container_encode(q.data(), SPARSENN_SPGC8_DTYPE_I16, shape, 2, 8, interleave,
                              0, scales.data(), box.data(), box.size(),
-                             &d.containerBytes) != SPGC8_OK)
+                             &d.containerBytes) != SPARSENN_OK)
     std::abort();
   return d;
 }
@@ -98,10 +98,10 @@ void setCounters(benchmark::State &state, const Data &d) {
 
 void BM_Encode(benchmark::State &state) {
   const Data &d = get(static_cast<Dataset>(state.range(0)), state.range(1));
-  std::vector<uint8_t> out(spgc8_raw_max_size(d.values.size(), 8, 1));
+  std::vector<uint8_t> out(sparsenn_spgc8_raw_max_size(d.values.size(), 8, 1));
   for (auto _ : state) {
     size_t size = 0;
-    spgc8_encode_raw_i8(d.values.data(), d.values.size(), 8, d.interleave, 0,
+    sparsenn_spgc8_encode_raw_i8(d.values.data(), d.values.size(), 8, d.interleave, 0,
                         out.data(), out.size(), &size);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
@@ -112,18 +112,18 @@ void BM_Encode(benchmark::State &state) {
 
 void BM_Decode(benchmark::State &state) {
   const Data &d = get(static_cast<Dataset>(state.range(0)), state.range(1));
-  spgc8_impl impl = static_cast<spgc8_impl>(state.range(2));
-  if (!spgc8_impl_available(impl)) {
+  sparsenn_spgc8_impl impl = static_cast<sparsenn_spgc8_impl>(state.range(2));
+  if (!sparsenn_spgc8_impl_available(impl)) {
     state.SkipWithError("implementation not available on this CPU");
     return;
   }
   std::vector<int8_t> out(d.values.size());
   for (auto _ : state) {
     size_t consumed = 0;
-    spgc8_status st = spgc8_decode_raw_i8_impl(d.stream.data(), d.stream.size(),
+    sparsenn_status st = sparsenn_spgc8_decode_raw_i8_impl(d.stream.data(), d.stream.size(),
                                                d.values.size(), 8, d.interleave,
                                                0, out.data(), &consumed, impl);
-    if (st != SPGC8_OK) {
+    if (st != SPARSENN_OK) {
       state.SkipWithError("decode failed");
       break;
     }
@@ -133,7 +133,7 @@ void BM_Decode(benchmark::State &state) {
   if (out != d.values)
     state.SkipWithError("decode mismatch");
   state.SetLabel(std::string(kNames[state.range(0)]) + "/" +
-                 spgc8_impl_name(impl));
+                 sparsenn_spgc8_impl_name(impl));
   setCounters(state, d);
 }
 
@@ -148,7 +148,7 @@ void decodeArgs(benchmark::internal::Benchmark *b) {
   b->ArgNames({"data", "interleave", "impl"});
   for (int data = 0; data < 3; ++data)
     for (int il = 0; il < 2; ++il)
-      for (int impl : {SPGC8_IMPL_PORTABLE, SPGC8_IMPL_AVX512})
+      for (int impl : {SPARSENN_SPGC8_IMPL_PORTABLE, SPARSENN_SPGC8_IMPL_AVX512})
         b->Args({data, il, impl});
 }
 

@@ -8,12 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-void _mlir_ciface_mlp(sparsenn_f32_2d *result, sparsenn_f32_2d *x);
+void _mlir_ciface_mlp(sparsenn_memref_f32_2d *result, sparsenn_memref_f32_2d *x);
 
 int main(void) {
   float input[2][4] = {{1, 2, 3, 4}, {-1, 0.5f, 2, -3}};
   int64_t sizes[2] = {2, 4};
-  sparsenn_f32_2d x, y;
+  sparsenn_memref_f32_2d x, y;
   /* Two threads for the kernels (the default: SPARSENN_NUM_THREADS, else
      every core); results are the same for any count. */
   if (sparsenn_set_num_threads(2) != 0 || sparsenn_get_num_threads() != 2)

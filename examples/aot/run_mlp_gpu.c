@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-void _mlir_ciface_mlp(sparsenn_f32_2d *result, sparsenn_f32_2d *x);
+void _mlir_ciface_mlp(sparsenn_memref_f32_2d *result, sparsenn_memref_f32_2d *x);
 
 int main(void) {
   if (!sparsenn_gpu_available()) {
@@ -26,7 +26,7 @@ int main(void) {
   fprintf(stderr, "device: %s (sm_%d%d)\n", name, major, minor);
   float input[2][4] = {{1, 2, 3, 4}, {-1, 0.5f, 2, -3}};
   int64_t sizes[2] = {2, 4};
-  sparsenn_f32_2d x, y;
+  sparsenn_memref_f32_2d x, y;
   sparsenn_describe(&x, input, 2, sizes);
   _mlir_ciface_mlp(&y, &x);
   if (sparsenn_gpu_last_error()) {

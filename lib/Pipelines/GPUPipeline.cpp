@@ -40,7 +40,7 @@ mlir::sparsenn::getLowerToNVVMPipeline(const GPUPipelineOptions &options) {
       // layers and pooling stay loops (mapped to the GPU), not CPU runtime
       // calls.
       "canonicalize,"
-      "sparsenn-select-kernels,"
+      "func.func(sparsenn-select-kernels),"
       "convert-sparsenn-to-gpu{{warps-per-block={0}},"
       "convert-sparsenn-to-linalg{{runtime-weight-kernels=false pooling-kernels=false},"
       "func.func(tosa-to-linalg-named,tosa-to-linalg),"

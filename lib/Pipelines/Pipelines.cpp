@@ -5,6 +5,7 @@
 #include "sparsenn/Dialect/SparseNN/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
@@ -20,8 +21,7 @@ std::string mlir::sparsenn::getLowerToLLVMPipeline() {
   // that they bufferize.
   return "canonicalize,"
          // Learnable pruning and the sparsity loss (training graphs).
-         "sparsenn-lower-training-ops,"
-         "sparsenn-select-kernels,"
+         "func.func(sparsenn-lower-training-ops,sparsenn-select-kernels),"
          "convert-sparsenn-to-linalg,"
          // TOSA left over from imported models goes through upstream's
          // conversions.
@@ -57,7 +57,7 @@ LogicalResult mlir::sparsenn::buildLowerToLLVMPipeline(OpPassManager &pm) {
 void mlir::sparsenn::buildSparsifyPipeline(OpPassManager &pm,
                                            const SparsifyOptions &options) {
   if (options.import)
-    pm.addPass(createSparseNNImportPass());
+    pm.addNestedPass<func::FuncOp>(createSparseNNImportPass());
   pm.addPass(createCanonicalizerPass());
 
   SparseNNPruneWeightsPassOptions prune;
@@ -78,7 +78,7 @@ void mlir::sparsenn::buildSparsifyPipeline(OpPassManager &pm,
   }
   // Kernels are chosen on the float weights; compression then replaces the
   // weights and keeps the chosen format (the lowering decodes at load).
-  pm.addPass(createSparseNNSelectKernelsPass());
+  pm.addNestedPass<func::FuncOp>(createSparseNNSelectKernelsPass());
   if (options.compress) {
     SparseNNCompressWeightsPassOptions compress;
     compress.bits = options.bits;

@@ -323,11 +323,11 @@ extern "C" void sparsenn_gpu_clear_error(void) {
   lastError().clear();
 }
 
-extern "C" int sparsenn_gpu_device_info(char *name, size_t size, int *major,
+extern "C" sparsenn_status sparsenn_gpu_device_info(char *name, size_t size, int *major,
                                         int *minor) {
   State &s = state();
   if (!s.usable)
-    return -1;
+    return SPARSENN_ERR_DEVICE;
   if (name && size) {
     if (s.d.cuDeviceGetName(name, static_cast<int>(size), s.device) != kSuccess)
       name[0] = '\0';
@@ -337,15 +337,17 @@ extern "C" int sparsenn_gpu_device_info(char *name, size_t size, int *major,
     s.d.cuDeviceGetAttribute(major, kAttrComputeMajor, s.device);
   if (minor)
     s.d.cuDeviceGetAttribute(minor, kAttrComputeMinor, s.device);
-  return 0;
+  return SPARSENN_OK;
 }
 
-extern "C" int sparsenn_gpu_synchronize(void) {
+extern "C" sparsenn_status sparsenn_gpu_synchronize(void) {
   State *s = usable();
   if (!s)
-    return -1;
+    return SPARSENN_ERR_DEVICE;
   ScopedContext scope(*s);
-  return check(*s, s->d.cuCtxSynchronize(), "cuCtxSynchronize") ? 0 : -1;
+  return check(*s, s->d.cuCtxSynchronize(), "cuCtxSynchronize")
+             ? SPARSENN_OK
+             : SPARSENN_ERR_DEVICE;
 }
 
 extern "C" void *sparsenn_gpu_constant(const void *host, uint64_t bytes) {

@@ -75,7 +75,7 @@ int convEngine(const ConvShape &s, const float *x, const float *bias, float *y,
                int64_t maxTaps, TapsOf tapsOf) {
   Scratch buf(sizeof(Tap) * (maxTaps ? maxTaps : 1));
   if (buf.failed)
-    return SPARSENN_K_ERR_NOMEM;
+    return SPARSENN_ERR_NOMEM;
   Tap *taps = buf.as<Tap>();
   const int64_t cpgIn = s.cIn / s.groups, cpgOut = s.cOut / s.groups;
   const int64_t plane = s.oh * s.ow, inPlane = s.h * s.w;
@@ -94,7 +94,7 @@ int convEngine(const ConvShape &s, const float *x, const float *bias, float *y,
       }
     }
   }
-  return SPARSENN_K_OK;
+  return SPARSENN_OK;
 }
 
 bool makeShape(ConvShape &s, const float *x, const float *y, int64_t n,
@@ -157,14 +157,14 @@ int denseConvBuiltin(const ConvShape &s, const float *x, const float *weights,
             taps[t] = {c, r, q, wo[t]};
       return per;
     });
-    if (status == SPARSENN_K_OK && ep.any())
+    if (status == SPARSENN_OK && ep.any())
       applyEpilogue(ep, y, s.n * s.cOut * s.oh * s.ow);
     return status;
   }
   // Without the dense library: the sparse-times-im2col kernel over every
   // tap (one vector source for all targets, threaded, epilogue fused).
   if (s.cOut * per > INT32_MAX)
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   std::vector<int32_t> tapPtr(s.cOut + 1), tapIdx(s.cOut * per);
   for (int64_t o = 0; o <= s.cOut; ++o)
     tapPtr[o] = static_cast<int32_t>(o * per);
@@ -185,10 +185,10 @@ int sparsenn::kernels::conv2dDense(
   ConvShape s;
   if (!weights || !makeShape(s, x, y, n, cIn, h, wIn, cOut, kh, kw, sh, sw, pt,
                              pb, pl, pr, dh, dw, groups))
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   if (!portableForced()) {
     if (sparsenn::dense::conv2d(s, x, weights, bias, y, constantWeights, ep))
-      return SPARSENN_K_OK;
+      return SPARSENN_OK;
   }
   return denseConvBuiltin(s, x, weights, bias, y, ep);
 }
@@ -220,7 +220,7 @@ extern "C" int sparsenn_pack_conv2d_taps_f32(const float *weights, int64_t cOut,
                                              int64_t *ntaps) {
   if (!ntaps || cOut < 0 || cpg < 0 || kh < 0 || kw < 0 ||
       (!weights && cOut * cpg * kh * kw > 0))
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   // Taps of a filter are the non-zeros of its row of [C_out, C_in/g·kH·kW].
   const int64_t per = cpg * kh * kw;
   return packCompressedRows(weights, cOut, per, /*rowStride=*/per,
@@ -237,15 +237,15 @@ int sparsenn::kernels::conv2dSparse(
   ConvShape s;
   if (!tapPtr || !makeShape(s, x, y, n, cIn, h, wIn, cOut, kh, kw, sh, sw, pt,
                             pb, pl, pr, dh, dw, groups))
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   if (tapPtr[cOut] > 0 && (!tapIdx || !tapVal))
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   const int64_t per = cIn / groups * kh * kw;
   int64_t maxTaps = 0;
   for (int64_t o = 0; o < cOut; ++o) {
     int64_t cnt = tapPtr[o + 1] - tapPtr[o];
     if (cnt < 0 || cnt > per)
-      return SPARSENN_K_ERR_ARGUMENT;
+      return SPARSENN_ERR_ARGUMENT;
     maxTaps = std::max(maxTaps, cnt);
   }
   if (!portableForced())
@@ -260,7 +260,7 @@ int sparsenn::kernels::conv2dSparse(
     }
     return t;
   });
-  if (status == SPARSENN_K_OK && ep.any())
+  if (status == SPARSENN_OK && ep.any())
     applyEpilogue(ep, y, s.n * s.cOut * s.oh * s.ow);
   return status;
 }

@@ -333,12 +333,12 @@ int conv2dSparseSpmm(const Conv2DParams &s, const float *x,
   const int64_t cpgOut = s.cOut / s.groups;
   const int64_t positions = s.oh * s.ow;
   if (s.n == 0 || positions == 0)
-    return SPARSENN_K_OK;
+    return SPARSENN_OK;
   const Geometry g = geometryOf(s);
   // Offsets are 32-bit: one image's source must fit.
   const int64_t slack = g.block + g.pw + s.kw * s.dw + 64;
   if (s.groups * g.groupFloats + slack > INT32_MAX)
-    return SPARSENN_K_ERR_RANGE;
+    return SPARSENN_ERR_RANGE;
   std::unique_ptr<Plan> own;
   const Plan *plan;
   try {
@@ -349,16 +349,16 @@ int conv2dSparseSpmm(const Conv2DParams &s, const float *x,
       plan = own.get();
     }
   } catch (const std::bad_alloc &) {
-    return SPARSENN_K_ERR_NOMEM;
+    return SPARSENN_ERR_NOMEM;
   }
   if (!plan)
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   // A copied source has slack past its last plane for the last item's
   // positions beyond the grid and the dropped columns of the last row.
   Scratch source(g.direct ? 0
                           : sizeof(float) * (s.groups * g.groupFloats + slack));
   if (source.failed)
-    return SPARSENN_K_ERR_NOMEM;
+    return SPARSENN_ERR_NOMEM;
   if (!g.direct)
     std::memset(source.as<float>() + s.groups * g.groupFloats, 0,
                 sizeof(float) * slack);
@@ -423,7 +423,7 @@ int conv2dSparseSpmm(const Conv2DParams &s, const float *x,
       }
     });
   }
-  return SPARSENN_K_OK;
+  return SPARSENN_OK;
 }
 
 } // namespace kernels

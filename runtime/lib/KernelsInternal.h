@@ -187,13 +187,13 @@ inline int packCompressedRows(const float *w, int64_t rows, int64_t cols,
                               int32_t *ptr, int32_t *idx, float *val,
                               int64_t *count) {
   if (cols > INT32_MAX)
-    return SPARSENN_K_ERR_RANGE;
+    return SPARSENN_ERR_RANGE;
   bool fill = idx && val;
   int64_t p = 0;
   for (int64_t r = 0; r <= rows; ++r) {
     if (ptr) {
       if (p > INT32_MAX)
-        return SPARSENN_K_ERR_RANGE;
+        return SPARSENN_ERR_RANGE;
       ptr[r] = static_cast<int32_t>(p);
     }
     if (r == rows)
@@ -210,7 +210,7 @@ inline int packCompressedRows(const float *w, int64_t rows, int64_t cols,
     }
   }
   *count = p;
-  return SPARSENN_K_OK;
+  return SPARSENN_OK;
 }
 
 } // namespace kernels

@@ -841,10 +841,10 @@ extern "C" int sparsenn_kwinners_f32(const float *x, float *y, int64_t batch,
   if (!x || !y || batch < 0 || channels < 0 || spatial < 0 ||
       mode < SPARSENN_KW_GLOBAL || mode > SPARSENN_KW_CHANNEL ||
       (mode == SPARSENN_KW_GROUP && groupSize <= 0))
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   const int64_t total = channels * spatial;
   if (batch == 0 || total == 0)
-    return SPARSENN_K_OK;
+    return SPARSENN_OK;
   const bool boost = duty && boostStrength != 0.0f;
   const bool portable = portableForced();
   int64_t domain = 0, perSample = 0; // domain size, domains per sample
@@ -876,7 +876,7 @@ extern "C" int sparsenn_kwinners_f32(const float *x, float *y, int64_t batch,
   const int64_t perSet = channels + (flat && spatial > 1 ? total : 0);
   Scratch shared(sizeof(float) * sets * perSet);
   if (shared.failed)
-    return SPARSENN_K_ERR_NOMEM;
+    return SPARSENN_ERR_NOMEM;
   float *factors = shared.as<float>();
   for (int64_t set = 0; set < sets; ++set) {
     int64_t n = set == 0 ? domain : total % domain;
@@ -948,6 +948,6 @@ extern "C" int sparsenn_kwinners_f32(const float *x, float *y, int64_t batch,
           }
         }
       });
-  return noMemory.load() ? SPARSENN_K_ERR_NOMEM : SPARSENN_K_OK;
+  return noMemory.load() ? SPARSENN_ERR_NOMEM : SPARSENN_OK;
 }
 #endif // HWY_ONCE

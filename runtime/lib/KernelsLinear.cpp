@@ -664,7 +664,7 @@ int ellLinearSimd(const float *x, int64_t batch, int64_t in,
       (x + b * in, values, cols, k, bias, y + b * out, o0,
        std::min(out, o0 + kEllRows));
     });
-    return SPARSENN_K_OK;
+    return SPARSENN_OK;
   }
   // Tiles of up to 4 vectors of samples, transposed so that one column of x
   // is a contiguous row of the tile; the last tile is padded with zeros.
@@ -673,7 +673,7 @@ int ellLinearSimd(const float *x, int64_t batch, int64_t in,
   const int64_t tiles = threads::chunks(batch, tileSamples);
   Scratch buf(sizeof(float) * tiles * in * tileSamples);
   if (buf.failed)
-    return SPARSENN_K_ERR_NOMEM;
+    return SPARSENN_ERR_NOMEM;
   float *xT = buf.as<float>();
   auto tileShape = [&](int64_t t, int64_t &nb, int64_t &ld) {
     nb = std::min(tileSamples, batch - t * tileSamples);
@@ -704,7 +704,7 @@ int ellLinearSimd(const float *x, int64_t batch, int64_t in,
     (xT + t * in * tileSamples, ld / lanes, values, cols, k, bias,
      y + t * tileSamples * out, out, nb, o0, std::min(out, o0 + kEllRows));
   });
-  return SPARSENN_K_OK;
+  return SPARSENN_OK;
 }
 
 int sparseSparseSimd(const float *x, int64_t batch, int64_t in,
@@ -713,7 +713,7 @@ int sparseSparseSimd(const float *x, int64_t batch, int64_t in,
                      float *y) {
   Scratch buf(sizeof(int32_t) * batch * in + sizeof(int64_t) * batch);
   if (buf.failed)
-    return SPARSENN_K_ERR_NOMEM;
+    return SPARSENN_ERR_NOMEM;
   // The 8-byte counts first: the scratch is aligned for them, then the
   // 4-byte lists.
   int64_t *counts = buf.as<int64_t>();
@@ -752,7 +752,7 @@ int sparseSparseSimd(const float *x, int64_t batch, int64_t in,
     (x + b * in, active + b * in, counts[b], colPtr, rowIdx, values, out, yb,
      r0, r1);
   });
-  return SPARSENN_K_OK;
+  return SPARSENN_OK;
 }
 
 } // namespace
@@ -775,25 +775,25 @@ extern "C" int sparsenn_linear_dense_f32(const float *x, int64_t batch,
                                          int64_t out, const float *bias,
                                          float *y) {
   if (!linearArgsOk(x, batch, in, out, y) || (!w && in * out > 0))
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   if (batch == 0 || out == 0)
-    return SPARSENN_K_OK;
+    return SPARSENN_OK;
   if (!portableForced()) {
     if (in == 0 || !sparsenn::dense::linear(x, batch, in, w, out, bias, y))
       denseLinearSimd(x, batch, in, w, out, bias, y);
-    return SPARSENN_K_OK;
+    return SPARSENN_OK;
   }
   denseLinearPortable(x, batch, in, w, out, bias, y);
-  return SPARSENN_K_OK;
+  return SPARSENN_OK;
 }
 
 extern "C" int sparsenn_pack_ell_f32(const float *w, int64_t out, int64_t in,
                                      int64_t fanIn, float *values,
                                      uint16_t *cols, int64_t *k) {
   if (!k || out < 0 || in < 0 || fanIn < 0 || (!w && out * in > 0))
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   if (in > 65536)
-    return SPARSENN_K_ERR_RANGE;
+    return SPARSENN_ERR_RANGE;
   int64_t maxNnz = 0;
   for (int64_t o = 0; o < out; ++o) {
     int64_t n = 0;
@@ -802,11 +802,11 @@ extern "C" int sparsenn_pack_ell_f32(const float *w, int64_t out, int64_t in,
     maxNnz = n > maxNnz ? n : maxNnz;
   }
   if (fanIn > 0 && maxNnz > fanIn)
-    return SPARSENN_K_ERR_FORMAT;
+    return SPARSENN_ERR_FORMAT;
   int64_t kk = fanIn > 0 ? fanIn : (maxNnz > 0 ? maxNnz : 1);
   *k = kk;
   if (!values || !cols)
-    return SPARSENN_K_OK;
+    return SPARSENN_OK;
   for (int64_t o = 0; o < out; ++o) {
     int64_t j = 0;
     for (int64_t i = 0; i < in; ++i)
@@ -820,7 +820,7 @@ extern "C" int sparsenn_pack_ell_f32(const float *w, int64_t out, int64_t in,
       cols[o * kk + j] = 0;
     }
   }
-  return SPARSENN_K_OK;
+  return SPARSENN_OK;
 }
 
 extern "C" int sparsenn_linear_ell_f32(const float *x, int64_t batch,
@@ -829,13 +829,13 @@ extern "C" int sparsenn_linear_ell_f32(const float *x, int64_t batch,
                                        int64_t k, const float *bias, float *y) {
   if (!linearArgsOk(x, batch, in, out, y) || k < 0 ||
       ((!values || !cols) && out * k > 0) || (in == 0 && k > 0) || in > 65536)
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   if (batch == 0 || out == 0)
-    return SPARSENN_K_OK;
+    return SPARSENN_OK;
   if (!portableForced())
     return ellLinearSimd(x, batch, in, values, cols, out, k, bias, y);
   ellLinearPortable(x, batch, in, values, cols, out, k, bias, y);
-  return SPARSENN_K_OK;
+  return SPARSENN_OK;
 }
 
 extern "C" int sparsenn_pack_block16_f32(const float *w, int64_t out,
@@ -843,15 +843,15 @@ extern "C" int sparsenn_pack_block16_f32(const float *w, int64_t out,
                                          int32_t *blockCols, float *values,
                                          int64_t *nblocks) {
   if (!nblocks || out < 0 || in < 0 || (!w && out * in > 0))
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   if (in > INT32_MAX)
-    return SPARSENN_K_ERR_RANGE;
+    return SPARSENN_ERR_RANGE;
   bool fill = blockCols && values;
   int64_t p = 0;
   for (int64_t o = 0; o < out; ++o) {
     if (rowPtr) {
       if (p > INT32_MAX)
-        return SPARSENN_K_ERR_RANGE;
+        return SPARSENN_ERR_RANGE;
       rowPtr[o] = static_cast<int32_t>(p);
     }
     for (int64_t c = 0; c < in; c += 16) {
@@ -872,11 +872,11 @@ extern "C" int sparsenn_pack_block16_f32(const float *w, int64_t out,
   }
   if (rowPtr) {
     if (p > INT32_MAX)
-      return SPARSENN_K_ERR_RANGE;
+      return SPARSENN_ERR_RANGE;
     rowPtr[out] = static_cast<int32_t>(p);
   }
   *nblocks = p;
-  return SPARSENN_K_OK;
+  return SPARSENN_OK;
 }
 
 extern "C" int sparsenn_linear_block16_f32(const float *x, int64_t batch,
@@ -885,20 +885,20 @@ extern "C" int sparsenn_linear_block16_f32(const float *x, int64_t batch,
                                            const float *values, int64_t out,
                                            const float *bias, float *y) {
   if (!linearArgsOk(x, batch, in, out, y) || (!rowPtr && out > 0))
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   if (batch == 0 || out == 0)
-    return SPARSENN_K_OK;
+    return SPARSENN_OK;
   if (rowPtr[out] > 0 && (!blockCols || !values))
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   block16Rows(x, batch, in, rowPtr, blockCols, values, out, bias, y, out);
-  return SPARSENN_K_OK;
+  return SPARSENN_OK;
 }
 
 extern "C" int sparsenn_pack_csc_f32(const float *w, int64_t out, int64_t in,
                                      int32_t *colPtr, int32_t *rowIdx,
                                      float *values, int64_t *nnz) {
   if (!nnz || out < 0 || in < 0 || (!w && out * in > 0))
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   // CSC of W = compressed rows of Wᵀ: row i of Wᵀ is column i of W.
   return packCompressedRows(w, in, out, /*rowStride=*/1, /*colStride=*/in,
                             colPtr, rowIdx, values, nnz);
@@ -910,15 +910,15 @@ sparsenn_linear_sparse_sparse_f32(const float *x, int64_t batch, int64_t in,
                                   const float *values, int64_t out,
                                   const float *bias, float *y) {
   if (!linearArgsOk(x, batch, in, out, y) || (!colPtr && in > 0))
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   if (in > 0 && colPtr[in] > 0 && (!rowIdx || !values))
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   if (batch == 0 || out == 0)
-    return SPARSENN_K_OK;
+    return SPARSENN_OK;
   if (!portableForced())
     return sparseSparseSimd(x, batch, in, colPtr, rowIdx, values, out, bias, y);
   sparseSparsePortable(x, batch, in, colPtr, rowIdx, values, out, bias, y);
-  return SPARSENN_K_OK;
+  return SPARSENN_OK;
 }
 
 #endif // HWY_ONCE

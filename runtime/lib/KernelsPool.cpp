@@ -219,7 +219,7 @@ int poolVectors(const PoolShape &s, const float *x, float *y) {
         HWY_DYNAMIC_DISPATCH(poolPlanes)
         (s, x, y, p0, p1, scratch.as<float>(), scratch.as<float>() + rowSize);
       });
-  return failed ? SPARSENN_K_ERR_NOMEM : SPARSENN_K_OK;
+  return failed ? SPARSENN_ERR_NOMEM : SPARSENN_OK;
 }
 } // namespace
 } // namespace kernels
@@ -237,24 +237,24 @@ extern "C" int sparsenn_pool2d_f32(const float *x, int64_t n, int64_t c,
       stride_h <= 0 || stride_w <= 0 || dil_h <= 0 || dil_w <= 0 ||
       pad_top < 0 || pad_bottom < 0 || pad_left < 0 || pad_right < 0 ||
       (mode != SPARSENN_POOL_MAX && mode != SPARSENN_POOL_SUM))
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   PoolShape s;
   s.oh =
       sparsenn_conv2d_output_size(h, kh, stride_h, pad_top, pad_bottom, dil_h);
   s.ow =
       sparsenn_conv2d_output_size(w, kw, stride_w, pad_left, pad_right, dil_w);
   if (s.oh <= 0 || s.ow <= 0)
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   s.planes = n * c;
   s.h = h, s.w = w, s.kh = kh, s.kw = kw, s.sh = stride_h, s.sw = stride_w;
   s.pt = pad_top, s.pl = pad_left, s.pr = pad_right, s.dh = dil_h, s.dw = dil_w;
   s.max = mode == SPARSENN_POOL_MAX;
   s.pad = pad_value, s.init = init;
   if (s.planes == 0)
-    return SPARSENN_K_OK;
+    return SPARSENN_OK;
   if (portableForced()) {
     poolPortable(s, x, y);
-    return SPARSENN_K_OK;
+    return SPARSENN_OK;
   }
   return poolVectors(s, x, y);
 }

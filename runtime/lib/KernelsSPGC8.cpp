@@ -29,7 +29,7 @@
 // bodies. The per-row offset index (sparsenn_pack_spgc8_index, built at
 // pack time like the container's index, docs/spgc8.md section 3) lets a row
 // be decoded on its own and bounds every read: a row whose bodies do not end
-// exactly at the next index entry is SPARSENN_K_ERR_CORRUPT.
+// exactly at the next index entry is SPARSENN_ERR_CORRUPT.
 //
 //===----------------------------------------------------------------------===//
 
@@ -83,10 +83,10 @@ int makeStream(const uint8_t *stream, int64_t streamSize, int64_t out,
                int64_t in, int bits, int interleave, Stream &s) {
   if (out < 0 || in < 0 || streamSize < 0 || (bits != 8 && bits != 16) ||
       (!stream && streamSize > 0) || in > kMaxValues)
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   int64_t padded = (in + 15) / 16 * 16;
   if (padded > 0 && out > kMaxValues / padded)
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   s.out = out;
   s.in = in;
   s.groupsPerRow = padded / 16;
@@ -97,27 +97,27 @@ int makeStream(const uint8_t *stream, int64_t streamSize, int64_t out,
   s.hdrBytes = codec::headerBytes(static_cast<size_t>(out * s.subsetsPerRow),
                                   static_cast<int>(s.h));
   if (static_cast<size_t>(streamSize) < s.hdrBytes)
-    return SPARSENN_K_ERR_CORRUPT;
+    return SPARSENN_ERR_CORRUPT;
   s.hdr = stream;
   s.body = stream + s.hdrBytes;
   s.bodySize = static_cast<size_t>(streamSize) - s.hdrBytes;
-  return SPARSENN_K_OK;
+  return SPARSENN_OK;
 }
 
 /// The index must start at 0, grow by at most a row's worst case and end at
 /// the body size; then every row's bodies lie inside the stream.
 int checkIndex(const Stream &s, const int32_t *rowOffsets) {
   if (rowOffsets[0] != 0)
-    return SPARSENN_K_ERR_CORRUPT;
+    return SPARSENN_ERR_CORRUPT;
   const int64_t worstRow = s.subsetsPerRow * s.bits;
   for (int64_t r = 0; r < s.out; ++r) {
     int64_t d = int64_t(rowOffsets[r + 1]) - rowOffsets[r];
     if (d < 0 || d > worstRow)
-      return SPARSENN_K_ERR_CORRUPT;
+      return SPARSENN_ERR_CORRUPT;
   }
   if (static_cast<uint64_t>(rowOffsets[s.out]) != s.bodySize)
-    return SPARSENN_K_ERR_CORRUPT;
-  return SPARSENN_K_OK;
+    return SPARSENN_ERR_CORRUPT;
+  return SPARSENN_OK;
 }
 
 /// Software prefetch of row r's header codes and (through the index) its
@@ -212,7 +212,7 @@ int decodeRowPortable(const Stream &s, const int32_t *rowOffsets, int64_t r,
       unsigned ba = static_cast<unsigned>(codec::codeToB(ca, s.bits));
       unsigned bb = static_cast<unsigned>(codec::codeToB(cb, s.bits));
       if (ba + bb > end - pos)
-        return SPARSENN_K_ERR_CORRUPT;
+        return SPARSENN_ERR_CORRUPT;
       int32_t a[8], b[8], q[16];
       decodeSubset(s.body + pos, s.bodySize - pos, ba, a);
       decodeSubset(s.body + pos + ba, s.bodySize - pos - ba, bb, b);
@@ -225,14 +225,14 @@ int decodeRowPortable(const Stream &s, const int32_t *rowOffsets, int64_t r,
       if (tail && g == s.groupsPerRow - 1)
         for (unsigned i = tail; i < 16; ++i)
           if (q[i] != 0)
-            return SPARSENN_K_ERR_CORRUPT;
+            return SPARSENN_ERR_CORRUPT;
       alignas(64) float w[16];
       for (unsigned i = 0; i < 16; ++i)
         w[i] = static_cast<float>(q[i]) * scale;
       sink.add(16 * g, w);
     }
   }
-  return pos == end ? SPARSENN_K_OK : SPARSENN_K_ERR_CORRUPT;
+  return pos == end ? SPARSENN_OK : SPARSENN_ERR_CORRUPT;
 }
 
 /// Row tiles in the block-16 layout (KernelsInternal.h): values [16 * p],
@@ -285,7 +285,7 @@ int runTiles(const Stream &s, const float *x, int64_t batch, const float *bias,
                 y + r0, s.out);
     r0 += rows;
   }
-  return SPARSENN_K_OK;
+  return SPARSENN_OK;
 }
 
 /// AVX-512 decoder: per-row lists of the non-zero groups: their two header
@@ -445,7 +445,7 @@ decodeRowAvx512(const Stream &s, const int32_t *rowOffsets, int64_t r,
         decoder.decode(codes, _mm512_maskz_loadu_epi8(load, body + pos), &used);
     pos += used;
     if (pos > end)
-      return SPARSENN_K_ERR_CORRUPT;
+      return SPARSENN_ERR_CORRUPT;
     const uint16_t *g = groupIndex + j;
     int64_t n = count - j;
     bool ok = emitGroup<0>(vals, g[0], true, lastGroup, tail, sv, sink);
@@ -453,9 +453,9 @@ decodeRowAvx512(const Stream &s, const int32_t *rowOffsets, int64_t r,
     ok &= emitGroup<2>(vals, g[2], n > 2, lastGroup, tail, sv, sink);
     ok &= emitGroup<3>(vals, g[3], n > 3, lastGroup, tail, sv, sink);
     if (!ok)
-      return SPARSENN_K_ERR_CORRUPT;
+      return SPARSENN_ERR_CORRUPT;
   }
-  return pos == end ? SPARSENN_K_OK : SPARSENN_K_ERR_CORRUPT;
+  return pos == end ? SPARSENN_OK : SPARSENN_ERR_CORRUPT;
 }
 
 SPARSENN_SPGC8_TARGET int
@@ -480,7 +480,7 @@ linearBatch1Avx512(const Stream &s, const int32_t *rowOffsets, const float *x,
                                _mm512_add_ps(sink.acc[2], sink.acc[3]));
     y[r] = _mm512_reduce_add_ps(sum) + (bias ? bias[r] : 0.0f);
   }
-  return SPARSENN_K_OK;
+  return SPARSENN_OK;
 }
 
 /// One row of the batched path, as a function so that runTiles (plain code)
@@ -507,14 +507,14 @@ extern "C" int sparsenn_pack_spgc8_index(const uint8_t *stream,
                                          int64_t in, int bits, int interleave,
                                          int32_t *row_offsets) {
   if (!row_offsets)
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   Stream s;
   if (int st = makeStream(stream, stream_size, out, in, bits, interleave, s))
     return st;
   uint64_t pos = 0;
   for (int64_t r = 0; r <= out; ++r) {
     if (pos > static_cast<uint64_t>(INT32_MAX))
-      return pos > s.bodySize ? SPARSENN_K_ERR_CORRUPT : SPARSENN_K_ERR_RANGE;
+      return pos > s.bodySize ? SPARSENN_ERR_CORRUPT : SPARSENN_ERR_RANGE;
     row_offsets[r] = static_cast<int32_t>(pos);
     if (r == out)
       break;
@@ -523,7 +523,7 @@ extern "C" int sparsenn_pack_spgc8_index(const uint8_t *stream,
       pos += static_cast<uint64_t>(codec::codeToB(
           codec::readCode(s.hdr, s0 + k, static_cast<int>(s.h)), bits));
   }
-  return pos == s.bodySize ? SPARSENN_K_OK : SPARSENN_K_ERR_CORRUPT;
+  return pos == s.bodySize ? SPARSENN_OK : SPARSENN_ERR_CORRUPT;
 }
 
 extern "C" int sparsenn_linear_spgc8_f32(const float *x, int64_t batch,
@@ -535,14 +535,14 @@ extern "C" int sparsenn_linear_spgc8_f32(const float *x, int64_t batch,
                                          const float *bias, float *y) {
   if (!x || !y || batch < 0 || !row_offsets ||
       (out > 0 && (!scales || (num_scales != 1 && num_scales != out))))
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   Stream s;
   if (int st = makeStream(stream, stream_size, out, in, bits, interleave, s))
     return st;
   if (int st = checkIndex(s, row_offsets))
     return st;
   if (batch == 0 || out == 0)
-    return SPARSENN_K_OK;
+    return SPARSENN_OK;
 
 #if SPARSENN_KERNELS_X86
   // uint16 group indices: rows up to 2^20 columns.
@@ -564,13 +564,13 @@ extern "C" int sparsenn_linear_spgc8_f32(const float *x, int64_t batch,
   // decoded and summed by one item in one order, so results do not depend
   // on the thread count. The first failing block (in row order) reports.
   const int64_t items = threads::chunks(out, kThreadRows);
-  std::vector<int> status(static_cast<size_t>(items), SPARSENN_K_OK);
+  std::vector<int> status(static_cast<size_t>(items), SPARSENN_OK);
   threads::parallelFor(items, [&](int64_t item) {
     const int64_t r0 = item * kThreadRows;
     const int64_t r1 = std::min<int64_t>(out, r0 + kThreadRows);
     Scratch scratch(valueBytes + colBytes + ptrBytes + 2 * listBytes);
     if (scratch.failed) {
-      status[item] = SPARSENN_K_ERR_NOMEM;
+      status[item] = SPARSENN_ERR_NOMEM;
       return;
     }
     uint8_t *base = scratch.as<uint8_t>();
@@ -604,7 +604,7 @@ extern "C" int sparsenn_linear_spgc8_f32(const float *x, int64_t batch,
         });
   });
   for (int st : status)
-    if (st != SPARSENN_K_OK)
+    if (st != SPARSENN_OK)
       return st;
-  return SPARSENN_K_OK;
+  return SPARSENN_OK;
 }

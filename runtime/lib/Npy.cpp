@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "sparsenn/Runtime/Npy.h"
+#include "sparsenn/Support/Npy.h"
 
 #include <cerrno>
 #include <cstdio>

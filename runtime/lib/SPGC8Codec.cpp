@@ -22,63 +22,38 @@ using namespace sparsenn::spgc8;
 // Subset helpers
 //===----------------------------------------------------------------------===//
 
-extern "C" const char *spgc8_status_string(spgc8_status s) {
-  switch (s) {
-  case SPGC8_OK:
-    return "ok";
-  case SPGC8_ERR_ARGUMENT:
-    return "invalid argument";
-  case SPGC8_ERR_TRUNCATED:
-    return "truncated input";
-  case SPGC8_ERR_CORRUPT:
-    return "corrupt data";
-  case SPGC8_ERR_CHECKSUM:
-    return "checksum mismatch";
-  case SPGC8_ERR_UNSUPPORTED:
-    return "unsupported format (bad magic, version, flags or layout)";
-  case SPGC8_ERR_IO:
-    return "I/O error";
-  case SPGC8_ERR_NOMEM:
-    return "out of memory";
-  case SPGC8_ERR_RANGE:
-    return "value out of range";
-  case SPGC8_ERR_CAPACITY:
-    return "output buffer too small";
-  }
-  return "unknown status";
-}
 
 // [0105]: negative coefficients become odd values, positive ones even.
-extern "C" uint32_t spgc8_fold(int32_t c) {
+extern "C" uint32_t sparsenn_spgc8_fold(int32_t c) {
   return c >= 0 ? 2u * static_cast<uint32_t>(c)
                 : 2u * static_cast<uint32_t>(-(c + 1)) + 1u;
 }
 
-extern "C" int32_t spgc8_unfold(uint32_t u) {
+extern "C" int32_t sparsenn_spgc8_unfold(uint32_t u) {
   return static_cast<int32_t>(u >> 1) ^ -static_cast<int32_t>(u & 1);
 }
 
-extern "C" int spgc8_header_bits(int bits) {
+extern "C" int sparsenn_spgc8_header_bits(int bits) {
   return bits == 8 ? 3 : bits == 16 ? 4 : 0;
 }
 
-extern "C" int spgc8_code_to_body_bits(int code, int bits) {
-  int h = spgc8_header_bits(bits);
+extern "C" int sparsenn_spgc8_code_to_body_bits(int code, int bits) {
+  int h = sparsenn_spgc8_header_bits(bits);
   if (h == 0 || code < 0 || code >= (1 << h))
     return -1;
   return codeToB(static_cast<unsigned>(code), bits);
 }
 
-extern "C" int spgc8_body_bits_to_code(int needed, int bits) {
-  if (spgc8_header_bits(bits) == 0 || needed < 0 || needed > bits)
+extern "C" int sparsenn_spgc8_body_bits_to_code(int needed, int bits) {
+  if (sparsenn_spgc8_header_bits(bits) == 0 || needed < 0 || needed > bits)
     return -1;
   return static_cast<int>(neededToCode(static_cast<unsigned>(needed), bits));
 }
 
 // [0108]: b is the position of the most significant leading one across the
 // subset, rounded up to a width the h-bit header can name.
-extern "C" int spgc8_subset_body_bits(const uint16_t folded[8], int bits) {
-  if (!folded || spgc8_header_bits(bits) == 0)
+extern "C" int sparsenn_spgc8_subset_body_bits(const uint16_t folded[8], int bits) {
+  if (!folded || sparsenn_spgc8_header_bits(bits) == 0)
     return -1;
   uint32_t orv = 0;
   for (int i = 0; i < 8; ++i)
@@ -89,14 +64,14 @@ extern "C" int spgc8_subset_body_bits(const uint16_t folded[8], int bits) {
   return codeToB(neededToCode(needed, bits), bits);
 }
 
-extern "C" uint32_t spgc8_subset_cost_bits(const uint16_t folded[8], int bits) {
-  int b = spgc8_subset_body_bits(folded, bits);
+extern "C" uint32_t sparsenn_spgc8_subset_cost_bits(const uint16_t folded[8], int bits) {
+  int b = sparsenn_spgc8_subset_body_bits(folded, bits);
   if (b < 0)
     return 0;
-  return static_cast<uint32_t>(spgc8_header_bits(bits) + 8 * b);
+  return static_cast<uint32_t>(sparsenn_spgc8_header_bits(bits) + 8 * b);
 }
 
-extern "C" size_t spgc8_num_subsets(size_t n, int interleave) {
+extern "C" size_t sparsenn_spgc8_num_subsets(size_t n, int interleave) {
   // Zero padding to whole subsets (or whole groups when interleaved),
   // EP 21216321.6 [0169].
   return interleave ? 2 * ((n + 15) / 16) : (n + 7) / 8;
@@ -105,13 +80,13 @@ extern "C" size_t spgc8_num_subsets(size_t n, int interleave) {
 /// Largest n accepted: keeps every size computation far from overflow.
 static constexpr size_t kMaxValues = SIZE_MAX / 64;
 
-extern "C" size_t spgc8_raw_max_size(size_t n, int bits, int interleave) {
-  int h = spgc8_header_bits(bits);
+extern "C" size_t sparsenn_spgc8_raw_max_size(size_t n, int bits, int interleave) {
+  int h = sparsenn_spgc8_header_bits(bits);
   if (h == 0)
     return 0;
   if (n > kMaxValues)
     return SIZE_MAX;
-  size_t s = spgc8_num_subsets(n, interleave);
+  size_t s = sparsenn_spgc8_num_subsets(n, interleave);
   return headerBytes(s, h) + s * static_cast<size_t>(bits);
 }
 
@@ -119,13 +94,13 @@ extern "C" size_t spgc8_raw_max_size(size_t n, int bits, int interleave) {
 // Implementation selection
 //===----------------------------------------------------------------------===//
 
-extern "C" int spgc8_impl_available(spgc8_impl impl) {
+extern "C" int sparsenn_spgc8_impl_available(sparsenn_spgc8_impl impl) {
   switch (impl) {
-  case SPGC8_IMPL_AUTO:
-  case SPGC8_IMPL_REFERENCE:
-  case SPGC8_IMPL_PORTABLE:
+  case SPARSENN_SPGC8_IMPL_AUTO:
+  case SPARSENN_SPGC8_IMPL_REFERENCE:
+  case SPARSENN_SPGC8_IMPL_PORTABLE:
     return 1;
-  case SPGC8_IMPL_AVX512:
+  case SPARSENN_SPGC8_IMPL_AVX512:
 #if defined(__x86_64__) || defined(_M_X64)
     return cpuHasAvx512Gfni() ? 1 : 0;
 #else
@@ -135,26 +110,26 @@ extern "C" int spgc8_impl_available(spgc8_impl impl) {
   return 0;
 }
 
-extern "C" const char *spgc8_impl_name(spgc8_impl impl) {
+extern "C" const char *sparsenn_spgc8_impl_name(sparsenn_spgc8_impl impl) {
   switch (impl) {
-  case SPGC8_IMPL_AUTO:
+  case SPARSENN_SPGC8_IMPL_AUTO:
     return "auto";
-  case SPGC8_IMPL_REFERENCE:
+  case SPARSENN_SPGC8_IMPL_REFERENCE:
     return "reference";
-  case SPGC8_IMPL_PORTABLE:
+  case SPARSENN_SPGC8_IMPL_PORTABLE:
     return "portable";
-  case SPGC8_IMPL_AVX512:
+  case SPARSENN_SPGC8_IMPL_AVX512:
     return "avx512-gfni";
   }
   return "unknown";
 }
 
-spgc8_impl sparsenn::spgc8::resolveImpl(spgc8_impl impl) {
-  if (impl == SPGC8_IMPL_AUTO)
-    return spgc8_impl_available(SPGC8_IMPL_AVX512) ? SPGC8_IMPL_AVX512
-                                                   : SPGC8_IMPL_PORTABLE;
-  if (!spgc8_impl_available(impl))
-    return SPGC8_IMPL_PORTABLE;
+sparsenn_spgc8_impl sparsenn::spgc8::resolveImpl(sparsenn_spgc8_impl impl) {
+  if (impl == SPARSENN_SPGC8_IMPL_AUTO)
+    return sparsenn_spgc8_impl_available(SPARSENN_SPGC8_IMPL_AVX512) ? SPARSENN_SPGC8_IMPL_AVX512
+                                                   : SPARSENN_SPGC8_IMPL_PORTABLE;
+  if (!sparsenn_spgc8_impl_available(impl))
+    return SPARSENN_SPGC8_IMPL_PORTABLE;
   return impl;
 }
 
@@ -177,7 +152,7 @@ template <typename T> inline bool toFolded(T v, const Params &p, uint32_t &u) {
   int32_t lim = 1 << (p.bits - 1);
   if (c < -lim || c > lim - 1)
     return false;
-  u = spgc8_fold(c);
+  u = sparsenn_spgc8_fold(c);
   return true;
 }
 
@@ -185,7 +160,7 @@ template <typename T> inline T fromFolded(uint32_t u, const Params &p) {
   using U = std::make_unsigned_t<T>;
   if (p.isUnsigned)
     return static_cast<T>(static_cast<U>(u));
-  return static_cast<T>(spgc8_unfold(u));
+  return static_cast<T>(sparsenn_spgc8_unfold(u));
 }
 
 /// Natural index of value i of the k-th subset of a run starting at an even
@@ -202,7 +177,7 @@ inline size_t naturalIndex(size_t k, unsigned i, bool interleave) {
 //===----------------------------------------------------------------------===//
 
 template <typename T>
-spgc8_status decodeReference(const Params &p, const uint8_t *in, size_t inSize,
+sparsenn_status decodeReference(const Params &p, const uint8_t *in, size_t inSize,
                              size_t hdrBytes, size_t s0, size_t count,
                              size_t *pos, T *out) {
   const uint8_t *body = in + hdrBytes;
@@ -210,7 +185,7 @@ spgc8_status decodeReference(const Params &p, const uint8_t *in, size_t inSize,
   for (size_t k = 0; k < count; ++k) {
     int b = codeToB(readCode(in, s0 + k, p.h), p.bits);
     if (static_cast<size_t>(b) > bodySize - *pos)
-      return SPGC8_ERR_TRUNCATED;
+      return SPARSENN_ERR_TRUNCATED;
     uint32_t u[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     for (int plane = 0; plane < b; ++plane) {
       uint8_t byte = body[*pos + plane];
@@ -221,11 +196,11 @@ spgc8_status decodeReference(const Params &p, const uint8_t *in, size_t inSize,
     for (unsigned i = 0; i < 8; ++i)
       out[naturalIndex(k, i, p.interleave)] = fromFolded<T>(u[i], p);
   }
-  return SPGC8_OK;
+  return SPARSENN_OK;
 }
 
 template <typename T>
-spgc8_status encodeReference(const Params &p, const T *values, size_t s0,
+sparsenn_status encodeReference(const Params &p, const T *values, size_t s0,
                              size_t count, uint8_t *hdr, uint8_t *body,
                              size_t *pos) {
   for (size_t k = 0; k < count; ++k) {
@@ -233,7 +208,7 @@ spgc8_status encodeReference(const Params &p, const T *values, size_t s0,
     uint32_t orv = 0;
     for (unsigned i = 0; i < 8; ++i) {
       if (!toFolded(values[naturalIndex(k, i, p.interleave)], p, u[i]))
-        return SPGC8_ERR_RANGE;
+        return SPARSENN_ERR_RANGE;
       orv |= u[i];
     }
     unsigned code = neededToCode(bitLength(orv), p.bits);
@@ -247,7 +222,7 @@ spgc8_status encodeReference(const Params &p, const T *values, size_t s0,
     }
     *pos += static_cast<size_t>(b);
   }
-  return SPGC8_OK;
+  return SPARSENN_OK;
 }
 
 //===----------------------------------------------------------------------===//
@@ -283,7 +258,7 @@ inline uint64_t gatherEvenBytes(uint64_t x) {
 }
 
 /// D = 8 into int8: one transpose per subset plus SWAR unfolding.
-spgc8_status decodePortableI8(const Params &p, const uint8_t *in, size_t inSize,
+sparsenn_status decodePortableI8(const Params &p, const uint8_t *in, size_t inSize,
                               size_t hdrBytes, size_t s0, size_t count,
                               size_t *pos, int8_t *out) {
   const uint8_t *body = in + hdrBytes;
@@ -300,12 +275,12 @@ spgc8_status decodePortableI8(const Params &p, const uint8_t *in, size_t inSize,
     cur += b;
     return true;
   };
-  spgc8_status st = SPGC8_OK;
+  sparsenn_status st = SPARSENN_OK;
   if (!p.interleave) {
     for (size_t k = 0; k < count; ++k) {
       uint64_t v;
       if (!one(s0 + k, v)) {
-        st = SPGC8_ERR_TRUNCATED;
+        st = SPARSENN_ERR_TRUNCATED;
         break;
       }
       store64(reinterpret_cast<uint8_t *>(out) + 8 * k, v);
@@ -314,7 +289,7 @@ spgc8_status decodePortableI8(const Params &p, const uint8_t *in, size_t inSize,
     for (size_t k = 0; k + 1 < count; k += 2) {
       uint64_t even, odd;
       if (!one(s0 + k, even) || !one(s0 + k + 1, odd)) {
-        st = SPGC8_ERR_TRUNCATED;
+        st = SPARSENN_ERR_TRUNCATED;
         break;
       }
       uint8_t *dst = reinterpret_cast<uint8_t *>(out) + 8 * k;
@@ -328,7 +303,7 @@ spgc8_status decodePortableI8(const Params &p, const uint8_t *in, size_t inSize,
 
 /// Any D into any T: two transposes (planes 0-7 and 8-15) per subset.
 template <typename T>
-spgc8_status decodePortable(const Params &p, const uint8_t *in, size_t inSize,
+sparsenn_status decodePortable(const Params &p, const uint8_t *in, size_t inSize,
                             size_t hdrBytes, size_t s0, size_t count,
                             size_t *pos, T *out) {
   const uint8_t *body = in + hdrBytes;
@@ -338,7 +313,7 @@ spgc8_status decodePortable(const Params &p, const uint8_t *in, size_t inSize,
         static_cast<unsigned>(codeToB(readCode(in, s0 + k, p.h), p.bits));
     size_t avail = bodySize - *pos;
     if (b > avail)
-      return SPGC8_ERR_TRUNCATED;
+      return SPARSENN_ERR_TRUNCATED;
     const uint8_t *src = body + *pos;
     uint64_t lo = transpose8x8(loadBytes(src, avail, std::min(b, 8u)));
     uint64_t hi = 0;
@@ -351,11 +326,11 @@ spgc8_status decodePortable(const Params &p, const uint8_t *in, size_t inSize,
       out[naturalIndex(k, i, p.interleave)] = fromFolded<T>(u, p);
     }
   }
-  return SPGC8_OK;
+  return SPARSENN_OK;
 }
 
 /// D = 8 from int8: SWAR folding, one transpose per subset.
-spgc8_status encodePortableI8(const Params &p, const int8_t *values, size_t s0,
+sparsenn_status encodePortableI8(const Params &p, const int8_t *values, size_t s0,
                               size_t count, uint8_t *hdr, uint8_t *body,
                               size_t *pos) {
   const uint8_t *src = reinterpret_cast<const uint8_t *>(values);
@@ -385,11 +360,11 @@ spgc8_status encodePortableI8(const Params &p, const int8_t *values, size_t s0,
     cur += b;
   }
   *pos = cur;
-  return SPGC8_OK;
+  return SPARSENN_OK;
 }
 
 template <typename T>
-spgc8_status encodePortable(const Params &p, const T *values, size_t s0,
+sparsenn_status encodePortable(const Params &p, const T *values, size_t s0,
                             size_t count, uint8_t *hdr, uint8_t *body,
                             size_t *pos) {
   for (size_t k = 0; k < count; ++k) {
@@ -398,7 +373,7 @@ spgc8_status encodePortable(const Params &p, const T *values, size_t s0,
     for (unsigned i = 0; i < 8; ++i) {
       uint32_t u;
       if (!toFolded(values[naturalIndex(k, i, p.interleave)], p, u))
-        return SPGC8_ERR_RANGE;
+        return SPARSENN_ERR_RANGE;
       orv |= u;
       lo |= static_cast<uint64_t>(u & 0xFF) << (8 * i);
       hi |= static_cast<uint64_t>(u >> 8) << (8 * i);
@@ -412,7 +387,7 @@ spgc8_status encodePortable(const Params &p, const T *values, size_t s0,
     std::memcpy(body + *pos, tmp, b);
     *pos += b;
   }
-  return SPGC8_OK;
+  return SPARSENN_OK;
 }
 
 } // namespace
@@ -425,22 +400,22 @@ namespace sparsenn {
 namespace spgc8 {
 
 template <typename T>
-spgc8_status decodeSubsets(const Params &p, const uint8_t *in, size_t inSize,
+sparsenn_status decodeSubsets(const Params &p, const uint8_t *in, size_t inSize,
                            size_t hdrBytes, size_t s0, size_t count,
-                           size_t *pos, T *out, spgc8_impl impl) {
+                           size_t *pos, T *out, sparsenn_spgc8_impl impl) {
   impl = resolveImpl(impl);
-  if (impl == SPGC8_IMPL_REFERENCE)
+  if (impl == SPARSENN_SPGC8_IMPL_REFERENCE)
     return decodeReference(p, in, inSize, hdrBytes, s0, count, pos, out);
   if constexpr (std::is_same_v<T, int8_t>) {
     if (p.bits == 8) {
 #if defined(__x86_64__) || defined(_M_X64)
-      if (impl == SPGC8_IMPL_AVX512) {
+      if (impl == SPARSENN_SPGC8_IMPL_AVX512) {
         // Scalar until the header is byte aligned (subset index multiple of
         // 8), then whole 64-value blocks, then scalar for the rest.
         size_t lead = std::min(count, (8 - (s0 & 7)) & 7);
-        spgc8_status st =
+        sparsenn_status st =
             decodePortableI8(p, in, inSize, hdrBytes, s0, lead, pos, out);
-        if (st != SPGC8_OK)
+        if (st != SPARSENN_OK)
           return st;
         size_t done = lead;
         size_t blocks = (count - done) / 8;
@@ -463,11 +438,11 @@ spgc8_status decodeSubsets(const Params &p, const uint8_t *in, size_t inSize,
 }
 
 template <typename T>
-spgc8_status encodeSubsets(const Params &p, const T *values, size_t s0,
+sparsenn_status encodeSubsets(const Params &p, const T *values, size_t s0,
                            size_t count, uint8_t *hdr, uint8_t *body,
-                           size_t *pos, spgc8_impl impl) {
+                           size_t *pos, sparsenn_spgc8_impl impl) {
   impl = resolveImpl(impl);
-  if (impl == SPGC8_IMPL_REFERENCE)
+  if (impl == SPARSENN_SPGC8_IMPL_REFERENCE)
     return encodeReference(p, values, s0, count, hdr, body, pos);
   if constexpr (std::is_same_v<T, int8_t>) {
     if (p.bits == 8)
@@ -476,18 +451,18 @@ spgc8_status encodeSubsets(const Params &p, const T *values, size_t s0,
   return encodePortable(p, values, s0, count, hdr, body, pos);
 }
 
-template spgc8_status decodeSubsets<int8_t>(const Params &, const uint8_t *,
+template sparsenn_status decodeSubsets<int8_t>(const Params &, const uint8_t *,
                                             size_t, size_t, size_t, size_t,
-                                            size_t *, int8_t *, spgc8_impl);
-template spgc8_status decodeSubsets<int16_t>(const Params &, const uint8_t *,
+                                            size_t *, int8_t *, sparsenn_spgc8_impl);
+template sparsenn_status decodeSubsets<int16_t>(const Params &, const uint8_t *,
                                              size_t, size_t, size_t, size_t,
-                                             size_t *, int16_t *, spgc8_impl);
-template spgc8_status encodeSubsets<int8_t>(const Params &, const int8_t *,
+                                             size_t *, int16_t *, sparsenn_spgc8_impl);
+template sparsenn_status encodeSubsets<int8_t>(const Params &, const int8_t *,
                                             size_t, size_t, uint8_t *,
-                                            uint8_t *, size_t *, spgc8_impl);
-template spgc8_status encodeSubsets<int16_t>(const Params &, const int16_t *,
+                                            uint8_t *, size_t *, sparsenn_spgc8_impl);
+template sparsenn_status encodeSubsets<int16_t>(const Params &, const int16_t *,
                                              size_t, size_t, uint8_t *,
-                                             uint8_t *, size_t *, spgc8_impl);
+                                             uint8_t *, size_t *, sparsenn_spgc8_impl);
 
 } // namespace spgc8
 } // namespace sparsenn
@@ -500,9 +475,9 @@ namespace {
 
 /// Exact encoded size (and range check) without writing anything.
 template <typename T>
-spgc8_status encodedSize(const Params &p, const T *values, size_t n,
+sparsenn_status encodedSize(const Params &p, const T *values, size_t n,
                          size_t *size) {
-  size_t s = spgc8_num_subsets(n, p.interleave);
+  size_t s = sparsenn_spgc8_num_subsets(n, p.interleave);
   size_t total = headerBytes(s, p.h);
   for (size_t k = 0; k < s; ++k) {
     uint32_t orv = 0;
@@ -512,185 +487,185 @@ spgc8_status encodedSize(const Params &p, const T *values, size_t n,
         continue; // zero padding
       uint32_t u;
       if (!toFolded(values[idx], p, u))
-        return SPGC8_ERR_RANGE;
+        return SPARSENN_ERR_RANGE;
       orv |= u;
     }
     total += static_cast<size_t>(
         codeToB(neededToCode(bitLength(orv), p.bits), p.bits));
   }
   *size = total;
-  return SPGC8_OK;
+  return SPARSENN_OK;
 }
 
 template <typename T>
-spgc8_status encodeRaw(const T *values, size_t n, int bits, int interleave,
+sparsenn_status encodeRaw(const T *values, size_t n, int bits, int interleave,
                        int isUnsigned, uint8_t *out, size_t cap,
-                       size_t *outSize, spgc8_impl impl) {
+                       size_t *outSize, sparsenn_spgc8_impl impl) {
   Params p;
   if (!outSize || !makeParams(bits, interleave, isUnsigned, p) ||
       (std::is_same_v<T, int8_t> && bits != 8) || (!values && n) ||
       n > kMaxValues)
-    return SPGC8_ERR_ARGUMENT;
-  size_t s = spgc8_num_subsets(n, p.interleave);
+    return SPARSENN_ERR_ARGUMENT;
+  size_t s = sparsenn_spgc8_num_subsets(n, p.interleave);
   size_t hb = headerBytes(s, p.h);
   if (!out || cap < hb + s * static_cast<size_t>(bits)) {
     // Not enough room for the worst case: size the stream exactly first.
     size_t need = 0;
-    spgc8_status st = encodedSize(p, values, n, &need);
-    if (st != SPGC8_OK)
+    sparsenn_status st = encodedSize(p, values, n, &need);
+    if (st != SPARSENN_OK)
       return st;
     *outSize = need;
     if (!out || cap < need)
-      return need == 0 ? SPGC8_OK : SPGC8_ERR_CAPACITY;
+      return need == 0 ? SPARSENN_OK : SPARSENN_ERR_CAPACITY;
   }
   std::memset(out, 0, hb);
   size_t unit = p.interleave ? 16 : 8;
   size_t perUnit = unit / 8;
   size_t full = n / unit;
   size_t pos = 0;
-  spgc8_status st =
+  sparsenn_status st =
       encodeSubsets(p, values, 0, full * perUnit, out, out + hb, &pos, impl);
-  if (st != SPGC8_OK)
+  if (st != SPARSENN_OK)
     return st;
   if (n % unit != 0) {
     T tmp[16] = {};
     std::copy(values + full * unit, values + n, tmp);
     st = encodeSubsets(p, tmp, full * perUnit, perUnit, out, out + hb, &pos,
                        impl);
-    if (st != SPGC8_OK)
+    if (st != SPARSENN_OK)
       return st;
   }
   *outSize = hb + pos;
-  return SPGC8_OK;
+  return SPARSENN_OK;
 }
 
 template <typename T>
-spgc8_status decodeRaw(const uint8_t *in, size_t inSize, size_t n, int bits,
+sparsenn_status decodeRaw(const uint8_t *in, size_t inSize, size_t n, int bits,
                        int interleave, int isUnsigned, T *values,
-                       size_t *consumed, spgc8_impl impl) {
+                       size_t *consumed, sparsenn_spgc8_impl impl) {
   Params p;
   if (!makeParams(bits, interleave, isUnsigned, p) ||
       (std::is_same_v<T, int8_t> && bits != 8) || (!values && n) ||
       (!in && inSize) || n > kMaxValues)
-    return SPGC8_ERR_ARGUMENT;
-  size_t s = spgc8_num_subsets(n, p.interleave);
+    return SPARSENN_ERR_ARGUMENT;
+  size_t s = sparsenn_spgc8_num_subsets(n, p.interleave);
   size_t hb = headerBytes(s, p.h);
   if (inSize < hb)
-    return SPGC8_ERR_TRUNCATED;
+    return SPARSENN_ERR_TRUNCATED;
   size_t unit = p.interleave ? 16 : 8;
   size_t perUnit = unit / 8;
   size_t full = n / unit;
   size_t pos = 0;
-  spgc8_status st =
+  sparsenn_status st =
       decodeSubsets(p, in, inSize, hb, 0, full * perUnit, &pos, values, impl);
-  if (st != SPGC8_OK)
+  if (st != SPARSENN_OK)
     return st;
   if (size_t rem = n % unit) {
     T tmp[16] = {};
     st = decodeSubsets(p, in, inSize, hb, full * perUnit, perUnit, &pos, tmp,
                        impl);
-    if (st != SPGC8_OK)
+    if (st != SPARSENN_OK)
       return st;
     // The padding must decode to zero: anything else means the stream was
     // not produced for this n (or was damaged).
     for (size_t i = rem; i < unit; ++i)
       if (tmp[i] != 0)
-        return SPGC8_ERR_CORRUPT;
+        return SPARSENN_ERR_CORRUPT;
     std::copy(tmp, tmp + rem, values + full * unit);
   }
   if (consumed)
     *consumed = hb + pos;
-  return SPGC8_OK;
+  return SPARSENN_OK;
 }
 
 } // namespace
 
-extern "C" spgc8_status spgc8_encode_raw_i16(const int16_t *values, size_t n,
+extern "C" sparsenn_status sparsenn_spgc8_encode_raw_i16(const int16_t *values, size_t n,
                                              int bits, int interleave,
                                              int is_unsigned, uint8_t *out,
                                              size_t out_capacity,
                                              size_t *out_size) {
   return encodeRaw(values, n, bits, interleave, is_unsigned, out, out_capacity,
-                   out_size, SPGC8_IMPL_AUTO);
+                   out_size, SPARSENN_SPGC8_IMPL_AUTO);
 }
 
-extern "C" spgc8_status spgc8_encode_raw_i8(const int8_t *values, size_t n,
+extern "C" sparsenn_status sparsenn_spgc8_encode_raw_i8(const int8_t *values, size_t n,
                                             int bits, int interleave,
                                             int is_unsigned, uint8_t *out,
                                             size_t out_capacity,
                                             size_t *out_size) {
   return encodeRaw(values, n, bits, interleave, is_unsigned, out, out_capacity,
-                   out_size, SPGC8_IMPL_AUTO);
+                   out_size, SPARSENN_SPGC8_IMPL_AUTO);
 }
 
-extern "C" spgc8_status spgc8_encode_raw_i8_impl(
+extern "C" sparsenn_status sparsenn_spgc8_encode_raw_i8_impl(
     const int8_t *values, size_t n, int bits, int interleave, int is_unsigned,
-    uint8_t *out, size_t out_capacity, size_t *out_size, spgc8_impl impl) {
+    uint8_t *out, size_t out_capacity, size_t *out_size, sparsenn_spgc8_impl impl) {
   return encodeRaw(values, n, bits, interleave, is_unsigned, out, out_capacity,
                    out_size, impl);
 }
 
-extern "C" spgc8_status spgc8_decode_raw_i16(const uint8_t *in, size_t in_size,
+extern "C" sparsenn_status sparsenn_spgc8_decode_raw_i16(const uint8_t *in, size_t in_size,
                                              size_t n, int bits, int interleave,
                                              int is_unsigned, int16_t *values,
                                              size_t *consumed) {
   return decodeRaw(in, in_size, n, bits, interleave, is_unsigned, values,
-                   consumed, SPGC8_IMPL_AUTO);
+                   consumed, SPARSENN_SPGC8_IMPL_AUTO);
 }
 
-extern "C" spgc8_status spgc8_decode_raw_i8(const uint8_t *in, size_t in_size,
+extern "C" sparsenn_status sparsenn_spgc8_decode_raw_i8(const uint8_t *in, size_t in_size,
                                             size_t n, int bits, int interleave,
                                             int is_unsigned, int8_t *values,
                                             size_t *consumed) {
   return decodeRaw(in, in_size, n, bits, interleave, is_unsigned, values,
-                   consumed, SPGC8_IMPL_AUTO);
+                   consumed, SPARSENN_SPGC8_IMPL_AUTO);
 }
 
-extern "C" spgc8_status
-spgc8_decode_raw_i8_impl(const uint8_t *in, size_t in_size, size_t n, int bits,
+extern "C" sparsenn_status
+sparsenn_spgc8_decode_raw_i8_impl(const uint8_t *in, size_t in_size, size_t n, int bits,
                          int interleave, int is_unsigned, int8_t *values,
-                         size_t *consumed, spgc8_impl impl) {
+                         size_t *consumed, sparsenn_spgc8_impl impl) {
   return decodeRaw(in, in_size, n, bits, interleave, is_unsigned, values,
                    consumed, impl);
 }
 
-extern "C" spgc8_status
-spgc8_decode_raw_i16_impl(const uint8_t *in, size_t in_size, size_t n, int bits,
+extern "C" sparsenn_status
+sparsenn_spgc8_decode_raw_i16_impl(const uint8_t *in, size_t in_size, size_t n, int bits,
                           int interleave, int is_unsigned, int16_t *values,
-                          size_t *consumed, spgc8_impl impl) {
+                          size_t *consumed, sparsenn_spgc8_impl impl) {
   return decodeRaw(in, in_size, n, bits, interleave, is_unsigned, values,
                    consumed, impl);
 }
 
-extern "C" spgc8_status spgc8_raw_stream_size(const uint8_t *in, size_t in_size,
+extern "C" sparsenn_status sparsenn_spgc8_raw_stream_size(const uint8_t *in, size_t in_size,
                                               size_t n, int bits,
                                               int interleave,
                                               size_t *stream_size) {
   Params p;
   if (!stream_size || !makeParams(bits, interleave, 0, p) || (!in && in_size) ||
       n > kMaxValues)
-    return SPGC8_ERR_ARGUMENT;
-  size_t s = spgc8_num_subsets(n, p.interleave);
+    return SPARSENN_ERR_ARGUMENT;
+  size_t s = sparsenn_spgc8_num_subsets(n, p.interleave);
   size_t hb = headerBytes(s, p.h);
   if (in_size < hb)
-    return SPGC8_ERR_TRUNCATED;
+    return SPARSENN_ERR_TRUNCATED;
   size_t total = hb;
   for (size_t k = 0; k < s; ++k)
     total += static_cast<size_t>(codeToB(readCode(in, k, p.h), p.bits));
   *stream_size = total;
-  return SPGC8_OK;
+  return SPARSENN_OK;
 }
 
-extern "C" spgc8_status spgc8_raw_read_codes(const uint8_t *in, size_t in_size,
+extern "C" sparsenn_status sparsenn_spgc8_raw_read_codes(const uint8_t *in, size_t in_size,
                                              size_t num_subsets, int bits,
                                              uint8_t *codes) {
   Params p;
   if (!makeParams(bits, 0, 0, p) || (!in && in_size) ||
       (!codes && num_subsets) || num_subsets > kMaxValues)
-    return SPGC8_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   if (in_size < headerBytes(num_subsets, p.h))
-    return SPGC8_ERR_TRUNCATED;
+    return SPARSENN_ERR_TRUNCATED;
   for (size_t k = 0; k < num_subsets; ++k)
     codes[k] = static_cast<uint8_t>(readCode(in, k, p.h));
-  return SPGC8_OK;
+  return SPARSENN_OK;
 }

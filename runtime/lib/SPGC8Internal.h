@@ -121,22 +121,22 @@ inline size_t headerBytes(size_t numSubsets, int h) {
 /// `inSize`, header region of `hdrBytes` bytes). *pos is the body offset
 /// (relative to in + hdrBytes) of subset s0 and is advanced. `out` receives
 /// count * 8 values in natural order (s0 and count even when interleaved).
-/// Bounds-checked: returns SPGC8_ERR_TRUNCATED if a body runs past inSize.
+/// Bounds-checked: returns SPARSENN_ERR_TRUNCATED if a body runs past inSize.
 template <typename T>
-spgc8_status decodeSubsets(const Params &p, const uint8_t *in, size_t inSize,
+sparsenn_status decodeSubsets(const Params &p, const uint8_t *in, size_t inSize,
                            size_t hdrBytes, size_t s0, size_t count,
-                           size_t *pos, T *out, spgc8_impl impl);
+                           size_t *pos, T *out, sparsenn_spgc8_impl impl);
 
 /// Encodes `count` subsets (8 * count natural-order values from `values`,
 /// already padded) starting at subset s0: codes are ORed into `hdr`, bodies
 /// written at body + *pos, which is advanced. The caller guarantees room.
 template <typename T>
-spgc8_status encodeSubsets(const Params &p, const T *values, size_t s0,
+sparsenn_status encodeSubsets(const Params &p, const T *values, size_t s0,
                            size_t count, uint8_t *hdr, uint8_t *body,
-                           size_t *pos, spgc8_impl impl);
+                           size_t *pos, sparsenn_spgc8_impl impl);
 
-/// Resolves SPGC8_IMPL_AUTO to the best available implementation.
-spgc8_impl resolveImpl(spgc8_impl impl);
+/// Resolves SPARSENN_SPGC8_IMPL_AUTO to the best available implementation.
+sparsenn_spgc8_impl resolveImpl(sparsenn_spgc8_impl impl);
 
 #if defined(__x86_64__) || defined(_M_X64)
 /// AVX-512 VBMI + GFNI decoder for D = 8 into int8: decodes up to maxBlocks

@@ -38,16 +38,16 @@ struct Geometry {
   size_t total = 0; // numVectors * padded
 };
 
-spgc8_status geometry(const int64_t *shape, int rank, Geometry &g) {
-  if (rank < 0 || rank > SPGC8_MAX_RANK || (rank > 0 && !shape))
-    return SPGC8_ERR_ARGUMENT;
+sparsenn_status geometry(const int64_t *shape, int rank, Geometry &g) {
+  if (rank < 0 || rank > SPARSENN_SPGC8_MAX_RANK || (rank > 0 && !shape))
+    return SPARSENN_ERR_ARGUMENT;
   uint64_t prod = 1;
   for (int i = 0; i < rank; ++i) {
     if (shape[i] < 0 || static_cast<uint64_t>(shape[i]) > kMaxElements)
-      return SPGC8_ERR_ARGUMENT;
+      return SPARSENN_ERR_ARGUMENT;
     uint64_t d = static_cast<uint64_t>(shape[i]);
     if (d != 0 && prod > kMaxElements / d)
-      return SPGC8_ERR_ARGUMENT;
+      return SPARSENN_ERR_ARGUMENT;
     prod *= d;
   }
   g = Geometry();
@@ -67,11 +67,11 @@ spgc8_status geometry(const int64_t *shape, int rank, Geometry &g) {
   g.padded = (g.length + 15) / 16 * 16;
   uint64_t total = static_cast<uint64_t>(g.numVectors) * g.padded;
   if (g.numVectors != 0 && total / g.numVectors != g.padded)
-    return SPGC8_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   if (total > kMaxElements)
-    return SPGC8_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   g.total = static_cast<size_t>(total);
-  return SPGC8_OK;
+  return SPARSENN_OK;
 }
 
 /// Copies tensor values (C order) into the padded traversal order.
@@ -121,89 +121,89 @@ bool scatterPadded(const Geometry &g, const T *src, size_t v0, size_t count,
 }
 
 template <typename T>
-spgc8_status encodeTensorStream(const T *values, const int64_t *shape, int rank,
+sparsenn_status encodeTensorStream(const T *values, const int64_t *shape, int rank,
                                 int bits, int interleave, int isUnsigned,
                                 uint8_t *out, size_t cap, size_t *outSize) {
   Geometry g;
-  spgc8_status st = geometry(shape, rank, g);
-  if (st != SPGC8_OK)
+  sparsenn_status st = geometry(shape, rank, g);
+  if (st != SPARSENN_OK)
     return st;
   if (!values && g.numValues)
-    return SPGC8_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   // Rows that are already whole groups need no copy.
   if (g.spatial == 1 && g.padded == g.length)
     return std::is_same_v<T, int8_t>
-               ? spgc8_encode_raw_i8(reinterpret_cast<const int8_t *>(values),
+               ? sparsenn_spgc8_encode_raw_i8(reinterpret_cast<const int8_t *>(values),
                                      g.total, bits, interleave, isUnsigned, out,
                                      cap, outSize)
-               : spgc8_encode_raw_i16(reinterpret_cast<const int16_t *>(values),
+               : sparsenn_spgc8_encode_raw_i16(reinterpret_cast<const int16_t *>(values),
                                       g.total, bits, interleave, isUnsigned,
                                       out, cap, outSize);
   auto tmp = allocate<T>(g.total);
   if (!tmp)
-    return SPGC8_ERR_NOMEM;
+    return SPARSENN_ERR_NOMEM;
   gatherPadded(g, values, tmp.get());
   if constexpr (std::is_same_v<T, int8_t>)
-    return spgc8_encode_raw_i8(tmp.get(), g.total, bits, interleave, isUnsigned,
+    return sparsenn_spgc8_encode_raw_i8(tmp.get(), g.total, bits, interleave, isUnsigned,
                                out, cap, outSize);
   else
-    return spgc8_encode_raw_i16(tmp.get(), g.total, bits, interleave,
+    return sparsenn_spgc8_encode_raw_i16(tmp.get(), g.total, bits, interleave,
                                 isUnsigned, out, cap, outSize);
 }
 
 template <typename T>
-spgc8_status decodeRawT(const uint8_t *in, size_t inSize, size_t n, int bits,
+sparsenn_status decodeRawT(const uint8_t *in, size_t inSize, size_t n, int bits,
                         int interleave, int isUnsigned, T *values,
                         size_t *consumed) {
   if constexpr (std::is_same_v<T, int8_t>)
-    return spgc8_decode_raw_i8(in, inSize, n, bits, interleave, isUnsigned,
+    return sparsenn_spgc8_decode_raw_i8(in, inSize, n, bits, interleave, isUnsigned,
                                values, consumed);
   else
-    return spgc8_decode_raw_i16(in, inSize, n, bits, interleave, isUnsigned,
+    return sparsenn_spgc8_decode_raw_i16(in, inSize, n, bits, interleave, isUnsigned,
                                 values, consumed);
 }
 
 template <typename T>
-spgc8_status decodeTensorStream(const uint8_t *in, size_t inSize,
+sparsenn_status decodeTensorStream(const uint8_t *in, size_t inSize,
                                 const int64_t *shape, int rank, int bits,
                                 int interleave, int isUnsigned, T *values,
                                 size_t *consumed) {
   Geometry g;
-  spgc8_status st = geometry(shape, rank, g);
-  if (st != SPGC8_OK)
+  sparsenn_status st = geometry(shape, rank, g);
+  if (st != SPARSENN_OK)
     return st;
   if (!values && g.numValues)
-    return SPGC8_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   if (g.spatial == 1 && g.padded == g.length)
     return decodeRawT(in, inSize, g.total, bits, interleave, isUnsigned, values,
                       consumed);
   auto tmp = allocate<T>(g.total);
   if (!tmp)
-    return SPGC8_ERR_NOMEM;
+    return SPARSENN_ERR_NOMEM;
   st = decodeRawT(in, inSize, g.total, bits, interleave, isUnsigned, tmp.get(),
                   consumed);
-  if (st != SPGC8_OK)
+  if (st != SPARSENN_OK)
     return st;
   if (!scatterPadded(g, tmp.get(), 0, g.numVectors, values))
-    return SPGC8_ERR_CORRUPT;
-  return SPGC8_OK;
+    return SPARSENN_ERR_CORRUPT;
+  return SPARSENN_OK;
 }
 
 } // namespace
 
-extern "C" spgc8_layout spgc8_layout_for_rank(int rank) {
-  return rank <= 1   ? SPGC8_LAYOUT_FLAT
-         : rank == 2 ? SPGC8_LAYOUT_LINEAR
-                     : SPGC8_LAYOUT_CONV;
+extern "C" sparsenn_spgc8_layout sparsenn_spgc8_layout_for_rank(int rank) {
+  return rank <= 1   ? SPARSENN_SPGC8_LAYOUT_FLAT
+         : rank == 2 ? SPARSENN_SPGC8_LAYOUT_LINEAR
+                     : SPARSENN_SPGC8_LAYOUT_CONV;
 }
 
-extern "C" spgc8_status spgc8_tensor_geometry(const int64_t *shape, int rank,
+extern "C" sparsenn_status sparsenn_spgc8_tensor_geometry(const int64_t *shape, int rank,
                                               size_t *num_vectors,
                                               size_t *vector_length,
                                               size_t *padded_length) {
   Geometry g;
-  spgc8_status st = geometry(shape, rank, g);
-  if (st != SPGC8_OK)
+  sparsenn_status st = geometry(shape, rank, g);
+  if (st != SPARSENN_OK)
     return st;
   if (num_vectors)
     *num_vectors = g.numVectors;
@@ -211,29 +211,29 @@ extern "C" spgc8_status spgc8_tensor_geometry(const int64_t *shape, int rank,
     *vector_length = g.length;
   if (padded_length)
     *padded_length = g.padded;
-  return SPGC8_OK;
+  return SPARSENN_OK;
 }
 
-extern "C" size_t spgc8_tensor_padded_values(const int64_t *shape, int rank) {
+extern "C" size_t sparsenn_spgc8_tensor_padded_values(const int64_t *shape, int rank) {
   Geometry g;
-  return geometry(shape, rank, g) == SPGC8_OK ? g.total : 0;
+  return geometry(shape, rank, g) == SPARSENN_OK ? g.total : 0;
 }
 
-extern "C" size_t spgc8_tensor_stream_max_size(const int64_t *shape, int rank,
+extern "C" size_t sparsenn_spgc8_tensor_stream_max_size(const int64_t *shape, int rank,
                                                int bits, int interleave) {
   Geometry g;
-  if (geometry(shape, rank, g) != SPGC8_OK)
+  if (geometry(shape, rank, g) != SPARSENN_OK)
     return 0;
-  return spgc8_raw_max_size(g.total, bits, interleave);
+  return sparsenn_spgc8_raw_max_size(g.total, bits, interleave);
 }
 
-extern "C" size_t spgc8_num_channels(const int64_t *shape, int rank) {
+extern "C" size_t sparsenn_spgc8_num_channels(const int64_t *shape, int rank) {
   Geometry g;
-  return geometry(shape, rank, g) == SPGC8_OK ? g.channels : 0;
+  return geometry(shape, rank, g) == SPARSENN_OK ? g.channels : 0;
 }
 
-extern "C" spgc8_status
-spgc8_encode_tensor_stream_i8(const int8_t *values, const int64_t *shape,
+extern "C" sparsenn_status
+sparsenn_spgc8_encode_tensor_stream_i8(const int8_t *values, const int64_t *shape,
                               int rank, int bits, int interleave,
                               int is_unsigned, uint8_t *out,
                               size_t out_capacity, size_t *out_size) {
@@ -241,8 +241,8 @@ spgc8_encode_tensor_stream_i8(const int8_t *values, const int64_t *shape,
                             out, out_capacity, out_size);
 }
 
-extern "C" spgc8_status
-spgc8_encode_tensor_stream_i16(const int16_t *values, const int64_t *shape,
+extern "C" sparsenn_status
+sparsenn_spgc8_encode_tensor_stream_i16(const int16_t *values, const int64_t *shape,
                                int rank, int bits, int interleave,
                                int is_unsigned, uint8_t *out,
                                size_t out_capacity, size_t *out_size) {
@@ -250,14 +250,14 @@ spgc8_encode_tensor_stream_i16(const int16_t *values, const int64_t *shape,
                             out, out_capacity, out_size);
 }
 
-extern "C" spgc8_status spgc8_decode_tensor_stream_i8(
+extern "C" sparsenn_status sparsenn_spgc8_decode_tensor_stream_i8(
     const uint8_t *in, size_t in_size, const int64_t *shape, int rank, int bits,
     int interleave, int is_unsigned, int8_t *values, size_t *consumed) {
   return decodeTensorStream(in, in_size, shape, rank, bits, interleave,
                             is_unsigned, values, consumed);
 }
 
-extern "C" spgc8_status spgc8_decode_tensor_stream_i16(
+extern "C" sparsenn_status sparsenn_spgc8_decode_tensor_stream_i16(
     const uint8_t *in, size_t in_size, const int64_t *shape, int rank, int bits,
     int interleave, int is_unsigned, int16_t *values, size_t *consumed) {
   return decodeTensorStream(in, in_size, shape, rank, bits, interleave,
@@ -268,18 +268,18 @@ extern "C" spgc8_status spgc8_decode_tensor_stream_i16(
 // Quantisation
 //===----------------------------------------------------------------------===//
 
-extern "C" spgc8_status spgc8_quantize_f32(const float *w, const int64_t *shape,
+extern "C" sparsenn_status sparsenn_spgc8_quantize_f32(const float *w, const int64_t *shape,
                                            int rank, int bits, int16_t *q,
                                            float *scales) {
   Geometry g;
-  spgc8_status st = geometry(shape, rank, g);
-  if (st != SPGC8_OK)
+  sparsenn_status st = geometry(shape, rank, g);
+  if (st != SPARSENN_OK)
     return st;
   if ((bits != 8 && bits != 16) || (g.numValues && (!w || !q)) ||
       (g.channels && !scales))
-    return SPGC8_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   if (g.channels == 0)
-    return SPGC8_OK;
+    return SPARSENN_OK;
   const float qmax = static_cast<float>((1 << (bits - 1)) - 1);
   size_t per = g.numValues / g.channels;
   for (size_t c = 0; c < g.channels; ++c) {
@@ -287,7 +287,7 @@ extern "C" spgc8_status spgc8_quantize_f32(const float *w, const int64_t *shape,
     float maxAbs = 0.0f;
     for (size_t i = 0; i < per; ++i) {
       if (!std::isfinite(row[i]))
-        return SPGC8_ERR_RANGE;
+        return SPARSENN_ERR_RANGE;
       maxAbs = std::max(maxAbs, std::fabs(row[i]));
     }
     float scale = maxAbs / qmax;
@@ -298,7 +298,7 @@ extern "C" spgc8_status spgc8_quantize_f32(const float *w, const int64_t *shape,
       q[c * per + i] = static_cast<int16_t>(r);
     }
   }
-  return SPGC8_OK;
+  return SPARSENN_OK;
 }
 
 //===----------------------------------------------------------------------===//
@@ -326,7 +326,7 @@ const CrcTables &crcTables() {
 }
 } // namespace
 
-extern "C" uint32_t spgc8_crc32(uint32_t crc, const void *data, size_t size) {
+extern "C" uint32_t sparsenn_spgc8_crc32(uint32_t crc, const void *data, size_t size) {
   const CrcTables &T = crcTables();
   const uint8_t *p = static_cast<const uint8_t *>(data);
   crc = ~crc;
@@ -382,7 +382,7 @@ bool addSize(uint64_t &a, uint64_t b) {
 
 /// Everything decode needs, derived from a validated header.
 struct Parsed {
-  spgc8_info info;
+  sparsenn_spgc8_info info;
   Geometry g;
   Params p;
   uint64_t scalesOffset = 0;
@@ -395,36 +395,36 @@ struct Parsed {
   }
 };
 
-spgc8_status parse(const uint8_t *in, size_t inSize, Parsed &out) {
+sparsenn_status parse(const uint8_t *in, size_t inSize, Parsed &out) {
   if (!in && inSize)
-    return SPGC8_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   if (inSize < 4)
-    return SPGC8_ERR_TRUNCATED;
+    return SPARSENN_ERR_TRUNCATED;
   if (std::memcmp(in, kMagic, 4) != 0)
-    return SPGC8_ERR_UNSUPPORTED;
+    return SPARSENN_ERR_UNSUPPORTED;
   if (inSize < 8)
-    return SPGC8_ERR_TRUNCATED;
+    return SPARSENN_ERR_TRUNCATED;
   uint16_t version = getLE<uint16_t>(in + 4);
-  if (version != SPGC8_CONTAINER_VERSION)
-    return SPGC8_ERR_UNSUPPORTED;
+  if (version != SPARSENN_SPGC8_CONTAINER_VERSION)
+    return SPARSENN_ERR_UNSUPPORTED;
   if (getLE<uint16_t>(in + 6) != kFixedHeader)
-    return SPGC8_ERR_CORRUPT;
+    return SPARSENN_ERR_CORRUPT;
   if (inSize < kFixedHeader)
-    return SPGC8_ERR_TRUNCATED;
+    return SPARSENN_ERR_TRUNCATED;
   uint32_t flags = getLE<uint32_t>(in + 8);
   if (flags & ~kKnownFlags)
-    return SPGC8_ERR_UNSUPPORTED;
-  spgc8_info &info = out.info;
-  info = spgc8_info();
+    return SPARSENN_ERR_UNSUPPORTED;
+  sparsenn_spgc8_info &info = out.info;
+  info = sparsenn_spgc8_info();
   info.version = version;
   // Range-check the raw bytes before they become enum values.
-  if (in[13] < SPGC8_DTYPE_I8 || in[13] > SPGC8_DTYPE_F32)
-    return SPGC8_ERR_CORRUPT;
-  if (in[14] > SPGC8_LAYOUT_CONV)
-    return SPGC8_ERR_UNSUPPORTED;
+  if (in[13] < SPARSENN_SPGC8_DTYPE_I8 || in[13] > SPARSENN_SPGC8_DTYPE_F32)
+    return SPARSENN_ERR_CORRUPT;
+  if (in[14] > SPARSENN_SPGC8_LAYOUT_CONV)
+    return SPARSENN_ERR_UNSUPPORTED;
   info.bits = in[12];
-  info.dtype = static_cast<spgc8_dtype>(in[13]);
-  info.layout = static_cast<spgc8_layout>(in[14]);
+  info.dtype = static_cast<sparsenn_spgc8_dtype>(in[13]);
+  info.layout = static_cast<sparsenn_spgc8_layout>(in[14]);
   info.rank = in[15];
   info.interleave = (flags & kFlagInterleave) != 0;
   info.is_unsigned = (flags & kFlagUnsigned) != 0;
@@ -435,202 +435,202 @@ spgc8_status parse(const uint8_t *in, size_t inSize, Parsed &out) {
   info.payload_size = getLE<uint64_t>(in + 40);
   info.num_channels = getLE<uint64_t>(in + 48);
   if (getLE<uint64_t>(in + 56) != 0)
-    return SPGC8_ERR_CORRUPT;
+    return SPARSENN_ERR_CORRUPT;
   if (!makeParams(info.bits, info.interleave, info.is_unsigned, out.p))
-    return SPGC8_ERR_CORRUPT;
-  if ((info.dtype == SPGC8_DTYPE_F32) != (info.has_scales != 0) ||
+    return SPARSENN_ERR_CORRUPT;
+  if ((info.dtype == SPARSENN_SPGC8_DTYPE_F32) != (info.has_scales != 0) ||
       (info.has_scales && info.is_unsigned))
-    return SPGC8_ERR_CORRUPT;
-  if (info.rank > SPGC8_MAX_RANK)
-    return SPGC8_ERR_CORRUPT;
-  if (info.layout != spgc8_layout_for_rank(info.rank))
-    return SPGC8_ERR_UNSUPPORTED;
+    return SPARSENN_ERR_CORRUPT;
+  if (info.rank > SPARSENN_SPGC8_MAX_RANK)
+    return SPARSENN_ERR_CORRUPT;
+  if (info.layout != sparsenn_spgc8_layout_for_rank(info.rank))
+    return SPARSENN_ERR_UNSUPPORTED;
   uint64_t off = kFixedHeader;
   uint64_t shapeBytes = 8ull * static_cast<uint64_t>(info.rank);
   if (inSize - off < shapeBytes)
-    return SPGC8_ERR_TRUNCATED;
+    return SPARSENN_ERR_TRUNCATED;
   for (int i = 0; i < info.rank; ++i)
     info.shape[i] = static_cast<int64_t>(getLE<uint64_t>(in + off + 8 * i));
   off += shapeBytes;
-  if (geometry(info.shape, info.rank, out.g) != SPGC8_OK)
-    return SPGC8_ERR_CORRUPT;
+  if (geometry(info.shape, info.rank, out.g) != SPARSENN_OK)
+    return SPARSENN_ERR_CORRUPT;
   const Geometry &g = out.g;
   uint64_t rows = info.rank <= 1 ? 1 : g.channels;
   uint64_t rowValues = rows ? g.total / rows : 0;
   if (info.num_values != g.numValues || info.num_rows != rows ||
       info.row_values != rowValues ||
       info.num_channels != (info.has_scales ? g.channels : 0))
-    return SPGC8_ERR_CORRUPT;
-  uint64_t subsets = spgc8_num_subsets(g.total, info.interleave);
+    return SPARSENN_ERR_CORRUPT;
+  uint64_t subsets = sparsenn_spgc8_num_subsets(g.total, info.interleave);
   out.hdrBytes = headerBytes(subsets, out.p.h);
   if (info.payload_size < out.hdrBytes ||
       info.payload_size >
-          spgc8_raw_max_size(g.total, info.bits, info.interleave))
-    return SPGC8_ERR_CORRUPT;
+          sparsenn_spgc8_raw_max_size(g.total, info.bits, info.interleave))
+    return SPARSENN_ERR_CORRUPT;
   out.scalesOffset = off;
   uint64_t total = off;
   out.indexWidth = (flags & kFlagIndex64) ? 8 : 4;
   if (!addSize(total, 4 * info.num_channels))
-    return SPGC8_ERR_CORRUPT;
+    return SPARSENN_ERR_CORRUPT;
   out.indexOffset = total;
   if (!addSize(total, (rows + 1) * out.indexWidth))
-    return SPGC8_ERR_CORRUPT;
+    return SPARSENN_ERR_CORRUPT;
   info.payload_offset = total;
   if (!addSize(total, info.payload_size) || !addSize(total, 4))
-    return SPGC8_ERR_CORRUPT;
+    return SPARSENN_ERR_CORRUPT;
   info.container_size = total;
   if (inSize < total)
-    return SPGC8_ERR_TRUNCATED;
+    return SPARSENN_ERR_TRUNCATED;
   // The index must be a monotone walk over the body: entry r is the body
   // offset of row r, the last entry the body size, and no row can hold more
   // than its worst case.
   uint64_t maxRowBody = rowValues / 8 * static_cast<uint64_t>(info.bits);
   uint64_t prev = out.index(in, 0);
   if (prev != 0)
-    return SPGC8_ERR_CORRUPT;
+    return SPARSENN_ERR_CORRUPT;
   for (uint64_t r = 1; r <= rows; ++r) {
     uint64_t cur = out.index(in, r);
     if (cur < prev || cur - prev > maxRowBody)
-      return SPGC8_ERR_CORRUPT;
+      return SPARSENN_ERR_CORRUPT;
     prev = cur;
   }
   if (out.hdrBytes + prev != info.payload_size)
-    return SPGC8_ERR_CORRUPT;
-  return SPGC8_OK;
+    return SPARSENN_ERR_CORRUPT;
+  return SPARSENN_OK;
 }
 
-spgc8_status checkCrc(const uint8_t *in, const Parsed &ps) {
+sparsenn_status checkCrc(const uint8_t *in, const Parsed &ps) {
   uint64_t body = ps.info.container_size - 4;
   uint32_t stored = getLE<uint32_t>(in + body);
-  return spgc8_crc32(0, in, static_cast<size_t>(body)) == stored
-             ? SPGC8_OK
-             : SPGC8_ERR_CHECKSUM;
+  return sparsenn_spgc8_crc32(0, in, static_cast<size_t>(body)) == stored
+             ? SPARSENN_OK
+             : SPARSENN_ERR_CHECKSUM;
 }
 
 /// Checks every index entry against the body widths named by the header
 /// codes, so that a full decode vouches for later per-row decodes.
-spgc8_status checkIndex(const uint8_t *in, const Parsed &ps) {
-  const spgc8_info &info = ps.info;
+sparsenn_status checkIndex(const uint8_t *in, const Parsed &ps) {
+  const sparsenn_spgc8_info &info = ps.info;
   const uint8_t *payload = in + info.payload_offset;
   uint64_t perRow = info.row_values / 8;
   uint64_t acc = 0, s = 0;
   for (uint64_t r = 0; r < info.num_rows; ++r) {
     if (ps.index(in, r) != acc)
-      return SPGC8_ERR_CORRUPT;
+      return SPARSENN_ERR_CORRUPT;
     for (uint64_t e = s + perRow; s < e; ++s)
       acc += static_cast<uint64_t>(codeToB(
           readCode(payload, static_cast<size_t>(s), ps.p.h), info.bits));
   }
-  return ps.index(in, info.num_rows) == acc ? SPGC8_OK : SPGC8_ERR_CORRUPT;
+  return ps.index(in, info.num_rows) == acc ? SPARSENN_OK : SPARSENN_ERR_CORRUPT;
 }
 
 template <typename T>
-spgc8_status decodeAll(const uint8_t *in, const Parsed &ps, T *values) {
-  const spgc8_info &info = ps.info;
+sparsenn_status decodeAll(const uint8_t *in, const Parsed &ps, T *values) {
+  const sparsenn_spgc8_info &info = ps.info;
   const uint8_t *payload = in + info.payload_offset;
-  spgc8_status st = checkIndex(in, ps);
-  if (st != SPGC8_OK)
+  sparsenn_status st = checkIndex(in, ps);
+  if (st != SPARSENN_OK)
     return st;
   size_t consumed = 0;
   st = decodeTensorStream(payload, static_cast<size_t>(info.payload_size),
                           info.shape, info.rank, info.bits, info.interleave,
                           info.is_unsigned, values, &consumed);
-  if (st != SPGC8_OK)
+  if (st != SPARSENN_OK)
     return st;
   if (consumed != info.payload_size)
-    return SPGC8_ERR_CORRUPT;
-  return SPGC8_OK;
+    return SPARSENN_ERR_CORRUPT;
+  return SPARSENN_OK;
 }
 
 template <typename T>
-spgc8_status decodeRow(const uint8_t *in, const Parsed &ps, uint64_t row,
+sparsenn_status decodeRow(const uint8_t *in, const Parsed &ps, uint64_t row,
                        T *values) {
-  const spgc8_info &info = ps.info;
+  const sparsenn_spgc8_info &info = ps.info;
   const Geometry &g = ps.g;
   const uint8_t *payload = in + info.payload_offset;
   size_t subsetsPerRow = static_cast<size_t>(info.row_values / 8);
   auto tmp = allocate<T>(static_cast<size_t>(info.row_values));
   if (!tmp)
-    return SPGC8_ERR_NOMEM;
+    return SPARSENN_ERR_NOMEM;
   size_t pos = static_cast<size_t>(ps.index(in, row));
-  spgc8_status st =
+  sparsenn_status st =
       decodeSubsets(ps.p, payload, static_cast<size_t>(info.payload_size),
                     static_cast<size_t>(ps.hdrBytes),
                     static_cast<size_t>(row) * subsetsPerRow, subsetsPerRow,
-                    &pos, tmp.get(), SPGC8_IMPL_AUTO);
-  if (st != SPGC8_OK)
+                    &pos, tmp.get(), SPARSENN_SPGC8_IMPL_AUTO);
+  if (st != SPARSENN_OK)
     return st;
   if (pos != ps.index(in, row + 1))
-    return SPGC8_ERR_CORRUPT;
+    return SPARSENN_ERR_CORRUPT;
   // The vectors of this row are v0 .. v0 + spatial (one for FLAT).
   size_t vectors = info.rank <= 1 ? 1 : g.spatial;
   size_t v0 = static_cast<size_t>(row) * vectors;
   if (!scatterPadded(g, tmp.get(), v0, vectors, values))
-    return SPGC8_ERR_CORRUPT;
-  return SPGC8_OK;
+    return SPARSENN_ERR_CORRUPT;
+  return SPARSENN_OK;
 }
 
 } // namespace
 
-extern "C" size_t spgc8_container_max_size(const int64_t *shape, int rank,
+extern "C" size_t sparsenn_spgc8_container_max_size(const int64_t *shape, int rank,
                                            int bits, int interleave,
                                            int has_scales) {
   Geometry g;
-  if (geometry(shape, rank, g) != SPGC8_OK || spgc8_header_bits(bits) == 0)
+  if (geometry(shape, rank, g) != SPARSENN_OK || sparsenn_spgc8_header_bits(bits) == 0)
     return 0;
   size_t rows = rank <= 1 ? 1 : g.channels;
   return kFixedHeader + 8 * static_cast<size_t>(rank) +
          (has_scales ? 4 * g.channels : 0) + 8 * (rows + 1) +
-         spgc8_raw_max_size(g.total, bits, interleave) + 4;
+         sparsenn_spgc8_raw_max_size(g.total, bits, interleave) + 4;
 }
 
-extern "C" spgc8_status
-spgc8_container_encode(const void *values, spgc8_dtype dtype,
+extern "C" sparsenn_status
+sparsenn_spgc8_container_encode(const void *values, sparsenn_spgc8_dtype dtype,
                        const int64_t *shape, int rank, int bits, int interleave,
                        int is_unsigned, const float *scales, uint8_t *out,
                        size_t out_capacity, size_t *out_size) {
   Geometry g;
-  spgc8_status st = geometry(shape, rank, g);
-  if (st != SPGC8_OK)
+  sparsenn_status st = geometry(shape, rank, g);
+  if (st != SPARSENN_OK)
     return st;
   Params p;
   if (!out_size || !makeParams(bits, interleave, is_unsigned, p) ||
-      (dtype != SPGC8_DTYPE_I8 && dtype != SPGC8_DTYPE_I16) ||
+      (dtype != SPARSENN_SPGC8_DTYPE_I8 && dtype != SPARSENN_SPGC8_DTYPE_I16) ||
       (!values && g.numValues) || (scales && is_unsigned))
-    return SPGC8_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   // Encode the tensor stream first: the index width depends on its size.
-  size_t maxStream = spgc8_raw_max_size(g.total, bits, interleave);
+  size_t maxStream = sparsenn_spgc8_raw_max_size(g.total, bits, interleave);
   auto stream = allocate<uint8_t>(maxStream);
   if (!stream)
-    return SPGC8_ERR_NOMEM;
+    return SPARSENN_ERR_NOMEM;
   size_t streamSize = 0;
   // int8 storage with D = 16 goes through the int16 coder (the int8 entry
   // points accept D = 8 only).
   std::unique_ptr<int16_t[]> widened;
-  const spgc8_dtype recorded = dtype;
-  if (dtype == SPGC8_DTYPE_I8 && bits == 16) {
+  const sparsenn_spgc8_dtype recorded = dtype;
+  if (dtype == SPARSENN_SPGC8_DTYPE_I8 && bits == 16) {
     widened = allocate<int16_t>(g.numValues);
     if (!widened)
-      return SPGC8_ERR_NOMEM;
+      return SPARSENN_ERR_NOMEM;
     const int8_t *src = static_cast<const int8_t *>(values);
     for (size_t i = 0; i < g.numValues; ++i)
       widened[i] = is_unsigned
                        ? static_cast<int16_t>(static_cast<uint8_t>(src[i]))
                        : src[i];
     values = widened.get();
-    dtype = SPGC8_DTYPE_I16;
+    dtype = SPARSENN_SPGC8_DTYPE_I16;
   }
-  st = dtype == SPGC8_DTYPE_I8
-           ? spgc8_encode_tensor_stream_i8(
+  st = dtype == SPARSENN_SPGC8_DTYPE_I8
+           ? sparsenn_spgc8_encode_tensor_stream_i8(
                  static_cast<const int8_t *>(values), shape, rank, bits,
                  interleave, is_unsigned, stream.get(), maxStream, &streamSize)
-           : spgc8_encode_tensor_stream_i16(
+           : sparsenn_spgc8_encode_tensor_stream_i16(
                  static_cast<const int16_t *>(values), shape, rank, bits,
                  interleave, is_unsigned, stream.get(), maxStream, &streamSize);
-  if (st != SPGC8_OK)
+  if (st != SPARSENN_OK)
     return st;
   size_t rows = rank <= 1 ? 1 : g.channels;
-  size_t subsets = spgc8_num_subsets(g.total, interleave);
+  size_t subsets = sparsenn_spgc8_num_subsets(g.total, interleave);
   size_t hb = headerBytes(subsets, p.h);
   size_t bodySize = streamSize - hb;
   bool wide = bodySize > UINT32_MAX;
@@ -640,20 +640,20 @@ spgc8_container_encode(const void *values, spgc8_dtype dtype,
                  iw * (rows + 1) + streamSize + 4;
   *out_size = total;
   if (!out || out_capacity < total)
-    return SPGC8_ERR_CAPACITY;
+    return SPARSENN_ERR_CAPACITY;
 
   uint8_t *o = out;
   std::memset(o, 0, kFixedHeader);
   std::memcpy(o, kMagic, 4);
-  putLE<uint16_t>(o + 4, SPGC8_CONTAINER_VERSION);
+  putLE<uint16_t>(o + 4, SPARSENN_SPGC8_CONTAINER_VERSION);
   putLE<uint16_t>(o + 6, kFixedHeader);
   uint32_t flags = (interleave ? kFlagInterleave : 0) |
                    (is_unsigned ? kFlagUnsigned : 0) |
                    (scales ? kFlagScales : 0) | (wide ? kFlagIndex64 : 0);
   putLE<uint32_t>(o + 8, flags);
   o[12] = static_cast<uint8_t>(bits);
-  o[13] = static_cast<uint8_t>(scales ? SPGC8_DTYPE_F32 : recorded);
-  o[14] = static_cast<uint8_t>(spgc8_layout_for_rank(rank));
+  o[13] = static_cast<uint8_t>(scales ? SPARSENN_SPGC8_DTYPE_F32 : recorded);
+  o[14] = static_cast<uint8_t>(sparsenn_spgc8_layout_for_rank(rank));
   o[15] = static_cast<uint8_t>(rank);
   putLE<uint64_t>(o + 16, g.numValues);
   putLE<uint64_t>(o + 24, rows);
@@ -686,76 +686,76 @@ spgc8_container_encode(const void *values, spgc8_dtype dtype,
   }
   std::memcpy(o + off, stream.get(), streamSize);
   off += streamSize;
-  putLE<uint32_t>(o + off, spgc8_crc32(0, o, off));
-  return SPGC8_OK;
+  putLE<uint32_t>(o + off, sparsenn_spgc8_crc32(0, o, off));
+  return SPARSENN_OK;
 }
 
-extern "C" spgc8_status spgc8_container_info(const uint8_t *in, size_t in_size,
-                                             spgc8_info *info) {
+extern "C" sparsenn_status sparsenn_spgc8_container_info(const uint8_t *in, size_t in_size,
+                                             sparsenn_spgc8_info *info) {
   if (!info)
-    return SPGC8_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   Parsed ps;
-  spgc8_status st = parse(in, in_size, ps);
-  if (st != SPGC8_OK)
+  sparsenn_status st = parse(in, in_size, ps);
+  if (st != SPARSENN_OK)
     return st;
   *info = ps.info;
-  return SPGC8_OK;
+  return SPARSENN_OK;
 }
 
-extern "C" spgc8_status spgc8_container_verify(const uint8_t *in,
+extern "C" sparsenn_status sparsenn_spgc8_container_verify(const uint8_t *in,
                                                size_t in_size) {
   Parsed ps;
-  spgc8_status st = parse(in, in_size, ps);
-  if (st != SPGC8_OK)
+  sparsenn_status st = parse(in, in_size, ps);
+  if (st != SPARSENN_OK)
     return st;
   return checkCrc(in, ps);
 }
 
-extern "C" spgc8_status
-spgc8_container_decode(const uint8_t *in, size_t in_size, void *values,
-                       spgc8_dtype out_dtype, size_t values_capacity,
+extern "C" sparsenn_status
+sparsenn_spgc8_container_decode(const uint8_t *in, size_t in_size, void *values,
+                       sparsenn_spgc8_dtype out_dtype, size_t values_capacity,
                        float *scales, size_t scales_capacity) {
   Parsed ps;
-  spgc8_status st = parse(in, in_size, ps);
-  if (st != SPGC8_OK)
+  sparsenn_status st = parse(in, in_size, ps);
+  if (st != SPARSENN_OK)
     return st;
-  if ((st = checkCrc(in, ps)) != SPGC8_OK)
+  if ((st = checkCrc(in, ps)) != SPARSENN_OK)
     return st;
-  const spgc8_info &info = ps.info;
-  if ((out_dtype != SPGC8_DTYPE_I8 && out_dtype != SPGC8_DTYPE_I16) ||
-      (out_dtype == SPGC8_DTYPE_I8 && info.bits != 8) ||
+  const sparsenn_spgc8_info &info = ps.info;
+  if ((out_dtype != SPARSENN_SPGC8_DTYPE_I8 && out_dtype != SPARSENN_SPGC8_DTYPE_I16) ||
+      (out_dtype == SPARSENN_SPGC8_DTYPE_I8 && info.bits != 8) ||
       values_capacity < info.num_values || (!values && info.num_values))
-    return SPGC8_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   if (scales && info.has_scales) {
     if (scales_capacity < info.num_channels)
-      return SPGC8_ERR_ARGUMENT;
+      return SPARSENN_ERR_ARGUMENT;
     for (uint64_t c = 0; c < info.num_channels; ++c) {
       uint32_t b = getLE<uint32_t>(in + ps.scalesOffset + 4 * c);
       std::memcpy(&scales[c], &b, 4);
     }
   }
-  return out_dtype == SPGC8_DTYPE_I8
+  return out_dtype == SPARSENN_SPGC8_DTYPE_I8
              ? decodeAll(in, ps, static_cast<int8_t *>(values))
              : decodeAll(in, ps, static_cast<int16_t *>(values));
 }
 
-extern "C" spgc8_status spgc8_container_decode_f32(const uint8_t *in,
+extern "C" sparsenn_status sparsenn_spgc8_container_decode_f32(const uint8_t *in,
                                                    size_t in_size,
                                                    float *values,
                                                    size_t values_capacity) {
   Parsed ps;
-  spgc8_status st = parse(in, in_size, ps);
-  if (st != SPGC8_OK)
+  sparsenn_status st = parse(in, in_size, ps);
+  if (st != SPARSENN_OK)
     return st;
-  const spgc8_info &info = ps.info;
+  const sparsenn_spgc8_info &info = ps.info;
   if (values_capacity < info.num_values || (!values && info.num_values))
-    return SPGC8_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   auto q = allocate<int16_t>(static_cast<size_t>(info.num_values));
   if (!q)
-    return SPGC8_ERR_NOMEM;
-  st = spgc8_container_decode(in, in_size, q.get(), SPGC8_DTYPE_I16,
+    return SPARSENN_ERR_NOMEM;
+  st = sparsenn_spgc8_container_decode(in, in_size, q.get(), SPARSENN_SPGC8_DTYPE_I16,
                               static_cast<size_t>(info.num_values), nullptr, 0);
-  if (st != SPGC8_OK)
+  if (st != SPARSENN_OK)
     return st;
   size_t n = static_cast<size_t>(info.num_values);
   size_t channels = ps.g.channels;
@@ -768,27 +768,27 @@ extern "C" spgc8_status spgc8_container_decode_f32(const uint8_t *in,
     }
     values[i] = static_cast<float>(q[i]) * scale;
   }
-  return SPGC8_OK;
+  return SPARSENN_OK;
 }
 
-extern "C" spgc8_status spgc8_container_decode_row(const uint8_t *in,
+extern "C" sparsenn_status sparsenn_spgc8_container_decode_row(const uint8_t *in,
                                                    size_t in_size, uint64_t row,
                                                    void *values,
-                                                   spgc8_dtype out_dtype,
+                                                   sparsenn_spgc8_dtype out_dtype,
                                                    size_t values_capacity) {
   Parsed ps;
-  spgc8_status st = parse(in, in_size, ps);
-  if (st != SPGC8_OK)
+  sparsenn_status st = parse(in, in_size, ps);
+  if (st != SPARSENN_OK)
     return st;
-  const spgc8_info &info = ps.info;
+  const sparsenn_spgc8_info &info = ps.info;
   if (row >= info.num_rows ||
-      (out_dtype != SPGC8_DTYPE_I8 && out_dtype != SPGC8_DTYPE_I16) ||
-      (out_dtype == SPGC8_DTYPE_I8 && info.bits != 8))
-    return SPGC8_ERR_ARGUMENT;
+      (out_dtype != SPARSENN_SPGC8_DTYPE_I8 && out_dtype != SPARSENN_SPGC8_DTYPE_I16) ||
+      (out_dtype == SPARSENN_SPGC8_DTYPE_I8 && info.bits != 8))
+    return SPARSENN_ERR_ARGUMENT;
   uint64_t rowElems = info.num_values / info.num_rows;
   if (values_capacity < rowElems || (!values && rowElems))
-    return SPGC8_ERR_ARGUMENT;
-  return out_dtype == SPGC8_DTYPE_I8
+    return SPARSENN_ERR_ARGUMENT;
+  return out_dtype == SPARSENN_SPGC8_DTYPE_I8
              ? decodeRow(in, ps, row, static_cast<int8_t *>(values))
              : decodeRow(in, ps, row, static_cast<int16_t *>(values));
 }

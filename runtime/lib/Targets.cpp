@@ -57,15 +57,15 @@ extern "C" int sparsenn_kernels_select_target(const char *name) {
   if (!name || !*name) {
     hwy::SetSupportedTargetsForTest(0);
     selected.store(0);
-    return SPARSENN_K_OK;
+    return SPARSENN_OK;
   }
   for (int64_t t : available())
     if (std::strcmp(hwy::TargetName(t), name) == 0) {
       hwy::SetSupportedTargetsForTest(t);
       selected.store(t);
-      return SPARSENN_K_OK;
+      return SPARSENN_OK;
     }
-  return SPARSENN_K_ERR_ARGUMENT;
+  return SPARSENN_ERR_ARGUMENT;
 }
 
 extern "C" const char *sparsenn_kernels_current_target(void) {
@@ -91,7 +91,7 @@ const bool environmentApplied = [] {
     sparsenn_kernels_force_portable(1);
     return true;
   }
-  if (sparsenn_kernels_select_target(env) == SPARSENN_K_OK)
+  if (sparsenn_kernels_select_target(env) == SPARSENN_OK)
     return true;
   std::string names;
   for (int i = 0; i < sparsenn_kernels_target_count(); ++i)

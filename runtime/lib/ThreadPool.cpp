@@ -176,9 +176,9 @@ void sparsenn::threads::quiesce() { pool().quiesce(); }
 
 extern "C" int sparsenn_set_num_threads(int threads) {
   if (threads < 0 || threads > 1024)
-    return SPARSENN_K_ERR_ARGUMENT;
+    return SPARSENN_ERR_ARGUMENT;
   setting().store(threads == 0 ? defaultThreads() : threads);
-  return SPARSENN_K_OK;
+  return SPARSENN_OK;
 }
 
 extern "C" int sparsenn_get_num_threads(void) { return setting().load(); }

@@ -65,5 +65,5 @@ func.func @net(%x: tensor<1x4x4x2xf32>) -> tensor<1x3xf32> {
 // LLVM:        llvm.func @net
 // LLVM-NOT:    sparsenn.
 
-// BAD:         unknown method 'median'
+// BAD:         for the --method option: Cannot find option named 'median'!
 // COUNT:       layer-sparsity has 1 entries, the module has 2

@@ -11,9 +11,11 @@
 // RUN: not sparse-opt %s -split-input-file --sparsenn-prune-weights="layer-sparsity=0.5,0.5" 2>&1 | FileCheck %s --check-prefix=LAYERS
 
 // LAYERS: layer-sparsity has 2 entries, the module has 1 sparsenn.linear / sparsenn.conv2d layers
-// METHOD: unknown method 'median' (expected quantile, gaussian or gumbel)
-// GRAN: unknown granularity 'row' (expected element, group, input_channel or output_filter)
-// RED: unknown reduction 'min' (expected max or mean)
+// Enum options: the option parser names the option and the bad value
+// (--help lists the values).
+// METHOD: for the --method option: Cannot find option named 'median'!
+// GRAN: for the --granularity option: Cannot find option named 'row'!
+// RED: for the --reduction option: Cannot find option named 'min'!
 // RANGE: sparsity must be in [0, 1], got 1.5
 // NOSHAPE: granularity=group needs group-shape (or spgc8-aligned)
 // GAUSS: the gaussian pruner (FIG. 7c) works on elements only

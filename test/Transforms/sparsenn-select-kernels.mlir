@@ -4,7 +4,7 @@
 // RUN: sparse-opt %s --sparsenn-select-kernels=force=spgc8 | FileCheck %s --check-prefix=FUSED
 // RUN: not sparse-opt %s --sparsenn-select-kernels=force=csr 2>&1 | FileCheck %s --check-prefix=BAD
 
-// BAD: sparsenn-select-kernels: force must be auto, dense, ell, block16, sparse_sparse or spgc8, got 'csr'
+// BAD: for the --force option: Cannot find option named 'csr'!
 
 // CHECK-LABEL: func.func @choices
 func.func @choices(%x: tensor<1x32xf32>, %wa: tensor<2x32xf32>) -> (tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>) {

@@ -26,50 +26,50 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const uint8_t *p = in.empty() ? nullptr : in.data();
 
   size_t streamSize = 0;
-  spgc8_status sizeSt =
-      spgc8_raw_stream_size(p, in.size(), n, bits, il, &streamSize);
+  sparsenn_status sizeSt =
+      sparsenn_spgc8_raw_stream_size(p, in.size(), n, bits, il, &streamSize);
 
   std::vector<int16_t> ref(n);
   size_t refConsumed = 0;
-  spgc8_status refSt =
-      spgc8_decode_raw_i16_impl(p, in.size(), n, bits, il, us, ref.data(),
-                                &refConsumed, SPGC8_IMPL_REFERENCE);
-  if (refSt == SPGC8_OK && (sizeSt != SPGC8_OK || streamSize != refConsumed))
+  sparsenn_status refSt =
+      sparsenn_spgc8_decode_raw_i16_impl(p, in.size(), n, bits, il, us, ref.data(),
+                                &refConsumed, SPARSENN_SPGC8_IMPL_REFERENCE);
+  if (refSt == SPARSENN_OK && (sizeSt != SPARSENN_OK || streamSize != refConsumed))
     std::abort();
-  for (spgc8_impl impl :
-       {SPGC8_IMPL_PORTABLE, SPGC8_IMPL_AVX512, SPGC8_IMPL_AUTO}) {
+  for (sparsenn_spgc8_impl impl :
+       {SPARSENN_SPGC8_IMPL_PORTABLE, SPARSENN_SPGC8_IMPL_AVX512, SPARSENN_SPGC8_IMPL_AUTO}) {
     std::vector<int16_t> got(n);
     size_t consumed = 0;
-    spgc8_status st = spgc8_decode_raw_i16_impl(p, in.size(), n, bits, il, us,
+    sparsenn_status st = sparsenn_spgc8_decode_raw_i16_impl(p, in.size(), n, bits, il, us,
                                                 got.data(), &consumed, impl);
     if (st != refSt ||
-        (st == SPGC8_OK && (got != ref || consumed != refConsumed)))
+        (st == SPARSENN_OK && (got != ref || consumed != refConsumed)))
       std::abort();
     if (bits == 8) {
       std::vector<int8_t> g8(n);
-      st = spgc8_decode_raw_i8_impl(p, in.size(), n, 8, il, us, g8.data(),
+      st = sparsenn_spgc8_decode_raw_i8_impl(p, in.size(), n, 8, il, us, g8.data(),
                                     &consumed, impl);
       if (st != refSt)
         std::abort();
-      for (size_t i = 0; st == SPGC8_OK && i < n; ++i)
+      for (size_t i = 0; st == SPARSENN_OK && i < n; ++i)
         if (static_cast<int16_t>(us ? static_cast<uint8_t>(g8[i]) : g8[i]) !=
             ref[i])
           std::abort();
     }
   }
-  if (refSt != SPGC8_OK)
+  if (refSt != SPARSENN_OK)
     return 0;
   // Re-encoding is canonical (smallest widths), so it is never longer and
   // decodes to the same values.
-  std::vector<uint8_t> out(spgc8_raw_max_size(n, bits, il) + 1);
+  std::vector<uint8_t> out(sparsenn_spgc8_raw_max_size(n, bits, il) + 1);
   size_t outSize = 0;
-  if (spgc8_encode_raw_i16(ref.data(), n, bits, il, us, out.data(), out.size(),
-                           &outSize) != SPGC8_OK ||
+  if (sparsenn_spgc8_encode_raw_i16(ref.data(), n, bits, il, us, out.data(), out.size(),
+                           &outSize) != SPARSENN_OK ||
       outSize > refConsumed)
     std::abort();
   std::vector<int16_t> again(n);
-  if (spgc8_decode_raw_i16(out.data(), outSize, n, bits, il, us, again.data(),
-                           nullptr) != SPGC8_OK ||
+  if (sparsenn_spgc8_decode_raw_i16(out.data(), outSize, n, bits, il, us, again.data(),
+                           nullptr) != SPARSENN_OK ||
       again != ref)
     std::abort();
   return 0;

@@ -38,20 +38,20 @@ TEST(SPGC8Type, StreamIndexMatchesRuntimeTraversal) {
     std::iota(values.begin(), values.end(), 1);
     std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
     bool interleave = type.getLayout() == GroupLayout::interleaved;
-    std::vector<uint8_t> stream(spgc8_tensor_stream_max_size(
+    std::vector<uint8_t> stream(sparsenn_spgc8_tensor_stream_max_size(
         shape.data(), shape.size(), type.getBits(), interleave));
     size_t size = 0;
-    ASSERT_EQ(spgc8_encode_tensor_stream_i16(
+    ASSERT_EQ(sparsenn_spgc8_encode_tensor_stream_i16(
                   values.data(), shape.data(), shape.size(), type.getBits(),
                   interleave, /*is_unsigned=*/0, stream.data(), stream.size(),
                   &size),
-              SPGC8_OK);
+              SPARSENN_OK);
     std::vector<int16_t> flat(type.getNumStreamValues());
     size_t consumed = 0;
-    ASSERT_EQ(spgc8_decode_raw_i16(stream.data(), size, flat.size(),
+    ASSERT_EQ(sparsenn_spgc8_decode_raw_i16(stream.data(), size, flat.size(),
                                    type.getBits(), interleave, 0, flat.data(),
                                    &consumed),
-              SPGC8_OK);
+              SPARSENN_OK);
     EXPECT_EQ(consumed, size);
     for (int64_t i = 0; i < n; ++i)
       ASSERT_EQ(flat[type.getStreamIndex(i)], values[i])

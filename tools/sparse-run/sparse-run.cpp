@@ -16,7 +16,7 @@
 #include "sparsenn/Runtime/GPU.h"
 #include "sparsenn/Runtime/Kernels.h"
 #include "sparsenn/Runtime/MemRefABI.h"
-#include "sparsenn/Runtime/Npy.h"
+#include "sparsenn/Support/Npy.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"

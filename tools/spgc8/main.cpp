@@ -12,7 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "sparsenn/Runtime/Npy.h"
+#include "sparsenn/Support/Npy.h"
 #include "sparsenn/Runtime/SPGC8.h"
 
 #include <algorithm>
@@ -137,7 +137,7 @@ Options parseArgs(int argc, char **argv) {
   return o;
 }
 
-std::string statusMessage(spgc8_status s) { return spgc8_status_string(s); }
+std::string statusMessage(sparsenn_status s) { return sparsenn_status_string(s); }
 
 npy::Array readNpy(const std::string &path) {
   npy::Array a;
@@ -244,9 +244,9 @@ IntData toIntData(const npy::Array &a, const std::string &path, int bits,
 }
 
 std::vector<int64_t> shapeOf(const npy::Array &a, const std::string &path) {
-  if (a.shape.size() > SPGC8_MAX_RANK)
+  if (a.shape.size() > SPARSENN_SPGC8_MAX_RANK)
     fail("'" + path + "': rank " + std::to_string(a.shape.size()) +
-         " exceeds the maximum of " + std::to_string(SPGC8_MAX_RANK));
+         " exceeds the maximum of " + std::to_string(SPARSENN_SPGC8_MAX_RANK));
   return a.shape;
 }
 
@@ -256,25 +256,25 @@ int cmdEncode(const Options &o) {
   int bits = o.bits ? o.bits : 8;
   std::vector<uint8_t> buf;
   size_t size = 0;
-  spgc8_status st;
+  sparsenn_status st;
   if (o.raw) {
     if (a.dtype == npy::DType::F32 || a.dtype == npy::DType::F64)
       fail("'" + in + "': 'encode --raw' needs an integer array, got " +
            npy::name(a.dtype));
     IntData d = toIntData(a, in, bits, o.isUnsigned);
     size_t n = a.numElements();
-    buf.resize(spgc8_raw_max_size(n, bits, o.interleave));
+    buf.resize(sparsenn_spgc8_raw_max_size(n, bits, o.interleave));
     st =
         d.isI8
-            ? spgc8_encode_raw_i8(d.i8.data(), n, bits, o.interleave,
+            ? sparsenn_spgc8_encode_raw_i8(d.i8.data(), n, bits, o.interleave,
                                   o.isUnsigned, buf.data(), buf.size(), &size)
-            : spgc8_encode_raw_i16(d.i16.data(), n, bits, o.interleave,
+            : sparsenn_spgc8_encode_raw_i16(d.i16.data(), n, bits, o.interleave,
                                    o.isUnsigned, buf.data(), buf.size(), &size);
   } else {
     std::vector<int64_t> shape = shapeOf(a, in);
     int rank = static_cast<int>(shape.size());
     size_t cap =
-        spgc8_container_max_size(shape.data(), rank, bits, o.interleave, 1);
+        sparsenn_spgc8_container_max_size(shape.data(), rank, bits, o.interleave, 1);
     if (cap == 0)
       fail("'" + in + "': tensor too large");
     buf.resize(cap);
@@ -284,28 +284,28 @@ int cmdEncode(const Options &o) {
              "symmetrically)");
       size_t n = a.numElements();
       std::vector<int16_t> q(n);
-      std::vector<float> scales(spgc8_num_channels(shape.data(), rank));
-      st = spgc8_quantize_f32(a.as<float>(), shape.data(), rank, bits, q.data(),
+      std::vector<float> scales(sparsenn_spgc8_num_channels(shape.data(), rank));
+      st = sparsenn_spgc8_quantize_f32(a.as<float>(), shape.data(), rank, bits, q.data(),
                               scales.data());
-      if (st == SPGC8_ERR_RANGE)
+      if (st == SPARSENN_ERR_RANGE)
         fail("'" + in + "': non-finite value (NaN or infinity)");
-      if (st == SPGC8_OK)
-        st = spgc8_container_encode(q.data(), SPGC8_DTYPE_I16, shape.data(),
+      if (st == SPARSENN_OK)
+        st = sparsenn_spgc8_container_encode(q.data(), SPARSENN_SPGC8_DTYPE_I16, shape.data(),
                                     rank, bits, o.interleave, 0, scales.data(),
                                     buf.data(), buf.size(), &size);
     } else {
       IntData d = toIntData(a, in, bits, o.isUnsigned);
-      st = d.isI8 ? spgc8_container_encode(d.i8.data(), SPGC8_DTYPE_I8,
+      st = d.isI8 ? sparsenn_spgc8_container_encode(d.i8.data(), SPARSENN_SPGC8_DTYPE_I8,
                                            shape.data(), rank, bits,
                                            o.interleave, o.isUnsigned, nullptr,
                                            buf.data(), buf.size(), &size)
-                  : spgc8_container_encode(d.i16.data(), SPGC8_DTYPE_I16,
+                  : sparsenn_spgc8_container_encode(d.i16.data(), SPARSENN_SPGC8_DTYPE_I16,
                                            shape.data(), rank, bits,
                                            o.interleave, o.isUnsigned, nullptr,
                                            buf.data(), buf.size(), &size);
     }
   }
-  if (st != SPGC8_OK)
+  if (st != SPARSENN_OK)
     fail("cannot encode '" + in + "': " + statusMessage(st));
   writeBinary(out, buf.data(), size);
   return 0;
@@ -323,9 +323,9 @@ int cmdDecode(const Options &o) {
     // A stream of n values has at least its headers; checking this first
     // bounds the allocation below by the file size.
     size_t streamSize = 0;
-    spgc8_status st = spgc8_raw_stream_size(bytes.data(), bytes.size(), n, bits,
+    sparsenn_status st = sparsenn_spgc8_raw_stream_size(bytes.data(), bytes.size(), n, bits,
                                             o.interleave, &streamSize);
-    if (st != SPGC8_OK)
+    if (st != SPARSENN_OK)
       fail("cannot decode '" + in + "': " + statusMessage(st) +
            " (for --count " + std::to_string(n) + ")");
     a.shape = {static_cast<int64_t>(n)};
@@ -333,14 +333,14 @@ int cmdDecode(const Options &o) {
     if (bits == 8 && !o.isUnsigned) {
       a.dtype = npy::DType::I8;
       a.data.resize(n);
-      st = spgc8_decode_raw_i8(bytes.data(), bytes.size(), n, bits,
+      st = sparsenn_spgc8_decode_raw_i8(bytes.data(), bytes.size(), n, bits,
                                o.interleave, 0, a.as<int8_t>(), &consumed);
     } else {
       a.dtype = bits == 8 ? npy::DType::U8
                           : (o.isUnsigned ? npy::DType::U16 : npy::DType::I16);
       std::vector<int16_t> v(n);
       st =
-          spgc8_decode_raw_i16(bytes.data(), bytes.size(), n, bits,
+          sparsenn_spgc8_decode_raw_i16(bytes.data(), bytes.size(), n, bits,
                                o.interleave, o.isUnsigned, v.data(), &consumed);
       a.data.resize(n * npy::elementSize(a.dtype));
       if (bits == 8)
@@ -349,7 +349,7 @@ int cmdDecode(const Options &o) {
       else
         std::copy(v.begin(), v.end(), a.as<int16_t>());
     }
-    if (st != SPGC8_OK)
+    if (st != SPARSENN_OK)
       fail("cannot decode '" + in + "': " + statusMessage(st));
     if (consumed != bytes.size())
       fail("cannot decode '" + in +
@@ -360,66 +360,66 @@ int cmdDecode(const Options &o) {
     return 0;
   }
 
-  spgc8_info info;
-  spgc8_status st = spgc8_container_info(bytes.data(), bytes.size(), &info);
-  if (st == SPGC8_OK && info.container_size != bytes.size())
+  sparsenn_spgc8_info info;
+  sparsenn_status st = sparsenn_spgc8_container_info(bytes.data(), bytes.size(), &info);
+  if (st == SPARSENN_OK && info.container_size != bytes.size())
     fail("cannot decode '" + in +
          "': " + std::to_string(bytes.size() - info.container_size) +
          " trailing bytes after the container");
-  if (st == SPGC8_OK)
-    st = spgc8_container_verify(bytes.data(), bytes.size());
-  if (st != SPGC8_OK)
+  if (st == SPARSENN_OK)
+    st = sparsenn_spgc8_container_verify(bytes.data(), bytes.size());
+  if (st != SPARSENN_OK)
     fail("cannot decode '" + in + "': " + statusMessage(st));
   a.shape.assign(info.shape, info.shape + info.rank);
   size_t n = static_cast<size_t>(info.num_values);
   if (info.has_scales && !o.forceInt) {
     a.dtype = npy::DType::F32;
     a.data.resize(4 * n);
-    st = spgc8_container_decode_f32(bytes.data(), bytes.size(), a.as<float>(),
+    st = sparsenn_spgc8_container_decode_f32(bytes.data(), bytes.size(), a.as<float>(),
                                     n);
   } else if (info.bits == 8 && !info.is_unsigned &&
-             (info.dtype == SPGC8_DTYPE_I8 || info.dtype == SPGC8_DTYPE_F32)) {
+             (info.dtype == SPARSENN_SPGC8_DTYPE_I8 || info.dtype == SPARSENN_SPGC8_DTYPE_F32)) {
     a.dtype = npy::DType::I8;
     a.data.resize(n);
-    st = spgc8_container_decode(bytes.data(), bytes.size(), a.as<int8_t>(),
-                                SPGC8_DTYPE_I8, n, nullptr, 0);
+    st = sparsenn_spgc8_container_decode(bytes.data(), bytes.size(), a.as<int8_t>(),
+                                SPARSENN_SPGC8_DTYPE_I8, n, nullptr, 0);
   } else if (info.bits == 8 && info.is_unsigned &&
-             info.dtype == SPGC8_DTYPE_I8) {
+             info.dtype == SPARSENN_SPGC8_DTYPE_I8) {
     a.dtype = npy::DType::I8; // the original int8 bit patterns
     a.data.resize(n);
-    st = spgc8_container_decode(bytes.data(), bytes.size(), a.as<int8_t>(),
-                                SPGC8_DTYPE_I8, n, nullptr, 0);
+    st = sparsenn_spgc8_container_decode(bytes.data(), bytes.size(), a.as<int8_t>(),
+                                SPARSENN_SPGC8_DTYPE_I8, n, nullptr, 0);
   } else {
     a.dtype = npy::DType::I16;
     a.data.resize(2 * n);
-    st = spgc8_container_decode(bytes.data(), bytes.size(), a.as<int16_t>(),
-                                SPGC8_DTYPE_I16, n, nullptr, 0);
+    st = sparsenn_spgc8_container_decode(bytes.data(), bytes.size(), a.as<int16_t>(),
+                                SPARSENN_SPGC8_DTYPE_I16, n, nullptr, 0);
   }
-  if (st != SPGC8_OK)
+  if (st != SPARSENN_OK)
     fail("cannot decode '" + in + "': " + statusMessage(st));
   writeNpy(out, a);
   return 0;
 }
 
-const char *layoutName(spgc8_layout l) {
+const char *layoutName(sparsenn_spgc8_layout l) {
   switch (l) {
-  case SPGC8_LAYOUT_FLAT:
+  case SPARSENN_SPGC8_LAYOUT_FLAT:
     return "flat";
-  case SPGC8_LAYOUT_LINEAR:
+  case SPARSENN_SPGC8_LAYOUT_LINEAR:
     return "linear [out, in]";
-  case SPGC8_LAYOUT_CONV:
+  case SPARSENN_SPGC8_LAYOUT_CONV:
     return "conv [Cout, Cin, k...]";
   }
   return "?";
 }
 
-const char *dtypeName(spgc8_dtype d) {
+const char *dtypeName(sparsenn_spgc8_dtype d) {
   switch (d) {
-  case SPGC8_DTYPE_I8:
+  case SPARSENN_SPGC8_DTYPE_I8:
     return "int8";
-  case SPGC8_DTYPE_I16:
+  case SPARSENN_SPGC8_DTYPE_I16:
     return "int16";
-  case SPGC8_DTYPE_F32:
+  case SPARSENN_SPGC8_DTYPE_F32:
     return "float32 (quantised, per-channel scales)";
   }
   return "?";
@@ -428,19 +428,19 @@ const char *dtypeName(spgc8_dtype d) {
 int cmdStat(const Options &o) {
   const std::string &in = o.positional[0];
   std::vector<uint8_t> bytes = readBinary(in);
-  spgc8_info info;
-  spgc8_status st = spgc8_container_info(bytes.data(), bytes.size(), &info);
-  if (st == SPGC8_OK)
-    st = spgc8_container_verify(bytes.data(), bytes.size());
-  if (st != SPGC8_OK)
+  sparsenn_spgc8_info info;
+  sparsenn_status st = sparsenn_spgc8_container_info(bytes.data(), bytes.size(), &info);
+  if (st == SPARSENN_OK)
+    st = sparsenn_spgc8_container_verify(bytes.data(), bytes.size());
+  if (st != SPARSENN_OK)
     fail("cannot read '" + in + "': " + statusMessage(st));
   const uint8_t *payload = bytes.data() + info.payload_offset;
-  size_t padded = spgc8_tensor_padded_values(info.shape, info.rank);
-  size_t subsets = spgc8_num_subsets(padded, info.interleave);
+  size_t padded = sparsenn_spgc8_tensor_padded_values(info.shape, info.rank);
+  size_t subsets = sparsenn_spgc8_num_subsets(padded, info.interleave);
   std::vector<uint8_t> codes(subsets);
-  st = spgc8_raw_read_codes(payload, static_cast<size_t>(info.payload_size),
+  st = sparsenn_spgc8_raw_read_codes(payload, static_cast<size_t>(info.payload_size),
                             subsets, info.bits, codes.data());
-  if (st != SPGC8_OK)
+  if (st != SPARSENN_OK)
     fail("cannot read '" + in + "': " + statusMessage(st));
 
   std::string shape;
@@ -465,7 +465,7 @@ int cmdStat(const Options &o) {
   std::printf("ratio vs raw:    %.3fx (payload), %.3fx (container)\n",
               ratio(static_cast<double>(info.payload_size)),
               ratio(static_cast<double>(info.container_size)));
-  int h = spgc8_header_bits(info.bits);
+  int h = sparsenn_spgc8_header_bits(info.bits);
   std::vector<uint64_t> hist(static_cast<size_t>(1) << h, 0);
   for (uint8_t c : codes)
     ++hist[c];
@@ -474,7 +474,7 @@ int cmdStat(const Options &o) {
   std::printf("body width b histogram:\n");
   for (size_t c = 0; c < hist.size(); ++c)
     std::printf("  b=%2d  %12" PRIu64 "  %7.4f\n",
-                spgc8_code_to_body_bits(static_cast<int>(c), info.bits),
+                sparsenn_spgc8_code_to_body_bits(static_cast<int>(c), info.bits),
                 hist[c],
                 subsets ? static_cast<double>(hist[c]) / subsets : 0.0);
 
@@ -492,7 +492,7 @@ int cmdStat(const Options &o) {
       int c = codes[r * perRow + k];
       bodyBits +=
           static_cast<uint64_t>(h) +
-          8u * static_cast<uint64_t>(spgc8_code_to_body_bits(c, info.bits));
+          8u * static_cast<uint64_t>(sparsenn_spgc8_code_to_body_bits(c, info.bits));
       zeros += c == 0;
     }
     double b = static_cast<double>(bodyBits) / 8.0;

@@ -5,6 +5,7 @@
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
+#include "sparsenn/Dialect/SparseNN/IR/SparseNNDialect.h"
 
 namespace mlir {
 namespace sparsenn {
@@ -35,19 +36,31 @@ struct SparsifyOptions : public PassPipelineOptions<SparsifyOptions> {
       *this, "layer-sparsity",
       llvm::cl::desc("Per-layer target sparsity, in module order (negative: "
                      "leave the layer alone)")};
-  Option<std::string> method{*this, "method",
-                             llvm::cl::desc("quantile, gaussian or gumbel"),
-                             llvm::cl::init("quantile")};
-  Option<std::string> granularity{
-      *this, "granularity",
-      llvm::cl::desc("element, group, input_channel or output_filter"),
-      llvm::cl::init("element")};
+  Option<PruneMethod> method{
+      *this, "method", llvm::cl::desc("Pruner"),
+      llvm::cl::init(PruneMethod::quantile),
+      llvm::cl::values(
+          clEnumValN(PruneMethod::quantile, "quantile", "quantile of |w|"),
+          clEnumValN(PruneMethod::gaussian, "gaussian", "Gaussian threshold"),
+          clEnumValN(PruneMethod::gumbel, "gumbel", "Gumbel threshold"))};
+  Option<PruneGranularity> granularity{
+      *this, "granularity", llvm::cl::desc("What is pruned as one unit"),
+      llvm::cl::init(PruneGranularity::element),
+      llvm::cl::values(
+          clEnumValN(PruneGranularity::element, "element", "coefficients"),
+          clEnumValN(PruneGranularity::group, "group", "groups of group-shape"),
+          clEnumValN(PruneGranularity::input_channel, "input_channel",
+                     "input channels"),
+          clEnumValN(PruneGranularity::output_filter, "output_filter",
+                     "output filters"))};
   ListOption<int64_t> groupShape{
       *this, "group-shape",
       llvm::cl::desc("Group shape for granularity=group")};
-  Option<std::string> reduction{*this, "reduction",
-                                llvm::cl::desc("Group saliency: max or mean"),
-                                llvm::cl::init("max")};
+  Option<Reduction> reduction{
+      *this, "reduction", llvm::cl::desc("Group saliency reduction"),
+      llvm::cl::init(Reduction::max),
+      llvm::cl::values(clEnumValN(Reduction::max, "max", "largest |w|"),
+                       clEnumValN(Reduction::mean, "mean", "mean |w|"))};
   Option<bool> spgc8Aligned{
       *this, "spgc8-aligned",
       llvm::cl::desc("Prune SPGC8-aligned 1x16 input-channel groups"),

@@ -528,14 +528,14 @@ FailureOr<SPGC8Stream> readSPGC8(CompressedConstantOp source, int64_t out) {
   if (st.scales.size() != 1 && static_cast<int64_t>(st.scales.size()) != out)
     return failure();
   int bits = static_cast<int>(type.getBits());
-  st.headerBits = spgc8_header_bits(bits);
+  st.headerBits = sparsenn_spgc8_header_bits(bits);
   st.padded = type.getPaddedVectorLength();
   st.interleaved = type.getLayout() == GroupLayout::interleaved;
   if (st.headerBits <= 0 || st.bytes.size() > size_t(INT32_MAX))
     return failure();
   for (int code = 0; code < 16; ++code)
     st.widths.push_back(code < (1 << st.headerBits)
-                            ? std::max(0, spgc8_code_to_body_bits(code, bits))
+                            ? std::max(0, sparsenn_spgc8_code_to_body_bits(code, bits))
                             : 0);
   int64_t perRow = st.padded / 8, total = out * perRow;
   int64_t headerBytes = llvm::divideCeil(total * st.headerBits, 8);

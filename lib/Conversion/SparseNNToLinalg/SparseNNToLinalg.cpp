@@ -9,6 +9,7 @@
 #include "sparsenn/Conversion/Passes.h"
 #include "sparsenn/Dialect/SparseNN/IR/SparseNNOps.h"
 #include "sparsenn/Runtime/Kernels.h"
+#include "sparsenn/Runtime/Types.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -30,6 +31,24 @@ namespace sparsenn {
 
 using namespace mlir;
 using namespace mlir::sparsenn;
+
+// The runtime's C numbering (sparsenn/Runtime/Types.h) is the ODS enums':
+// the lowering passes the enum values through unchanged.
+static_assert(static_cast<int>(KernelFormat::dense) == SPARSENN_FORMAT_DENSE &&
+                  static_cast<int>(KernelFormat::ell) == SPARSENN_FORMAT_ELL &&
+                  static_cast<int>(KernelFormat::block16) ==
+                      SPARSENN_FORMAT_BLOCK16 &&
+                  static_cast<int>(KernelFormat::sparse_sparse) ==
+                      SPARSENN_FORMAT_SPARSE_SPARSE &&
+                  static_cast<int>(KernelFormat::spgc8) ==
+                      SPARSENN_FORMAT_SPGC8,
+              "#sparsenn.kernel numbering differs from the runtime's");
+static_assert(static_cast<int>(KWinnersMode::global) == SPARSENN_KW_GLOBAL &&
+                  static_cast<int>(KWinnersMode::group) == SPARSENN_KW_GROUP &&
+                  static_cast<int>(KWinnersMode::local) == SPARSENN_KW_LOCAL &&
+                  static_cast<int>(KWinnersMode::channel) ==
+                      SPARSENN_KW_CHANNEL,
+              "k-winners mode numbering differs from the runtime's");
 
 namespace {
 
@@ -257,7 +276,7 @@ LogicalResult lowerLinearToSpgc8(LinearOp op, CompressedConstantOp source,
   std::vector<int32_t> index(out + 1);
   if (sparsenn_pack_spgc8_index(
           bytes.data(), static_cast<int64_t>(bytes.size()), out, in,
-          type.getBits(), interleave, index.data()) != SPARSENN_K_OK)
+          type.getBits(), interleave, index.data()) != SPARSENN_OK)
     return rewriter.notifyMatchFailure(op, "SPGC8 stream does not match the "
                                            "weight shape");
   Location loc = op.getLoc();
@@ -548,7 +567,8 @@ void emitConvCall(PatternRewriter &rewriter, Conv2DOp op, KernelFormat format,
     args.push_back(epilogue.residual
                        ? flatBuffer(rewriter, loc, epilogue.residual)
                        : emptyBuffer(rewriter, loc, f32));
-  args.push_back(c64(format == KernelFormat::dense ? 0 : 1));
+  args.push_back(c64(format == KernelFormat::dense ? SPARSENN_FORMAT_DENSE
+                                                  : SPARSENN_FORMAT_ELL));
   if (fused)
     args.push_back(c64(epilogue.relu ? 1 : 0));
   appendConvGeometry(args, op, w, c64);

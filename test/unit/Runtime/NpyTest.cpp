@@ -1,6 +1,6 @@
 //===- NpyTest.cpp - .npy reader/writer tests -----------------------------===//
 
-#include "sparsenn/Runtime/Npy.h"
+#include "sparsenn/Support/Npy.h"
 
 #include <gtest/gtest.h>
 

@@ -69,19 +69,19 @@ Bytes naiveEncode(const std::vector<int32_t> &v, int bits, bool interleave,
   return out;
 }
 
-std::vector<spgc8_impl> decodeImpls() {
-  std::vector<spgc8_impl> impls = {SPGC8_IMPL_REFERENCE, SPGC8_IMPL_PORTABLE};
-  if (spgc8_impl_available(SPGC8_IMPL_AVX512))
-    impls.push_back(SPGC8_IMPL_AVX512);
+std::vector<sparsenn_spgc8_impl> decodeImpls() {
+  std::vector<sparsenn_spgc8_impl> impls = {SPARSENN_SPGC8_IMPL_REFERENCE, SPARSENN_SPGC8_IMPL_PORTABLE};
+  if (sparsenn_spgc8_impl_available(SPARSENN_SPGC8_IMPL_AVX512))
+    impls.push_back(SPARSENN_SPGC8_IMPL_AVX512);
   return impls;
 }
 
 Bytes encodeI16(const std::vector<int16_t> &v, int bits, bool il, bool us) {
-  Bytes out(spgc8_raw_max_size(v.size(), bits, il));
+  Bytes out(sparsenn_spgc8_raw_max_size(v.size(), bits, il));
   size_t size = 0;
-  EXPECT_EQ(spgc8_encode_raw_i16(v.data(), v.size(), bits, il, us, out.data(),
+  EXPECT_EQ(sparsenn_spgc8_encode_raw_i16(v.data(), v.size(), bits, il, us, out.data(),
                                  out.size(), &size),
-            SPGC8_OK);
+            SPARSENN_OK);
   out.resize(size);
   return out;
 }
@@ -125,60 +125,60 @@ TEST(SPGC8Subset, SeedExampleFoldsAndCosts43Bits) {
   const uint16_t expected[8] = {31, 3, 1, 5, 3, 4, 5, 6};
   uint16_t folded[8];
   for (int i = 0; i < 8; ++i) {
-    folded[i] = static_cast<uint16_t>(spgc8_fold(signedValues[i]));
+    folded[i] = static_cast<uint16_t>(sparsenn_spgc8_fold(signedValues[i]));
     EXPECT_EQ(folded[i], expected[i]) << i;
-    EXPECT_EQ(spgc8_unfold(folded[i]), signedValues[i]);
+    EXPECT_EQ(sparsenn_spgc8_unfold(folded[i]), signedValues[i]);
   }
-  EXPECT_EQ(spgc8_subset_body_bits(folded, 8), 5);
-  EXPECT_EQ(spgc8_subset_cost_bits(folded, 8), 43u);
-  EXPECT_EQ(spgc8_subset_cost_bits(folded, 16), 44u);
+  EXPECT_EQ(sparsenn_spgc8_subset_body_bits(folded, 8), 5);
+  EXPECT_EQ(sparsenn_spgc8_subset_cost_bits(folded, 8), 43u);
+  EXPECT_EQ(sparsenn_spgc8_subset_cost_bits(folded, 16), 44u);
   // [0172]: a subset of zeros is just its header.
   const uint16_t zeros[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  EXPECT_EQ(spgc8_subset_cost_bits(zeros, 8), 3u);
-  EXPECT_EQ(spgc8_subset_cost_bits(zeros, 16), 4u);
+  EXPECT_EQ(sparsenn_spgc8_subset_cost_bits(zeros, 8), 3u);
+  EXPECT_EQ(sparsenn_spgc8_subset_cost_bits(zeros, 16), 4u);
   // [0173]: (31, 0, ..., 0) also needs 5-bit bodies.
   const uint16_t lone[8] = {31, 0, 0, 0, 0, 0, 0, 0};
-  EXPECT_EQ(spgc8_subset_cost_bits(lone, 8), 43u);
+  EXPECT_EQ(sparsenn_spgc8_subset_cost_bits(lone, 8), 43u);
 }
 
 TEST(SPGC8Subset, FoldingIsABijectionOnInt16) {
   for (int32_t c = -32768; c <= 32767; ++c) {
-    uint32_t u = spgc8_fold(c);
+    uint32_t u = sparsenn_spgc8_fold(c);
     ASSERT_LT(u, 65536u);
     ASSERT_EQ(u & 1u, c < 0 ? 1u : 0u);
-    ASSERT_EQ(spgc8_unfold(u), c);
+    ASSERT_EQ(sparsenn_spgc8_unfold(u), c);
   }
 }
 
 TEST(SPGC8Subset, HeaderCodeTables) {
-  EXPECT_EQ(spgc8_header_bits(8), 3);
-  EXPECT_EQ(spgc8_header_bits(16), 4);
-  EXPECT_EQ(spgc8_header_bits(12), 0);
+  EXPECT_EQ(sparsenn_spgc8_header_bits(8), 3);
+  EXPECT_EQ(sparsenn_spgc8_header_bits(16), 4);
+  EXPECT_EQ(sparsenn_spgc8_header_bits(12), 0);
   const int d8[8] = {0, 1, 2, 3, 4, 5, 6, 8};
   for (int c = 0; c < 8; ++c)
-    EXPECT_EQ(spgc8_code_to_body_bits(c, 8), d8[c]);
-  EXPECT_EQ(spgc8_code_to_body_bits(8, 8), -1);
-  EXPECT_EQ(spgc8_code_to_body_bits(-1, 8), -1);
+    EXPECT_EQ(sparsenn_spgc8_code_to_body_bits(c, 8), d8[c]);
+  EXPECT_EQ(sparsenn_spgc8_code_to_body_bits(8, 8), -1);
+  EXPECT_EQ(sparsenn_spgc8_code_to_body_bits(-1, 8), -1);
   for (int c = 0; c < 15; ++c)
-    EXPECT_EQ(spgc8_code_to_body_bits(c, 16), c);
-  EXPECT_EQ(spgc8_code_to_body_bits(15, 16), 16);
-  EXPECT_EQ(spgc8_code_to_body_bits(16, 16), -1);
+    EXPECT_EQ(sparsenn_spgc8_code_to_body_bits(c, 16), c);
+  EXPECT_EQ(sparsenn_spgc8_code_to_body_bits(15, 16), 16);
+  EXPECT_EQ(sparsenn_spgc8_code_to_body_bits(16, 16), -1);
   // A subset needing D - 1 bits is stored with D bits.
   for (int need = 0; need <= 6; ++need)
-    EXPECT_EQ(spgc8_body_bits_to_code(need, 8), need);
-  EXPECT_EQ(spgc8_body_bits_to_code(7, 8), 7);
-  EXPECT_EQ(spgc8_body_bits_to_code(8, 8), 7);
-  EXPECT_EQ(spgc8_body_bits_to_code(9, 8), -1);
-  EXPECT_EQ(spgc8_body_bits_to_code(14, 16), 14);
-  EXPECT_EQ(spgc8_body_bits_to_code(15, 16), 15);
-  EXPECT_EQ(spgc8_body_bits_to_code(16, 16), 15);
+    EXPECT_EQ(sparsenn_spgc8_body_bits_to_code(need, 8), need);
+  EXPECT_EQ(sparsenn_spgc8_body_bits_to_code(7, 8), 7);
+  EXPECT_EQ(sparsenn_spgc8_body_bits_to_code(8, 8), 7);
+  EXPECT_EQ(sparsenn_spgc8_body_bits_to_code(9, 8), -1);
+  EXPECT_EQ(sparsenn_spgc8_body_bits_to_code(14, 16), 14);
+  EXPECT_EQ(sparsenn_spgc8_body_bits_to_code(15, 16), 15);
+  EXPECT_EQ(sparsenn_spgc8_body_bits_to_code(16, 16), 15);
   const uint16_t need7[8] = {127, 0, 0, 0, 0, 0, 0, 0};
-  EXPECT_EQ(spgc8_subset_body_bits(need7, 8), 8);
-  EXPECT_EQ(spgc8_subset_cost_bits(need7, 8), 67u);
+  EXPECT_EQ(sparsenn_spgc8_subset_body_bits(need7, 8), 8);
+  EXPECT_EQ(sparsenn_spgc8_subset_cost_bits(need7, 8), 67u);
   const uint16_t need15[8] = {0x7FFF, 0, 0, 0, 0, 0, 0, 0};
-  EXPECT_EQ(spgc8_subset_body_bits(need15, 16), 16);
+  EXPECT_EQ(sparsenn_spgc8_subset_body_bits(need15, 16), 16);
   const uint16_t tooWide[8] = {256, 0, 0, 0, 0, 0, 0, 0};
-  EXPECT_EQ(spgc8_subset_body_bits(tooWide, 8), -1);
+  EXPECT_EQ(sparsenn_spgc8_subset_body_bits(tooWide, 8), -1);
 }
 
 TEST(SPGC8Subset, TransposeMatchesNaive) {
@@ -194,9 +194,9 @@ TEST(SPGC8Subset, TransposeMatchesNaive) {
 
 TEST(SPGC8Subset, StatusStringsAreDistinct) {
   std::set<std::string> seen;
-  for (int s = SPGC8_OK; s <= SPGC8_ERR_CAPACITY; ++s)
+  for (int s = SPARSENN_OK; s <= SPARSENN_ERR_CAPACITY; ++s)
     EXPECT_TRUE(
-        seen.insert(spgc8_status_string(static_cast<spgc8_status>(s))).second);
+        seen.insert(sparsenn_status_string(static_cast<sparsenn_status>(s))).second);
 }
 
 //===----------------------------------------------------------------------===//
@@ -253,29 +253,29 @@ TEST(SPGC8Raw, UnsignedModeHasNoFolding) {
   Bytes out(64);
   size_t size;
   ASSERT_EQ(
-      spgc8_encode_raw_i8(i8.data(), 8, 8, 0, 1, out.data(), out.size(), &size),
-      SPGC8_OK);
+      sparsenn_spgc8_encode_raw_i8(i8.data(), 8, 8, 0, 1, out.data(), out.size(), &size),
+      SPARSENN_OK);
   out.resize(size);
   EXPECT_EQ(out, expected);
 }
 
 TEST(SPGC8Raw, EmptyAndRemainders) {
   size_t size = 123;
-  EXPECT_EQ(spgc8_encode_raw_i8(nullptr, 0, 8, 0, 0, nullptr, 0, &size),
-            SPGC8_OK);
+  EXPECT_EQ(sparsenn_spgc8_encode_raw_i8(nullptr, 0, 8, 0, 0, nullptr, 0, &size),
+            SPARSENN_OK);
   EXPECT_EQ(size, 0u);
   size_t consumed = 1;
-  EXPECT_EQ(spgc8_decode_raw_i8(nullptr, 0, 0, 8, 0, 0, nullptr, &consumed),
-            SPGC8_OK);
+  EXPECT_EQ(sparsenn_spgc8_decode_raw_i8(nullptr, 0, 0, 8, 0, 0, nullptr, &consumed),
+            SPARSENN_OK);
   EXPECT_EQ(consumed, 0u);
   // One value: padded to one subset (two when interleaved).
   std::vector<int16_t> one = {1};
   EXPECT_EQ(encodeI16(one, 8, false, false), (Bytes{0x02, 0x00, 0x01}));
   EXPECT_EQ(encodeI16(one, 8, true, false), (Bytes{0x02, 0x00, 0x01}));
-  EXPECT_EQ(spgc8_num_subsets(17, 0), 3u);
-  EXPECT_EQ(spgc8_num_subsets(17, 1), 4u);
-  EXPECT_EQ(spgc8_raw_max_size(16, 8, 0), 1u + 16u);
-  EXPECT_EQ(spgc8_raw_max_size(16, 16, 0), 1u + 32u);
+  EXPECT_EQ(sparsenn_spgc8_num_subsets(17, 0), 3u);
+  EXPECT_EQ(sparsenn_spgc8_num_subsets(17, 1), 4u);
+  EXPECT_EQ(sparsenn_spgc8_raw_max_size(16, 8, 0), 1u + 16u);
+  EXPECT_EQ(sparsenn_spgc8_raw_max_size(16, 16, 0), 1u + 32u);
 }
 
 TEST(SPGC8Raw, RangeAndArgumentErrors) {
@@ -283,49 +283,49 @@ TEST(SPGC8Raw, RangeAndArgumentErrors) {
   size_t size;
   std::vector<int16_t> v = {128};
   EXPECT_EQ(
-      spgc8_encode_raw_i16(v.data(), 1, 8, 0, 0, out.data(), out.size(), &size),
-      SPGC8_ERR_RANGE);
+      sparsenn_spgc8_encode_raw_i16(v.data(), 1, 8, 0, 0, out.data(), out.size(), &size),
+      SPARSENN_ERR_RANGE);
   v = {-129};
   EXPECT_EQ(
-      spgc8_encode_raw_i16(v.data(), 1, 8, 0, 0, out.data(), out.size(), &size),
-      SPGC8_ERR_RANGE);
+      sparsenn_spgc8_encode_raw_i16(v.data(), 1, 8, 0, 0, out.data(), out.size(), &size),
+      SPARSENN_ERR_RANGE);
   v = {-128};
   EXPECT_EQ(
-      spgc8_encode_raw_i16(v.data(), 1, 8, 0, 0, out.data(), out.size(), &size),
-      SPGC8_OK);
+      sparsenn_spgc8_encode_raw_i16(v.data(), 1, 8, 0, 0, out.data(), out.size(), &size),
+      SPARSENN_OK);
   v = {256};
   EXPECT_EQ(
-      spgc8_encode_raw_i16(v.data(), 1, 8, 0, 1, out.data(), out.size(), &size),
-      SPGC8_ERR_RANGE);
+      sparsenn_spgc8_encode_raw_i16(v.data(), 1, 8, 0, 1, out.data(), out.size(), &size),
+      SPARSENN_ERR_RANGE);
   v = {-1}; // unsigned D = 8 from int16 storage: 0xFFFF does not fit
   EXPECT_EQ(
-      spgc8_encode_raw_i16(v.data(), 1, 8, 0, 1, out.data(), out.size(), &size),
-      SPGC8_ERR_RANGE);
+      sparsenn_spgc8_encode_raw_i16(v.data(), 1, 8, 0, 1, out.data(), out.size(), &size),
+      SPARSENN_ERR_RANGE);
   v = {-1}; // unsigned D = 16: the bit pattern 0xFFFF fits
-  EXPECT_EQ(spgc8_encode_raw_i16(v.data(), 1, 16, 0, 1, out.data(), out.size(),
+  EXPECT_EQ(sparsenn_spgc8_encode_raw_i16(v.data(), 1, 16, 0, 1, out.data(), out.size(),
                                  &size),
-            SPGC8_OK);
+            SPARSENN_OK);
   // Range errors are also found on the exact-size path.
   v = {0, 0, 300};
-  EXPECT_EQ(spgc8_encode_raw_i16(v.data(), 3, 8, 0, 0, nullptr, 0, &size),
-            SPGC8_ERR_RANGE);
+  EXPECT_EQ(sparsenn_spgc8_encode_raw_i16(v.data(), 3, 8, 0, 0, nullptr, 0, &size),
+            SPARSENN_ERR_RANGE);
   std::vector<int8_t> i8 = {1, 2};
-  EXPECT_EQ(spgc8_encode_raw_i8(i8.data(), 2, 16, 0, 0, out.data(), out.size(),
+  EXPECT_EQ(sparsenn_spgc8_encode_raw_i8(i8.data(), 2, 16, 0, 0, out.data(), out.size(),
                                 &size),
-            SPGC8_ERR_ARGUMENT);
-  EXPECT_EQ(spgc8_encode_raw_i8(i8.data(), 2, 12, 0, 0, out.data(), out.size(),
+            SPARSENN_ERR_ARGUMENT);
+  EXPECT_EQ(sparsenn_spgc8_encode_raw_i8(i8.data(), 2, 12, 0, 0, out.data(), out.size(),
                                 &size),
-            SPGC8_ERR_ARGUMENT);
-  EXPECT_EQ(spgc8_encode_raw_i8(i8.data(), 2, 8, 0, 0, out.data(), out.size(),
+            SPARSENN_ERR_ARGUMENT);
+  EXPECT_EQ(sparsenn_spgc8_encode_raw_i8(i8.data(), 2, 8, 0, 0, out.data(), out.size(),
                                 nullptr),
-            SPGC8_ERR_ARGUMENT);
+            SPARSENN_ERR_ARGUMENT);
   EXPECT_EQ(
-      spgc8_encode_raw_i8(nullptr, 2, 8, 0, 0, out.data(), out.size(), &size),
-      SPGC8_ERR_ARGUMENT);
+      sparsenn_spgc8_encode_raw_i8(nullptr, 2, 8, 0, 0, out.data(), out.size(), &size),
+      SPARSENN_ERR_ARGUMENT);
   int8_t dec[2];
   EXPECT_EQ(
-      spgc8_decode_raw_i8(out.data(), out.size(), 2, 16, 0, 0, dec, nullptr),
-      SPGC8_ERR_ARGUMENT);
+      sparsenn_spgc8_decode_raw_i8(out.data(), out.size(), 2, 16, 0, 0, dec, nullptr),
+      SPARSENN_ERR_ARGUMENT);
 }
 
 TEST(SPGC8Raw, CapacityReportsExactSize) {
@@ -333,19 +333,19 @@ TEST(SPGC8Raw, CapacityReportsExactSize) {
   std::vector<int32_t> v32 = randomValues(rng, 77, 8, false);
   std::vector<int8_t> v(v32.begin(), v32.end());
   size_t need = 0;
-  ASSERT_EQ(spgc8_encode_raw_i8(v.data(), v.size(), 8, 0, 0, nullptr, 0, &need),
-            SPGC8_ERR_CAPACITY);
+  ASSERT_EQ(sparsenn_spgc8_encode_raw_i8(v.data(), v.size(), 8, 0, 0, nullptr, 0, &need),
+            SPARSENN_ERR_CAPACITY);
   Bytes expected = naiveEncode(v32, 8, false, false);
   EXPECT_EQ(need, expected.size());
   Bytes out(need);
   size_t size = 0;
   EXPECT_EQ(
-      spgc8_encode_raw_i8(v.data(), v.size(), 8, 0, 0, out.data(), need, &size),
-      SPGC8_OK);
+      sparsenn_spgc8_encode_raw_i8(v.data(), v.size(), 8, 0, 0, out.data(), need, &size),
+      SPARSENN_OK);
   EXPECT_EQ(out, expected);
-  EXPECT_EQ(spgc8_encode_raw_i8(v.data(), v.size(), 8, 0, 0, out.data(),
+  EXPECT_EQ(sparsenn_spgc8_encode_raw_i8(v.data(), v.size(), 8, 0, 0, out.data(),
                                 need - 1, &size),
-            SPGC8_ERR_CAPACITY);
+            SPARSENN_ERR_CAPACITY);
   EXPECT_EQ(size, need);
 }
 
@@ -385,19 +385,19 @@ TEST(SPGC8Raw, RoundTripsEveryLengthUpTo100) {
       Bytes stream = encodeI16(v, c.bits, c.interleave, c.isUnsigned);
       ASSERT_EQ(stream, naiveEncode(v32, c.bits, c.interleave, c.isUnsigned));
       size_t ssize = 0;
-      ASSERT_EQ(spgc8_raw_stream_size(stream.data(), stream.size(), n, c.bits,
+      ASSERT_EQ(sparsenn_spgc8_raw_stream_size(stream.data(), stream.size(), n, c.bits,
                                       c.interleave, &ssize),
-                SPGC8_OK);
+                SPARSENN_OK);
       ASSERT_EQ(ssize, stream.size());
-      for (spgc8_impl impl : decodeImpls()) {
+      for (sparsenn_spgc8_impl impl : decodeImpls()) {
         std::vector<int16_t> back(n, 0x5555);
         size_t consumed = 0;
-        ASSERT_EQ(spgc8_decode_raw_i16_impl(stream.data(), stream.size(), n,
+        ASSERT_EQ(sparsenn_spgc8_decode_raw_i16_impl(stream.data(), stream.size(), n,
                                             c.bits, c.interleave, c.isUnsigned,
                                             back.data(), &consumed, impl),
-                  SPGC8_OK);
+                  SPARSENN_OK);
         ASSERT_EQ(consumed, stream.size());
-        ASSERT_EQ(back, v) << spgc8_impl_name(impl);
+        ASSERT_EQ(back, v) << sparsenn_spgc8_impl_name(impl);
       }
       if (c.bits != 8)
         continue;
@@ -405,25 +405,25 @@ TEST(SPGC8Raw, RoundTripsEveryLengthUpTo100) {
       std::vector<int8_t> v8(n);
       for (size_t i = 0; i < n; ++i)
         v8[i] = static_cast<int8_t>(static_cast<uint8_t>(v32[i]));
-      for (spgc8_impl impl : {SPGC8_IMPL_REFERENCE, SPGC8_IMPL_PORTABLE}) {
-        Bytes out(spgc8_raw_max_size(n, 8, c.interleave));
+      for (sparsenn_spgc8_impl impl : {SPARSENN_SPGC8_IMPL_REFERENCE, SPARSENN_SPGC8_IMPL_PORTABLE}) {
+        Bytes out(sparsenn_spgc8_raw_max_size(n, 8, c.interleave));
         size_t size = 0;
-        ASSERT_EQ(spgc8_encode_raw_i8_impl(v8.data(), n, 8, c.interleave,
+        ASSERT_EQ(sparsenn_spgc8_encode_raw_i8_impl(v8.data(), n, 8, c.interleave,
                                            c.isUnsigned, out.data(), out.size(),
                                            &size, impl),
-                  SPGC8_OK);
+                  SPARSENN_OK);
         out.resize(size);
-        ASSERT_EQ(out, stream) << spgc8_impl_name(impl);
+        ASSERT_EQ(out, stream) << sparsenn_spgc8_impl_name(impl);
       }
-      for (spgc8_impl impl : decodeImpls()) {
+      for (sparsenn_spgc8_impl impl : decodeImpls()) {
         std::vector<int8_t> back(n, 0x55);
         size_t consumed = 0;
-        ASSERT_EQ(spgc8_decode_raw_i8_impl(stream.data(), stream.size(), n, 8,
+        ASSERT_EQ(sparsenn_spgc8_decode_raw_i8_impl(stream.data(), stream.size(), n, 8,
                                            c.interleave, c.isUnsigned,
                                            back.data(), &consumed, impl),
-                  SPGC8_OK);
+                  SPARSENN_OK);
         ASSERT_EQ(consumed, stream.size());
-        ASSERT_EQ(back, v8) << spgc8_impl_name(impl);
+        ASSERT_EQ(back, v8) << sparsenn_spgc8_impl_name(impl);
       }
     }
   }
@@ -442,22 +442,22 @@ TEST(SPGC8Raw, FastPathMatchesScalarOnLongStreams) {
         std::vector<int8_t> v8(n);
         for (size_t i = 0; i < n; ++i)
           v8[i] = static_cast<int8_t>(static_cast<uint8_t>(v32[i]));
-        Bytes out(spgc8_raw_max_size(n, 8, il));
+        Bytes out(sparsenn_spgc8_raw_max_size(n, 8, il));
         size_t size = 0;
-        ASSERT_EQ(spgc8_encode_raw_i8(v8.data(), n, 8, il, us, out.data(),
+        ASSERT_EQ(sparsenn_spgc8_encode_raw_i8(v8.data(), n, 8, il, us, out.data(),
                                       out.size(), &size),
-                  SPGC8_OK);
+                  SPARSENN_OK);
         // Exact-size heap copy: ASan catches any over-read.
         Bytes exact(out.begin(), out.begin() + static_cast<long>(size));
         ASSERT_EQ(exact, naiveEncode(v32, 8, il, us));
-        for (spgc8_impl impl : decodeImpls()) {
+        for (sparsenn_spgc8_impl impl : decodeImpls()) {
           std::vector<int8_t> back(n);
           size_t consumed = 0;
-          ASSERT_EQ(spgc8_decode_raw_i8_impl(exact.data(), exact.size(), n, 8,
+          ASSERT_EQ(sparsenn_spgc8_decode_raw_i8_impl(exact.data(), exact.size(), n, 8,
                                              il, us, back.data(), &consumed,
                                              impl),
-                    SPGC8_OK);
-          ASSERT_EQ(back, v8) << spgc8_impl_name(impl);
+                    SPARSENN_OK);
+          ASSERT_EQ(back, v8) << sparsenn_spgc8_impl_name(impl);
           ASSERT_EQ(consumed, size);
         }
       }
@@ -476,19 +476,19 @@ TEST(SPGC8Raw, FastPathOnAllWidthsAndDenseData) {
                     : static_cast<int8_t>(std::uniform_int_distribution<int>(
                           -lim, lim - 1)(rng));
     }
-    Bytes out(spgc8_raw_max_size(n, 8, pattern & 1));
+    Bytes out(sparsenn_spgc8_raw_max_size(n, 8, pattern & 1));
     size_t size;
-    ASSERT_EQ(spgc8_encode_raw_i8(v.data(), n, 8, pattern & 1, 0, out.data(),
+    ASSERT_EQ(sparsenn_spgc8_encode_raw_i8(v.data(), n, 8, pattern & 1, 0, out.data(),
                                   out.size(), &size),
-              SPGC8_OK);
+              SPARSENN_OK);
     out.resize(size);
-    for (spgc8_impl impl : decodeImpls()) {
+    for (sparsenn_spgc8_impl impl : decodeImpls()) {
       std::vector<int8_t> back(n);
-      ASSERT_EQ(spgc8_decode_raw_i8_impl(out.data(), out.size(), n, 8,
+      ASSERT_EQ(sparsenn_spgc8_decode_raw_i8_impl(out.data(), out.size(), n, 8,
                                          pattern & 1, 0, back.data(), nullptr,
                                          impl),
-                SPGC8_OK);
-      ASSERT_EQ(back, v) << spgc8_impl_name(impl) << " pattern " << pattern;
+                SPARSENN_OK);
+      ASSERT_EQ(back, v) << sparsenn_spgc8_impl_name(impl) << " pattern " << pattern;
     }
   }
 }
@@ -505,17 +505,17 @@ TEST(SPGC8Raw, ArbitraryStreamsDecodeIdenticallyEverywhere) {
     bool il = t & 1, us = (t >> 1) & 1;
     std::vector<int8_t> ref(n);
     size_t refConsumed = 0;
-    spgc8_status refSt =
-        spgc8_decode_raw_i8_impl(in.data(), in.size(), n, 8, il, us, ref.data(),
-                                 &refConsumed, SPGC8_IMPL_REFERENCE);
-    for (spgc8_impl impl : decodeImpls()) {
+    sparsenn_status refSt =
+        sparsenn_spgc8_decode_raw_i8_impl(in.data(), in.size(), n, 8, il, us, ref.data(),
+                                 &refConsumed, SPARSENN_SPGC8_IMPL_REFERENCE);
+    for (sparsenn_spgc8_impl impl : decodeImpls()) {
       std::vector<int8_t> got(n);
       size_t consumed = 0;
-      spgc8_status st = spgc8_decode_raw_i8_impl(
+      sparsenn_status st = sparsenn_spgc8_decode_raw_i8_impl(
           in.data(), in.size(), n, 8, il, us, got.data(), &consumed, impl);
-      ASSERT_EQ(st, refSt) << spgc8_impl_name(impl);
-      if (st == SPGC8_OK) {
-        ASSERT_EQ(got, ref) << spgc8_impl_name(impl);
+      ASSERT_EQ(st, refSt) << sparsenn_spgc8_impl_name(impl);
+      if (st == SPARSENN_OK) {
+        ASSERT_EQ(got, ref) << sparsenn_spgc8_impl_name(impl);
         ASSERT_EQ(consumed, refConsumed);
       }
     }
@@ -535,26 +535,26 @@ TEST(SPGC8Raw, EveryTruncationIsAnError) {
       SCOPED_TRACE(describe(c, n) + " len=" + std::to_string(len));
       Bytes cut(stream.begin(), stream.begin() + static_cast<long>(len));
       std::vector<int16_t> back(n);
-      for (spgc8_impl impl : decodeImpls())
-        ASSERT_EQ(spgc8_decode_raw_i16_impl(cut.data(), cut.size(), n, c.bits,
+      for (sparsenn_spgc8_impl impl : decodeImpls())
+        ASSERT_EQ(sparsenn_spgc8_decode_raw_i16_impl(cut.data(), cut.size(), n, c.bits,
                                             c.interleave, c.isUnsigned,
                                             back.data(), nullptr, impl),
-                  SPGC8_ERR_TRUNCATED);
+                  SPARSENN_ERR_TRUNCATED);
       if (c.bits == 8) {
         std::vector<int8_t> b8(n);
-        for (spgc8_impl impl : decodeImpls())
-          ASSERT_EQ(spgc8_decode_raw_i8_impl(cut.data(), cut.size(), n, 8,
+        for (sparsenn_spgc8_impl impl : decodeImpls())
+          ASSERT_EQ(sparsenn_spgc8_decode_raw_i8_impl(cut.data(), cut.size(), n, 8,
                                              c.interleave, c.isUnsigned,
                                              b8.data(), nullptr, impl),
-                    SPGC8_ERR_TRUNCATED);
+                    SPARSENN_ERR_TRUNCATED);
       }
       size_t ssize;
-      spgc8_status st = spgc8_raw_stream_size(cut.data(), cut.size(), n, c.bits,
+      sparsenn_status st = sparsenn_spgc8_raw_stream_size(cut.data(), cut.size(), n, c.bits,
                                               c.interleave, &ssize);
-      if (st == SPGC8_OK)
+      if (st == SPARSENN_OK)
         ASSERT_EQ(ssize, stream.size()); // headers complete: size known
       else
-        ASSERT_EQ(st, SPGC8_ERR_TRUNCATED);
+        ASSERT_EQ(st, SPARSENN_ERR_TRUNCATED);
     }
   }
 }
@@ -563,20 +563,20 @@ TEST(SPGC8Raw, NonZeroPaddingIsCorrupt) {
   std::vector<int16_t> v = {1, 2, 3, 4, 5, 6, 7, 8};
   Bytes stream = encodeI16(v, 8, false, false);
   std::vector<int16_t> back(5);
-  EXPECT_EQ(spgc8_decode_raw_i16(stream.data(), stream.size(), 5, 8, 0, 0,
+  EXPECT_EQ(sparsenn_spgc8_decode_raw_i16(stream.data(), stream.size(), 5, 8, 0, 0,
                                  back.data(), nullptr),
-            SPGC8_ERR_CORRUPT);
+            SPARSENN_ERR_CORRUPT);
   std::vector<int8_t> b8(5);
-  for (spgc8_impl impl : decodeImpls())
-    EXPECT_EQ(spgc8_decode_raw_i8_impl(stream.data(), stream.size(), 5, 8, 0, 0,
+  for (sparsenn_spgc8_impl impl : decodeImpls())
+    EXPECT_EQ(sparsenn_spgc8_decode_raw_i8_impl(stream.data(), stream.size(), 5, 8, 0, 0,
                                        b8.data(), nullptr, impl),
-              SPGC8_ERR_CORRUPT);
+              SPARSENN_ERR_CORRUPT);
   // With zero padding the prefix decodes fine.
   std::vector<int16_t> w = {1, 2, 3, 4, 5, 0, 0, 0};
   Bytes s2 = encodeI16(w, 8, false, false);
-  EXPECT_EQ(spgc8_decode_raw_i16(s2.data(), s2.size(), 5, 8, 0, 0, back.data(),
+  EXPECT_EQ(sparsenn_spgc8_decode_raw_i16(s2.data(), s2.size(), 5, 8, 0, 0, back.data(),
                                  nullptr),
-            SPGC8_OK);
+            SPARSENN_OK);
   EXPECT_EQ(back, (std::vector<int16_t>{1, 2, 3, 4, 5}));
 }
 
@@ -585,13 +585,13 @@ TEST(SPGC8Raw, ReadCodes) {
                             0,   0,  0,  0,  0,  0, 0,  100};
   Bytes stream = encodeI16(v, 8, false, false);
   uint8_t codes[3];
-  ASSERT_EQ(spgc8_raw_read_codes(stream.data(), stream.size(), 3, 8, codes),
-            SPGC8_OK);
+  ASSERT_EQ(sparsenn_spgc8_raw_read_codes(stream.data(), stream.size(), 3, 8, codes),
+            SPARSENN_OK);
   EXPECT_EQ(codes[0], 5);
   EXPECT_EQ(codes[1], 0);
   EXPECT_EQ(codes[2], 7); // 100 folds to 200: 8 bits
-  EXPECT_EQ(spgc8_raw_read_codes(stream.data(), 1, 3, 8, codes),
-            SPGC8_ERR_TRUNCATED);
+  EXPECT_EQ(sparsenn_spgc8_raw_read_codes(stream.data(), 1, 3, 8, codes),
+            SPARSENN_ERR_TRUNCATED);
 }
 
 } // namespace

@@ -33,8 +33,9 @@ TEST(NoDriver, ReportsLibcudaNotFound) {
       << error;
   char name[64] = "unchanged";
   int major = -1, minor = -1;
-  EXPECT_EQ(sparsenn_gpu_device_info(name, sizeof(name), &major, &minor), -1);
-  EXPECT_EQ(sparsenn_gpu_synchronize(), -1);
+  EXPECT_EQ(sparsenn_gpu_device_info(name, sizeof(name), &major, &minor),
+            SPARSENN_ERR_DEVICE);
+  EXPECT_EQ(sparsenn_gpu_synchronize(), SPARSENN_ERR_DEVICE);
   // Failing calls print the first error, once, with its cause.
   std::string printed = testing::internal::GetCapturedStderr();
   EXPECT_EQ(printed.rfind("sparsenn-gpu: error: libcuda not found", 0), 0u)
@@ -107,7 +108,8 @@ TEST(Device, InfoAndCopies) {
   REQUIRE_GPU();
   char name[128];
   int major = 0, minor = 0;
-  ASSERT_EQ(sparsenn_gpu_device_info(name, sizeof(name), &major, &minor), 0);
+  ASSERT_EQ(sparsenn_gpu_device_info(name, sizeof(name), &major, &minor),
+            SPARSENN_OK);
   std::printf("device: %s, sm_%d%d\n", name, major, minor);
   EXPECT_GE(major, 3);
   void *stream = mgpuStreamCreate();

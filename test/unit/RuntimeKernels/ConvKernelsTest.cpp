@@ -112,7 +112,7 @@ TEST_P(ConvTest, DenseAndSparseMatchReference) {
                                             wt.data(), c.cOut, c.kh, c.kw, bp,
                                             c.sh, c.sw, c.pt, c.pb, c.pl, c.pr,
                                             c.dh, c.dw, c.groups, y.data()),
-                  SPARSENN_K_OK);
+                  SPARSENN_OK);
         kt::expectClose(y, ref, mag,
                         library ? "dense conv" : "dense conv (builtin)");
       }
@@ -121,19 +121,19 @@ TEST_P(ConvTest, DenseAndSparseMatchReference) {
       ASSERT_EQ(sparsenn_pack_conv2d_taps_f32(wt.data(), c.cOut, cpg, c.kh,
                                               c.kw, ptr.data(), nullptr,
                                               nullptr, &nt),
-                SPARSENN_K_OK);
+                SPARSENN_OK);
       std::vector<int32_t> idx(nt);
       std::vector<float> val(nt);
       ASSERT_EQ(sparsenn_pack_conv2d_taps_f32(wt.data(), c.cOut, cpg, c.kh,
                                               c.kw, ptr.data(), idx.data(),
                                               val.data(), &nt),
-                SPARSENN_K_OK);
+                SPARSENN_OK);
       std::fill(y.begin(), y.end(), 99.0f);
       ASSERT_EQ(sparsenn_conv2d_sparse_f32(
                     x.data(), c.n, c.cIn, c.h, c.w, ptr.data(), idx.data(),
                     val.data(), c.cOut, c.kh, c.kw, bp, c.sh, c.sw, c.pt, c.pb,
                     c.pl, c.pr, c.dh, c.dw, c.groups, y.data()),
-                SPARSENN_K_OK);
+                SPARSENN_OK);
       kt::expectClose(y, ref, mag, "sparse conv");
       // The compiled code's entry for run-time weights (training): dense,
       // and sparse taps packed at the call into reused scratch.
@@ -162,7 +162,7 @@ TEST(ConvArgs, OutputSizeAndErrors) {
   float x[16] = {0}, w[4] = {0}, y[16];
   EXPECT_EQ(sparsenn_conv2d_dense_f32(x, 1, 3, 4, 4, w, 2, 1, 1, nullptr, 1, 1,
                                       0, 0, 0, 0, 1, 1, 2, y),
-            SPARSENN_K_ERR_ARGUMENT); // 3 channels, 2 groups
+            SPARSENN_ERR_ARGUMENT); // 3 channels, 2 groups
 }
 
 } // namespace

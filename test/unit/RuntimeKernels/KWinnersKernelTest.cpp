@@ -122,7 +122,7 @@ void runCase(const KwCase &c, std::mt19937 &g, int data,
                                   c.spatial, c.mode, c.k, c.group,
                                   c.boost ? duty.data() : nullptr,
                                   c.boost ? beta : 0.0f, c.ties, c.relu),
-            SPARSENN_K_OK);
+            SPARSENN_OK);
   std::vector<float> ref = reference(x, c, duty, beta);
   std::string what =
       isa + " mode " + std::to_string(c.mode) + " B" + std::to_string(c.batch) +
@@ -144,7 +144,7 @@ void runCase(const KwCase &c, std::mt19937 &g, int data,
                                   c.spatial, c.mode, c.k, c.group,
                                   c.boost ? duty.data() : nullptr,
                                   c.boost ? beta : 0.0f, c.ties, c.relu),
-            SPARSENN_K_OK);
+            SPARSENN_OK);
   EXPECT_EQ(0, std::memcmp(z.data(), y.data(), sizeof(float) * y.size()))
       << what << " (in place)";
 }
@@ -298,12 +298,12 @@ TEST_P(KWinnersThreadsTest, IdenticalForAnyThreadCount) {
     std::vector<float> duty = kt::randomVec(g, sh.channels, 0.0f, 0.3f);
     std::vector<float> y1;
     for (int threads : {1, 2, 3}) {
-      ASSERT_EQ(sparsenn_set_num_threads(threads), SPARSENN_K_OK);
+      ASSERT_EQ(sparsenn_set_num_threads(threads), SPARSENN_OK);
       std::vector<float> y(size, 7.0f);
       ASSERT_EQ(sparsenn_kwinners_f32(x.data(), y.data(), sh.batch, sh.channels,
                                       sh.spatial, sh.mode, sh.k, sh.group,
                                       duty.data(), 1.5f, 1, 0),
-                SPARSENN_K_OK);
+                SPARSENN_OK);
       if (threads == 1)
         y1 = y;
       else
@@ -322,13 +322,13 @@ INSTANTIATE_TEST_SUITE_P(Isa, KWinnersThreadsTest,
 TEST(KWinnersArgs, RejectsBadArguments) {
   float x[4] = {1, 2, 3, 4}, y[4];
   EXPECT_EQ(sparsenn_kwinners_f32(x, y, 1, 4, 1, 7, 1, 0, nullptr, 0, 0, 0),
-            SPARSENN_K_ERR_ARGUMENT);
+            SPARSENN_ERR_ARGUMENT);
   EXPECT_EQ(sparsenn_kwinners_f32(x, y, 1, 4, 1, SPARSENN_KW_GROUP, 1, 0,
                                   nullptr, 0, 0, 0),
-            SPARSENN_K_ERR_ARGUMENT);
+            SPARSENN_ERR_ARGUMENT);
   EXPECT_EQ(
       sparsenn_kwinners_f32(nullptr, y, 1, 4, 1, 0, 1, 0, nullptr, 0, 0, 0),
-      SPARSENN_K_ERR_ARGUMENT);
+      SPARSENN_ERR_ARGUMENT);
 }
 
 } // namespace

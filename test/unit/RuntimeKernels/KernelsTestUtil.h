@@ -54,7 +54,7 @@ public:
   explicit IsaScope(const std::string &isa) {
     old = sparsenn_kernels_force_portable(isa == "portable");
     ok = isa == "portable" ||
-         sparsenn_kernels_select_target(isa.c_str()) == SPARSENN_K_OK;
+         sparsenn_kernels_select_target(isa.c_str()) == SPARSENN_OK;
   }
   ~IsaScope() {
     sparsenn_kernels_force_portable(old);

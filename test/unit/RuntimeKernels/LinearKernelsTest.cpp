@@ -90,7 +90,7 @@ void checkDense(bool builtin) {
       std::vector<float> y(s.batch * s.out, 123.0f);
       ASSERT_EQ(sparsenn_linear_dense_f32(x.data(), s.batch, s.in, w.data(),
                                           s.out, bp, y.data()),
-                SPARSENN_K_OK);
+                SPARSENN_OK);
       std::vector<double> ref, mag;
       reference(x, w, bp, s, ref, mag);
       kt::expectClose(y, ref, mag,
@@ -124,12 +124,12 @@ TEST_P(LinearTest, EllMatchesReference) {
       int64_t k = -1;
       ASSERT_EQ(sparsenn_pack_ell_f32(w.data(), s.out, s.in, kArg, nullptr,
                                       nullptr, &k),
-                SPARSENN_K_OK);
+                SPARSENN_OK);
       std::vector<float> values(s.out * k);
       std::vector<uint16_t> cols(s.out * k);
       ASSERT_EQ(sparsenn_pack_ell_f32(w.data(), s.out, s.in, kArg,
                                       values.data(), cols.data(), &k),
-                SPARSENN_K_OK);
+                SPARSENN_OK);
       if (mode == 0) {
         EXPECT_EQ(k, fanIn);
       }
@@ -139,7 +139,7 @@ TEST_P(LinearTest, EllMatchesReference) {
       std::vector<float> y(s.batch * s.out, 123.0f);
       ASSERT_EQ(sparsenn_linear_ell_f32(x.data(), s.batch, s.in, values.data(),
                                         cols.data(), s.out, k, bp, y.data()),
-                SPARSENN_K_OK);
+                SPARSENN_OK);
       std::vector<double> ref, mag;
       reference(x, w, bp, s, ref, mag);
       kt::expectClose(y, ref, mag, "ell mode " + std::to_string(mode));
@@ -163,9 +163,9 @@ TEST(LinearPacking, EllLayoutAndErrors) {
   EXPECT_EQ(values[3], 0);
   EXPECT_EQ(cols[3], 0);
   EXPECT_EQ(sparsenn_pack_ell_f32(w, 2, 5, 1, values, cols, &k),
-            SPARSENN_K_ERR_FORMAT);
+            SPARSENN_ERR_FORMAT);
   EXPECT_EQ(sparsenn_pack_ell_f32(w, 2, 70000, 0, nullptr, nullptr, &k),
-            SPARSENN_K_ERR_RANGE);
+            SPARSENN_ERR_RANGE);
 }
 
 TEST_P(LinearTest, Block16MatchesReference) {
@@ -187,12 +187,12 @@ TEST_P(LinearTest, Block16MatchesReference) {
     std::vector<int32_t> rowPtr(s.out + 1);
     ASSERT_EQ(sparsenn_pack_block16_f32(w.data(), s.out, s.in, nullptr, nullptr,
                                         nullptr, &nb),
-              SPARSENN_K_OK);
+              SPARSENN_OK);
     std::vector<int32_t> blockCols(nb);
     std::vector<float> values(nb * 16);
     ASSERT_EQ(sparsenn_pack_block16_f32(w.data(), s.out, s.in, rowPtr.data(),
                                         blockCols.data(), values.data(), &nb),
-              SPARSENN_K_OK);
+              SPARSENN_OK);
     ASSERT_EQ(rowPtr[s.out], nb);
     for (int64_t p = 0; p < nb; ++p)
       ASSERT_EQ(blockCols[p] % 16, 0);
@@ -202,7 +202,7 @@ TEST_P(LinearTest, Block16MatchesReference) {
     ASSERT_EQ(sparsenn_linear_block16_f32(
                   x.data(), s.batch, s.in, rowPtr.data(), blockCols.data(),
                   values.data(), s.out, bias.data(), y.data()),
-              SPARSENN_K_OK);
+              SPARSENN_OK);
     std::vector<double> ref, mag;
     reference(x, w, bias.data(), s, ref, mag);
     kt::expectClose(y, ref, mag, "block16 in=" + std::to_string(s.in));
@@ -249,20 +249,20 @@ TEST_P(LinearTest, SparseSparseMatchesReference) {
       std::vector<int32_t> colPtr(s.in + 1);
       ASSERT_EQ(sparsenn_pack_csc_f32(w.data(), s.out, s.in, colPtr.data(),
                                       nullptr, nullptr, &nnz),
-                SPARSENN_K_OK);
+                SPARSENN_OK);
       ASSERT_EQ(colPtr[s.in], nnz);
       std::vector<int32_t> rowIdx(nnz);
       std::vector<float> values(nnz);
       ASSERT_EQ(sparsenn_pack_csc_f32(w.data(), s.out, s.in, colPtr.data(),
                                       rowIdx.data(), values.data(), &nnz),
-                SPARSENN_K_OK);
+                SPARSENN_OK);
       auto bias = kt::randomVec(g, s.out);
       const float *bp = active == 0.1 ? nullptr : bias.data();
       std::vector<float> y(s.batch * s.out, 123.0f);
       ASSERT_EQ(sparsenn_linear_sparse_sparse_f32(
                     x.data(), s.batch, s.in, colPtr.data(), rowIdx.data(),
                     values.data(), s.out, bp, y.data()),
-                SPARSENN_K_OK);
+                SPARSENN_OK);
       std::vector<double> ref, mag;
       reference(x, w, bp, s, ref, mag);
       kt::expectClose(y, ref, mag, "sparse-sparse");
@@ -306,14 +306,14 @@ TEST(LinearIsa, BestTargetAgreesWithPortable) {
 TEST(LinearArgs, RejectsBadArguments) {
   float x[4] = {0}, w[4] = {0}, y[4];
   EXPECT_EQ(sparsenn_linear_dense_f32(nullptr, 1, 2, w, 2, nullptr, y),
-            SPARSENN_K_ERR_ARGUMENT);
+            SPARSENN_ERR_ARGUMENT);
   EXPECT_EQ(sparsenn_linear_dense_f32(x, -1, 2, w, 2, nullptr, y),
-            SPARSENN_K_ERR_ARGUMENT);
+            SPARSENN_ERR_ARGUMENT);
   EXPECT_EQ(sparsenn_linear_dense_f32(x, 0, 2, w, 2, nullptr, y),
-            SPARSENN_K_OK);
+            SPARSENN_OK);
   int64_t n = 0;
   EXPECT_EQ(sparsenn_pack_csc_f32(w, 2, 2, nullptr, nullptr, nullptr, nullptr),
-            SPARSENN_K_ERR_ARGUMENT);
+            SPARSENN_ERR_ARGUMENT);
   EXPECT_EQ(sparsenn_pack_csc_f32(w, 2, 2, nullptr, nullptr, nullptr, &n), 0);
   EXPECT_EQ(n, 0);
 }

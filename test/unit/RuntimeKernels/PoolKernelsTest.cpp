@@ -71,7 +71,7 @@ std::vector<float> run(const PoolCase &c, const std::vector<float> &x,
   if (status)
     *status = st;
   else
-    EXPECT_EQ(st, SPARSENN_K_OK);
+    EXPECT_EQ(st, SPARSENN_OK);
   return y;
 }
 
@@ -181,15 +181,15 @@ TEST(PoolArgs, RefusesBadArguments) {
     return sparsenn_pool2d_f32(xp ? xp : x.data(), 1, 1, h, 4, kh, 2, s, 1, pad,
                                0, 0, 0, 1, 1, mode, 0, 0, y.data());
   };
-  EXPECT_EQ(call(4, 2, 1, 0, SPARSENN_POOL_MAX), SPARSENN_K_OK);
-  EXPECT_EQ(call(4, 5, 1, 0, SPARSENN_POOL_MAX), SPARSENN_K_ERR_ARGUMENT);
-  EXPECT_EQ(call(4, 2, 0, 0, SPARSENN_POOL_MAX), SPARSENN_K_ERR_ARGUMENT);
-  EXPECT_EQ(call(4, 2, 1, -1, SPARSENN_POOL_MAX), SPARSENN_K_ERR_ARGUMENT);
-  EXPECT_EQ(call(4, 2, 1, 0, 7), SPARSENN_K_ERR_ARGUMENT);
-  EXPECT_EQ(call(0, 1, 1, 0, SPARSENN_POOL_SUM), SPARSENN_K_ERR_ARGUMENT);
+  EXPECT_EQ(call(4, 2, 1, 0, SPARSENN_POOL_MAX), SPARSENN_OK);
+  EXPECT_EQ(call(4, 5, 1, 0, SPARSENN_POOL_MAX), SPARSENN_ERR_ARGUMENT);
+  EXPECT_EQ(call(4, 2, 0, 0, SPARSENN_POOL_MAX), SPARSENN_ERR_ARGUMENT);
+  EXPECT_EQ(call(4, 2, 1, -1, SPARSENN_POOL_MAX), SPARSENN_ERR_ARGUMENT);
+  EXPECT_EQ(call(4, 2, 1, 0, 7), SPARSENN_ERR_ARGUMENT);
+  EXPECT_EQ(call(0, 1, 1, 0, SPARSENN_POOL_SUM), SPARSENN_ERR_ARGUMENT);
   EXPECT_EQ(sparsenn_pool2d_f32(nullptr, 1, 1, 4, 4, 2, 2, 1, 1, 0, 0, 0, 0, 1,
                                 1, SPARSENN_POOL_MAX, 0, 0, y.data()),
-            SPARSENN_K_ERR_ARGUMENT);
+            SPARSENN_ERR_ARGUMENT);
 }
 
 INSTANTIATE_TEST_SUITE_P(Isa, PoolTest, ::testing::ValuesIn(kt::isas()),

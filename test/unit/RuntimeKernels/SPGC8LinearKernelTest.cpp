@@ -1,13 +1,13 @@
 //===- SPGC8LinearKernelTest.cpp - fused SPGC8 linear kernel --------------===//
 //
 // sparsenn_linear_spgc8_f32 against a plain reference: decode the stream
-// with the codec (spgc8_decode_tensor_stream_i16), dequantise (q * scale in
+// with the codec (sparsenn_spgc8_decode_tensor_stream_i16), dequantise (q * scale in
 // float) and run a double-precision dense loop. Shapes with remainders
 // (in % 16 != 0, rows longer than one 64-subset header step, more rows than
 // one tile), D = 8 and 16, adjacent and interleaved groups, per-row and
 // per-tensor scales, batch 1 (register path), 7 and 64 (tile path), on the
 // AVX-512 and the portable implementation; then damaged streams and indexes,
-// which must give SPARSENN_K_ERR_CORRUPT and never read out of bounds (this
+// which must give SPARSENN_ERR_CORRUPT and never read out of bounds (this
 // file also runs in the ASan/UBSan sub-build).
 //
 //===----------------------------------------------------------------------===//
@@ -62,16 +62,16 @@ Compressed makeCompressed(std::mt19937 &g, int64_t out, int64_t in, int bits,
     c.q[0] = static_cast<int16_t>(-qmax - 1);
   int64_t shape[2] = {out, in};
   size_t size = 0;
-  c.stream.resize(spgc8_tensor_stream_max_size(shape, 2, bits, interleave) + 1);
-  EXPECT_EQ(spgc8_encode_tensor_stream_i16(c.q.data(), shape, 2, bits,
+  c.stream.resize(sparsenn_spgc8_tensor_stream_max_size(shape, 2, bits, interleave) + 1);
+  EXPECT_EQ(sparsenn_spgc8_encode_tensor_stream_i16(c.q.data(), shape, 2, bits,
                                            interleave, 0, c.stream.data(),
                                            c.stream.size(), &size),
-            SPGC8_OK);
+            SPARSENN_OK);
   c.stream.resize(size);
   c.index.resize(out + 1);
   EXPECT_EQ(sparsenn_pack_spgc8_index(c.stream.data(), size, out, in, bits,
                                       interleave, c.index.data()),
-            SPARSENN_K_OK);
+            SPARSENN_OK);
   c.scales = kt::randomVec(g, perRow ? out : 1, 0.001f, 0.02f);
   return c;
 }
@@ -83,10 +83,10 @@ void reference(const Compressed &c, const std::vector<float> &x, int64_t batch,
   int64_t shape[2] = {c.out, c.in};
   std::vector<int16_t> q(c.out * c.in);
   size_t consumed = 0;
-  ASSERT_EQ(spgc8_decode_tensor_stream_i16(c.stream.data(), c.stream.size(),
+  ASSERT_EQ(sparsenn_spgc8_decode_tensor_stream_i16(c.stream.data(), c.stream.size(),
                                            shape, 2, c.bits, c.interleave, 0,
                                            q.data(), &consumed),
-            SPGC8_OK);
+            SPARSENN_OK);
   ASSERT_EQ(q, c.q);
   ref.assign(batch * c.out, 0.0);
   mag.assign(batch * c.out, 0.0);
@@ -145,7 +145,7 @@ TEST_P(SPGC8LinearTest, MatchesDecodeThenDense) {
             auto x = kt::randomVec(g, batch * s.in);
             const float *bp = batch == 7 ? nullptr : bias.data();
             std::vector<float> y;
-            ASSERT_EQ(run(c, x, batch, bp, y), SPARSENN_K_OK);
+            ASSERT_EQ(run(c, x, batch, bp, y), SPARSENN_OK);
             std::vector<double> ref, mag;
             reference(c, x, batch, bp, ref, mag);
             kt::expectClose(
@@ -166,13 +166,13 @@ TEST_P(SPGC8LinearTest, EmptyShapes) {
   Compressed c = makeCompressed(g, 3, 0, 8, 0, Pattern::Dense, true);
   EXPECT_TRUE(c.stream.empty());
   std::vector<float> x(2, 0.0f), y, bias = {1.0f, 2.0f, 3.0f};
-  ASSERT_EQ(run(c, x, 2, bias.data(), y), SPARSENN_K_OK);
+  ASSERT_EQ(run(c, x, 2, bias.data(), y), SPARSENN_OK);
   EXPECT_EQ(y, (std::vector<float>{1, 2, 3, 1, 2, 3}));
   // batch = 0 and out = 0 write nothing.
   Compressed d = makeCompressed(g, 4, 20, 8, 0, Pattern::Dense, true);
-  ASSERT_EQ(run(d, x, 0, nullptr, y), SPARSENN_K_OK);
+  ASSERT_EQ(run(d, x, 0, nullptr, y), SPARSENN_OK);
   Compressed e = makeCompressed(g, 0, 20, 8, 0, Pattern::Dense, true);
-  ASSERT_EQ(run(e, kt::randomVec(g, 20), 1, nullptr, y), SPARSENN_K_OK);
+  ASSERT_EQ(run(e, kt::randomVec(g, 20), 1, nullptr, y), SPARSENN_OK);
 }
 
 TEST(SPGC8LinearIndex, EqualsTheContainerIndex) {
@@ -184,16 +184,16 @@ TEST(SPGC8LinearIndex, EqualsTheContainerIndex) {
         makeCompressed(g, 37, 200, 8, interleave, Pattern::Aligned90, true);
     int64_t shape[2] = {c.out, c.in};
     size_t size = 0;
-    ASSERT_EQ(spgc8_container_encode(c.q.data(), SPGC8_DTYPE_I16, shape, 2, 8,
+    ASSERT_EQ(sparsenn_spgc8_container_encode(c.q.data(), SPARSENN_SPGC8_DTYPE_I16, shape, 2, 8,
                                      interleave, 0, nullptr, nullptr, 0, &size),
-              SPGC8_ERR_CAPACITY);
+              SPARSENN_ERR_CAPACITY);
     std::vector<uint8_t> container(size);
-    ASSERT_EQ(spgc8_container_encode(c.q.data(), SPGC8_DTYPE_I16, shape, 2, 8,
+    ASSERT_EQ(sparsenn_spgc8_container_encode(c.q.data(), SPARSENN_SPGC8_DTYPE_I16, shape, 2, 8,
                                      interleave, 0, nullptr, container.data(),
                                      size, &size),
-              SPGC8_OK);
-    spgc8_info info;
-    ASSERT_EQ(spgc8_container_info(container.data(), size, &info), SPGC8_OK);
+              SPARSENN_OK);
+    sparsenn_spgc8_info info;
+    ASSERT_EQ(sparsenn_spgc8_container_info(container.data(), size, &info), SPARSENN_OK);
     ASSERT_EQ(info.payload_size, c.stream.size());
     const uint8_t *index =
         container.data() + info.payload_offset - 4 * (c.out + 1);
@@ -214,22 +214,22 @@ TEST(SPGC8LinearIndex, RejectsStreamsThatDoNotMatchTheShape) {
                                      index.data());
   };
   int64_t n = static_cast<int64_t>(c.stream.size());
-  EXPECT_EQ(pack(n, c.out, c.in, 8), SPARSENN_K_OK);
+  EXPECT_EQ(pack(n, c.out, c.in, 8), SPARSENN_OK);
   EXPECT_EQ(index, c.index);
-  EXPECT_EQ(pack(n - 1, c.out, c.in, 8), SPARSENN_K_ERR_CORRUPT);
-  EXPECT_EQ(pack(5, c.out, c.in, 8), SPARSENN_K_ERR_CORRUPT); // < headers
-  EXPECT_EQ(pack(n, c.out - 1, c.in, 8), SPARSENN_K_ERR_CORRUPT);
-  EXPECT_EQ(pack(n, c.out, c.in, 12), SPARSENN_K_ERR_ARGUMENT);
-  EXPECT_EQ(pack(n, -1, c.in, 8), SPARSENN_K_ERR_ARGUMENT);
+  EXPECT_EQ(pack(n - 1, c.out, c.in, 8), SPARSENN_ERR_CORRUPT);
+  EXPECT_EQ(pack(5, c.out, c.in, 8), SPARSENN_ERR_CORRUPT); // < headers
+  EXPECT_EQ(pack(n, c.out - 1, c.in, 8), SPARSENN_ERR_CORRUPT);
+  EXPECT_EQ(pack(n, c.out, c.in, 12), SPARSENN_ERR_ARGUMENT);
+  EXPECT_EQ(pack(n, -1, c.in, 8), SPARSENN_ERR_ARGUMENT);
   EXPECT_EQ(
       sparsenn_pack_spgc8_index(c.stream.data(), n, c.out, c.in, 8, 0, nullptr),
-      SPARSENN_K_ERR_ARGUMENT);
+      SPARSENN_ERR_ARGUMENT);
   // Trailing bytes are not part of the stream of this shape.
   std::vector<uint8_t> longer = c.stream;
   longer.push_back(0);
   EXPECT_EQ(sparsenn_pack_spgc8_index(longer.data(), n + 1, c.out, c.in, 8, 0,
                                       index.data()),
-            SPARSENN_K_ERR_CORRUPT);
+            SPARSENN_ERR_CORRUPT);
 }
 
 class SPGC8LinearCorruptTest : public ::testing::TestWithParam<std::string> {};
@@ -247,16 +247,16 @@ TEST_P(SPGC8LinearCorruptTest, BadArguments) {
                                      bits, 0, scales, numScales, 4, nullptr,
                                      y.data());
   };
-  EXPECT_EQ(call(8, c.scales.data(), 4, c.index.data()), SPARSENN_K_OK);
+  EXPECT_EQ(call(8, c.scales.data(), 4, c.index.data()), SPARSENN_OK);
   EXPECT_EQ(call(12, c.scales.data(), 4, c.index.data()),
-            SPARSENN_K_ERR_ARGUMENT);
+            SPARSENN_ERR_ARGUMENT);
   EXPECT_EQ(call(8, c.scales.data(), 3, c.index.data()),
-            SPARSENN_K_ERR_ARGUMENT);
-  EXPECT_EQ(call(8, nullptr, 4, c.index.data()), SPARSENN_K_ERR_ARGUMENT);
-  EXPECT_EQ(call(8, c.scales.data(), 4, nullptr), SPARSENN_K_ERR_ARGUMENT);
+            SPARSENN_ERR_ARGUMENT);
+  EXPECT_EQ(call(8, nullptr, 4, c.index.data()), SPARSENN_ERR_ARGUMENT);
+  EXPECT_EQ(call(8, c.scales.data(), 4, nullptr), SPARSENN_ERR_ARGUMENT);
   // Same bytes read as D = 16: the headers no longer match the index.
   EXPECT_EQ(call(16, c.scales.data(), 4, c.index.data()),
-            SPARSENN_K_ERR_CORRUPT);
+            SPARSENN_ERR_CORRUPT);
 }
 
 TEST_P(SPGC8LinearCorruptTest, TruncatedStreamAndBadIndex) {
@@ -266,12 +266,12 @@ TEST_P(SPGC8LinearCorruptTest, TruncatedStreamAndBadIndex) {
   for (int64_t batch : {1, 7}) {
     auto x = kt::randomVec(g, batch * c.in);
     std::vector<float> y;
-    ASSERT_EQ(run(c, x, batch, nullptr, y), SPARSENN_K_OK);
+    ASSERT_EQ(run(c, x, batch, nullptr, y), SPARSENN_OK);
     // Every truncation, copied so that ASan sees the real end.
     for (size_t len = 0; len < c.stream.size(); ++len) {
       Compressed t = c;
       t.stream.resize(len);
-      EXPECT_EQ(run(t, x, batch, nullptr, y), SPARSENN_K_ERR_CORRUPT)
+      EXPECT_EQ(run(t, x, batch, nullptr, y), SPARSENN_ERR_CORRUPT)
           << "length " << len;
     }
     // Index entries that do not start at 0, go backwards, exceed a row's
@@ -280,7 +280,7 @@ TEST_P(SPGC8LinearCorruptTest, TruncatedStreamAndBadIndex) {
       for (int32_t delta : {-1, 1, 3, 1000000}) {
         Compressed t = c;
         t.index[r] += delta;
-        EXPECT_EQ(run(t, x, batch, nullptr, y), SPARSENN_K_ERR_CORRUPT)
+        EXPECT_EQ(run(t, x, batch, nullptr, y), SPARSENN_ERR_CORRUPT)
             << "index " << r << " + " << delta;
       }
   }
@@ -300,7 +300,7 @@ TEST_P(SPGC8LinearCorruptTest, FlippedHeaderBits) {
     for (size_t bit = 0; bit < codeBits; ++bit) {
       Compressed t = c;
       t.stream[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
-      EXPECT_EQ(run(t, x, 1, nullptr, y), SPARSENN_K_ERR_CORRUPT)
+      EXPECT_EQ(run(t, x, 1, nullptr, y), SPARSENN_ERR_CORRUPT)
           << "D " << bits << " bit " << bit;
     }
   }
@@ -318,23 +318,23 @@ TEST_P(SPGC8LinearCorruptTest, NonZeroPadding) {
     for (int64_t batch : {1, 7}) {
       Compressed t = c;
       t.in = 20;
-      EXPECT_EQ(run(t, x, batch, nullptr, y), SPARSENN_K_ERR_CORRUPT);
+      EXPECT_EQ(run(t, x, batch, nullptr, y), SPARSENN_ERR_CORRUPT);
       // Zero padding (columns 20..31 cleared, re-encoded) is accepted.
       for (int64_t o = 0; o < 4; ++o)
         for (int64_t i = 20; i < 32; ++i)
           t.q[o * 32 + i] = 0;
       int64_t shape[2] = {4, 32};
       size_t size = 0;
-      t.stream.assign(spgc8_tensor_stream_max_size(shape, 2, 8, interleave), 0);
-      ASSERT_EQ(spgc8_encode_tensor_stream_i16(t.q.data(), shape, 2, 8,
+      t.stream.assign(sparsenn_spgc8_tensor_stream_max_size(shape, 2, 8, interleave), 0);
+      ASSERT_EQ(sparsenn_spgc8_encode_tensor_stream_i16(t.q.data(), shape, 2, 8,
                                                interleave, 0, t.stream.data(),
                                                t.stream.size(), &size),
-                SPGC8_OK);
+                SPARSENN_OK);
       t.stream.resize(size);
       ASSERT_EQ(sparsenn_pack_spgc8_index(t.stream.data(), size, 4, 20, 8,
                                           interleave, t.index.data()),
-                SPARSENN_K_OK);
-      EXPECT_EQ(run(t, x, batch, nullptr, y), SPARSENN_K_OK);
+                SPARSENN_OK);
+      EXPECT_EQ(run(t, x, batch, nullptr, y), SPARSENN_OK);
     }
   }
 }
@@ -361,14 +361,14 @@ TEST_P(SPGC8LinearCorruptTest, RandomDamageNeverCrashes) {
         t.stream[byte(g)] ^= static_cast<uint8_t>(1u << (g() % 8));
         if (sparsenn_pack_spgc8_index(t.stream.data(), t.stream.size(), t.out,
                                       t.in, bits, t.interleave,
-                                      t.index.data()) != SPARSENN_K_OK)
+                                      t.index.data()) != SPARSENN_OK)
           continue;
       } else { // one index entry moved
         t.index[g() % t.index.size()] += static_cast<int32_t>(g() % 64) - 32;
       }
       for (int64_t batch : {1, 7}) {
         int st = run(t, x, batch, nullptr, y);
-        EXPECT_TRUE(st == SPARSENN_K_OK || st == SPARSENN_K_ERR_CORRUPT)
+        EXPECT_TRUE(st == SPARSENN_OK || st == SPARSENN_ERR_CORRUPT)
             << "status " << st;
       }
     }
@@ -392,7 +392,7 @@ TEST_P(SPGC8ThreadsTest, IdenticalForAnyThreadCount) {
       std::vector<float> first, y;
       for (int threads : {1, 2, 3}) {
         kt::ThreadsScope t(threads);
-        ASSERT_EQ(run(c, x, batch, bias.data(), y), SPARSENN_K_OK);
+        ASSERT_EQ(run(c, x, batch, bias.data(), y), SPARSENN_OK);
         if (first.empty())
           first = y;
         else
@@ -408,7 +408,7 @@ TEST_P(SPGC8ThreadsTest, IdenticalForAnyThreadCount) {
     for (int threads : {1, 2, 3}) {
       kt::ThreadsScope t(threads);
       std::vector<float> x(c.in, 1.0f), y;
-      EXPECT_NE(run(bad, x, 1, nullptr, y), SPARSENN_K_OK) << threads;
+      EXPECT_NE(run(bad, x, 1, nullptr, y), SPARSENN_OK) << threads;
     }
   }
 }

@@ -60,13 +60,13 @@ Taps packTaps(const Conv &c, const std::vector<float> &w) {
   EXPECT_EQ(sparsenn_pack_conv2d_taps_f32(w.data(), c.cOut, cpg, c.k, c.k,
                                           t.ptr.data(), nullptr, nullptr,
                                           &t.count),
-            SPARSENN_K_OK);
+            SPARSENN_OK);
   t.idx.resize(t.count > 0 ? t.count : 1);
   t.val.resize(t.count > 0 ? t.count : 1);
   EXPECT_EQ(sparsenn_pack_conv2d_taps_f32(w.data(), c.cOut, cpg, c.k, c.k,
                                           t.ptr.data(), t.idx.data(),
                                           t.val.data(), &t.count),
-            SPARSENN_K_OK);
+            SPARSENN_OK);
   return t;
 }
 
@@ -81,7 +81,7 @@ std::vector<float> runConv(const Conv &c, const std::vector<float> &x,
                   x.data(), c.n, c.cIn, c.h, c.w, w.data(), c.cOut, c.k, c.k,
                   bias.data(), c.stride, c.stride, c.pad, c.pad, c.pad, c.pad,
                   1, 1, c.groups, y.data()),
-              SPARSENN_K_OK);
+              SPARSENN_OK);
     return y;
   }
   Taps taps = packTaps(c, w);
@@ -91,7 +91,7 @@ std::vector<float> runConv(const Conv &c, const std::vector<float> &x,
                 x.data(), c.n, c.cIn, c.h, c.w, ptr.data(), idx.data(),
                 val.data(), c.cOut, c.k, c.k, bias.data(), c.stride, c.stride,
                 c.pad, c.pad, c.pad, c.pad, 1, 1, c.groups, y.data()),
-            SPARSENN_K_OK);
+            SPARSENN_OK);
   return y;
 }
 
@@ -167,7 +167,7 @@ TEST_P(ThreadsTest, DenseLinearIdenticalForAnyThreadCount) {
       kt::IsaScope portable("portable");
       ASSERT_EQ(sparsenn_linear_dense_f32(x.data(), s[0], s[1], w.data(), s[2],
                                           bias.data(), ref.data()),
-                SPARSENN_K_OK);
+                SPARSENN_OK);
     }
     KT_REQUIRE_ISA(scope, GetParam());
     std::vector<float> one;
@@ -176,7 +176,7 @@ TEST_P(ThreadsTest, DenseLinearIdenticalForAnyThreadCount) {
       std::vector<float> y(s[0] * s[2], 5.0f);
       ASSERT_EQ(sparsenn_linear_dense_f32(x.data(), s[0], s[1], w.data(), s[2],
                                           bias.data(), y.data()),
-                SPARSENN_K_OK);
+                SPARSENN_OK);
       if (threads == 1) {
         expectNear(y, ref, double(s[1]), "dense linear");
         one = y;
@@ -201,22 +201,22 @@ std::vector<float> runLinear(LinearKind kind, int64_t batch, int64_t in,
     kt::BuiltinDenseScope builtin;
     EXPECT_EQ(sparsenn_linear_dense_f32(x.data(), batch, in, w.data(), out,
                                         bias.data(), y.data()),
-              SPARSENN_K_OK);
+              SPARSENN_OK);
     break;
   }
   case LinearKind::Ell: {
     int64_t k = 0;
     EXPECT_EQ(sparsenn_pack_ell_f32(w.data(), out, in, 0, nullptr, nullptr, &k),
-              SPARSENN_K_OK);
+              SPARSENN_OK);
     std::vector<float> values(out * k);
     std::vector<uint16_t> cols(out * k);
     EXPECT_EQ(sparsenn_pack_ell_f32(w.data(), out, in, 0, values.data(),
                                     cols.data(), &k),
-              SPARSENN_K_OK);
+              SPARSENN_OK);
     EXPECT_EQ(sparsenn_linear_ell_f32(x.data(), batch, in, values.data(),
                                       cols.data(), out, k, bias.data(),
                                       y.data()),
-              SPARSENN_K_OK);
+              SPARSENN_OK);
     break;
   }
   case LinearKind::Block16: {
@@ -224,16 +224,16 @@ std::vector<float> runLinear(LinearKind kind, int64_t batch, int64_t in,
     std::vector<int32_t> rowPtr(out + 1);
     EXPECT_EQ(sparsenn_pack_block16_f32(w.data(), out, in, rowPtr.data(),
                                         nullptr, nullptr, &nb),
-              SPARSENN_K_OK);
+              SPARSENN_OK);
     std::vector<int32_t> cols(nb + 1);
     std::vector<float> values(16 * nb + 16);
     EXPECT_EQ(sparsenn_pack_block16_f32(w.data(), out, in, rowPtr.data(),
                                         cols.data(), values.data(), &nb),
-              SPARSENN_K_OK);
+              SPARSENN_OK);
     EXPECT_EQ(sparsenn_linear_block16_f32(x.data(), batch, in, rowPtr.data(),
                                           cols.data(), values.data(), out,
                                           bias.data(), y.data()),
-              SPARSENN_K_OK);
+              SPARSENN_OK);
     break;
   }
   case LinearKind::SparseSparse: {
@@ -241,16 +241,16 @@ std::vector<float> runLinear(LinearKind kind, int64_t batch, int64_t in,
     std::vector<int32_t> colPtr(in + 1);
     EXPECT_EQ(sparsenn_pack_csc_f32(w.data(), out, in, colPtr.data(), nullptr,
                                     nullptr, &nnz),
-              SPARSENN_K_OK);
+              SPARSENN_OK);
     std::vector<int32_t> rowIdx(nnz + 1);
     std::vector<float> values(nnz + 1);
     EXPECT_EQ(sparsenn_pack_csc_f32(w.data(), out, in, colPtr.data(),
                                     rowIdx.data(), values.data(), &nnz),
-              SPARSENN_K_OK);
+              SPARSENN_OK);
     EXPECT_EQ(sparsenn_linear_sparse_sparse_f32(
                   x.data(), batch, in, colPtr.data(), rowIdx.data(),
                   values.data(), out, bias.data(), y.data()),
-              SPARSENN_K_OK);
+              SPARSENN_OK);
     break;
   }
   }
@@ -396,12 +396,12 @@ INSTANTIATE_TEST_SUITE_P(Isa, ThreadsTest, ::testing::ValuesIn(kt::isas()),
 TEST(Threads, SettingAndDefault) {
   int old = sparsenn_get_num_threads();
   EXPECT_GE(old, 1);
-  EXPECT_EQ(sparsenn_set_num_threads(3), SPARSENN_K_OK);
+  EXPECT_EQ(sparsenn_set_num_threads(3), SPARSENN_OK);
   EXPECT_EQ(sparsenn_get_num_threads(), 3);
-  EXPECT_EQ(sparsenn_set_num_threads(-1), SPARSENN_K_ERR_ARGUMENT);
-  EXPECT_EQ(sparsenn_set_num_threads(5000), SPARSENN_K_ERR_ARGUMENT);
+  EXPECT_EQ(sparsenn_set_num_threads(-1), SPARSENN_ERR_ARGUMENT);
+  EXPECT_EQ(sparsenn_set_num_threads(5000), SPARSENN_ERR_ARGUMENT);
   EXPECT_EQ(sparsenn_get_num_threads(), 3);
-  EXPECT_EQ(sparsenn_set_num_threads(0), SPARSENN_K_OK); // default
+  EXPECT_EQ(sparsenn_set_num_threads(0), SPARSENN_OK); // default
   EXPECT_GE(sparsenn_get_num_threads(), 1);
   sparsenn_set_num_threads(old);
 }
@@ -412,13 +412,13 @@ TEST(Targets, SelectionByName) {
   EXPECT_EQ(sparsenn_kernels_target_name(sparsenn_kernels_target_count()),
             nullptr);
   EXPECT_EQ(sparsenn_kernels_select_target("NOSUCHISA"),
-            SPARSENN_K_ERR_ARGUMENT);
+            SPARSENN_ERR_ARGUMENT);
   for (int i = 0; i < sparsenn_kernels_target_count(); ++i) {
     const char *name = sparsenn_kernels_target_name(i);
-    ASSERT_EQ(sparsenn_kernels_select_target(name), SPARSENN_K_OK);
+    ASSERT_EQ(sparsenn_kernels_select_target(name), SPARSENN_OK);
     EXPECT_STREQ(sparsenn_kernels_current_target(), name);
   }
-  EXPECT_EQ(sparsenn_kernels_select_target(nullptr), SPARSENN_K_OK);
+  EXPECT_EQ(sparsenn_kernels_select_target(nullptr), SPARSENN_OK);
   EXPECT_STREQ(sparsenn_kernels_current_target(),
                sparsenn_kernels_target_name(0));
 }

@@ -572,12 +572,12 @@ LogicalResult CompressedConstantOp::verify() {
   std::vector<uint8_t> storage;
   ArrayRef<uint8_t> bytes = getBytes(getData(), storage);
   size_t streamSize = 0;
-  spgc8_status status = spgc8_raw_stream_size(
+  sparsenn_status status = sparsenn_spgc8_raw_stream_size(
       bytes.data(), bytes.size(), type.getNumStreamValues(), type.getBits(),
       type.getLayout() == GroupLayout::interleaved, &streamSize);
-  if (status != SPGC8_OK)
+  if (status != SPARSENN_OK)
     return emitOpError("data is not a valid SPGC8 stream for ")
-           << type << ": " << spgc8_status_string(status);
+           << type << ": " << sparsenn_status_string(status);
   if (streamSize != bytes.size())
     return emitOpError("data has ")
            << bytes.size() << " bytes but the SPGC8 stream of " << type
@@ -608,10 +608,10 @@ mlir::sparsenn::decodeCompressedConstant(CompressedConstantOp source,
   ArrayRef<uint8_t> bytes = getBytes(source.getData(), storage);
   std::vector<int16_t> stream(type.getNumStreamValues());
   size_t consumed = 0;
-  if (spgc8_decode_raw_i16(
+  if (sparsenn_spgc8_decode_raw_i16(
           bytes.data(), bytes.size(), stream.size(), type.getBits(),
           type.getLayout() == GroupLayout::interleaved,
-          /*is_unsigned=*/0, stream.data(), &consumed) != SPGC8_OK)
+          /*is_unsigned=*/0, stream.data(), &consumed) != SPARSENN_OK)
     return {};
   int64_t numElements = type.getNumElements();
   int64_t perChannel = numElements / type.getNumOutputChannels();
@@ -654,11 +654,11 @@ mlir::sparsenn::decodeCompressedWeights(CompressedConstantOp source,
   // The codec's tensor decoder also rejects non-zero padding, which the
   // fused runtime kernel refuses too.
   std::vector<int16_t> q(type.getNumElements());
-  if (spgc8_decode_tensor_stream_i16(
+  if (sparsenn_spgc8_decode_tensor_stream_i16(
           bytes.data(), bytes.size(), type.getShape().data(),
           static_cast<int>(type.getShape().size()), type.getBits(),
           type.getLayout() == GroupLayout::interleaved, /*is_unsigned=*/0,
-          q.data(), /*consumed=*/nullptr) != SPGC8_OK)
+          q.data(), /*consumed=*/nullptr) != SPARSENN_OK)
     return failure();
   std::vector<float> scales;
   for (APFloat s : cast<ElementsAttr>(source.getScales()).getValues<APFloat>())

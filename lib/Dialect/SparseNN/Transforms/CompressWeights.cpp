@@ -58,21 +58,21 @@ struct SparseNNCompressWeightsPass
     std::vector<float> weights(attr.getValues<float>().begin(),
                                attr.getValues<float>().end());
     std::vector<int16_t> q(weights.size());
-    std::vector<float> scales(spgc8_num_channels(shape.data(), rank));
-    spgc8_status status = spgc8_quantize_f32(weights.data(), shape.data(), rank,
+    std::vector<float> scales(sparsenn_spgc8_num_channels(shape.data(), rank));
+    sparsenn_status status = sparsenn_spgc8_quantize_f32(weights.data(), shape.data(), rank,
                                              bits, q.data(), scales.data());
-    if (status != SPGC8_OK)
+    if (status != SPARSENN_OK)
       return layer->emitError("cannot quantise weights: ")
-             << spgc8_status_string(status);
+             << sparsenn_status_string(status);
     std::vector<uint8_t> stream(
-        spgc8_tensor_stream_max_size(shape.data(), rank, bits, interleave));
+        sparsenn_spgc8_tensor_stream_max_size(shape.data(), rank, bits, interleave));
     size_t size = 0;
-    status = spgc8_encode_tensor_stream_i16(
+    status = sparsenn_spgc8_encode_tensor_stream_i16(
         q.data(), shape.data(), rank, bits, interleave, /*is_unsigned=*/0,
         stream.data(), stream.size(), &size);
-    if (status != SPGC8_OK)
+    if (status != SPARSENN_OK)
       return layer->emitError("cannot encode weights: ")
-             << spgc8_status_string(status);
+             << sparsenn_status_string(status);
 
     auto compressedType = SPGC8Type::get(
         ctx, shape, IntegerType::get(ctx, bits),

@@ -15,7 +15,7 @@
 
 #include "sparsenn/Dialect/SparseNN/IR/SparseNNOps.h"
 #include "sparsenn/Dialect/SparseNN/Transforms/Passes.h"
-#include "sparsenn/Runtime/Npy.h"
+#include "sparsenn/Support/Npy.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

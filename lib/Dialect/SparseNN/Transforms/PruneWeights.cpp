@@ -95,27 +95,14 @@ struct SparseNNPruneWeightsPass
   Reduction reductionValue = Reduction::max;
 
   LogicalResult parseOptions() {
-    auto m = symbolizePruneMethod(method);
-    auto g = symbolizePruneGranularity(granularity);
-    auto r = symbolizeReduction(reduction);
     ModuleOp module = getOperation();
-    if (!m)
-      return module.emitError("sparsenn-prune-weights: unknown method '")
-             << method << "' (expected quantile, gaussian or gumbel)";
-    if (!g)
-      return module.emitError("sparsenn-prune-weights: unknown granularity '")
-             << granularity
-             << "' (expected element, group, input_channel or output_filter)";
-    if (!r)
-      return module.emitError("sparsenn-prune-weights: unknown reduction '")
-             << reduction << "' (expected max or mean)";
     if (sparsity > 1.0)
       return module.emitError("sparsenn-prune-weights: sparsity must be in "
                               "[0, 1], got ")
              << static_cast<double>(sparsity);
-    methodValue = *m;
-    granularityValue = *g;
-    reductionValue = *r;
+    methodValue = method;
+    granularityValue = granularity;
+    reductionValue = reduction;
     if (spgc8Aligned) {
       methodValue = PruneMethod::quantile;
       granularityValue = PruneGranularity::group;

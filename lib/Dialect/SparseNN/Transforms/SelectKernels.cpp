@@ -63,15 +63,24 @@ struct SparseNNSelectKernelsPass
 
   void runOnOperation() override {
     std::optional<KernelFormat> forced;
-    if (force != "auto") {
-      forced = symbolizeKernelFormat(force);
-      if (!forced) {
-        getOperation().emitError("sparsenn-select-kernels: force must be "
-                                 "auto, dense, ell, block16, sparse_sparse "
-                                 "or spgc8, got '")
-            << force << "'";
-        return signalPassFailure();
-      }
+    switch (force) {
+    case ForcedKernel::automatic:
+      break;
+    case ForcedKernel::dense:
+      forced = KernelFormat::dense;
+      break;
+    case ForcedKernel::ell:
+      forced = KernelFormat::ell;
+      break;
+    case ForcedKernel::block16:
+      forced = KernelFormat::block16;
+      break;
+    case ForcedKernel::sparse_sparse:
+      forced = KernelFormat::sparse_sparse;
+      break;
+    case ForcedKernel::spgc8:
+      forced = KernelFormat::spgc8;
+      break;
     }
     WalkResult walk = getOperation().walk([&](LinearOp op) {
       // A format chosen earlier (by the user or a previous run) stays unless

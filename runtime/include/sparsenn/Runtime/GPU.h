@@ -25,6 +25,8 @@
 #ifndef SPARSENN_RUNTIME_GPU_H
 #define SPARSENN_RUNTIME_GPU_H
 
+#include "sparsenn/Runtime/Types.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,11 +51,14 @@ const char *sparsenn_gpu_last_error(void);
 void sparsenn_gpu_clear_error(void);
 
 /* Writes the device name (NUL-terminated, truncated to `size`) and compute
-   capability. Returns 0, or -1 when no device is usable. */
-int sparsenn_gpu_device_info(char *name, size_t size, int *major, int *minor);
+   capability. SPARSENN_OK, or SPARSENN_ERR_DEVICE when no device is usable
+   (the reason: sparsenn_gpu_last_error()). */
+sparsenn_status sparsenn_gpu_device_info(char *name, size_t size, int *major,
+                                         int *minor);
 
-/* Waits for all work of the runtime's context. Returns 0 or -1. */
-int sparsenn_gpu_synchronize(void);
+/* Waits for all work of the runtime's context: SPARSENN_OK or
+   SPARSENN_ERR_DEVICE. */
+sparsenn_status sparsenn_gpu_synchronize(void);
 
 /* Device copies of constant host arrays (weights), made on first use and
    kept until sparsenn_gpu_release_constants() or process exit; keyed by

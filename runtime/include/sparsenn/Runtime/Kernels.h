@@ -27,6 +27,8 @@
 #ifndef SPARSENN_RUNTIME_KERNELS_H
 #define SPARSENN_RUNTIME_KERNELS_H
 
+#include "sparsenn/Runtime/Types.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,14 +36,6 @@
 extern "C" {
 #endif
 
-enum {
-  SPARSENN_K_OK = 0,
-  SPARSENN_K_ERR_ARGUMENT = -1, /* bad size, NULL pointer, bad mode, ... */
-  SPARSENN_K_ERR_RANGE = -2,    /* index does not fit the format (uint16) */
-  SPARSENN_K_ERR_FORMAT = -3,   /* a row has more non-zeros than fan_in */
-  SPARSENN_K_ERR_NOMEM = -4,    /* scratch allocation failed */
-  SPARSENN_K_ERR_CORRUPT = -5   /* compressed weights damaged or truncated */
-};
 
 /*===----------------------------------------------------------------------===*
  * Implementation selection.
@@ -59,7 +53,7 @@ int sparsenn_kernels_force_portable(int force);
    has. count/name list those this CPU supports (best first, e.g. "AVX3_DL",
    "AVX3" (AVX-512), "AVX2", "SSE4", "NEON", "EMU128"); select restricts
    the kernels to one of them by name (NULL or "": automatic) and returns
-   SPARSENN_K_ERR_ARGUMENT for an unknown name; current names the target the
+   SPARSENN_ERR_ARGUMENT for an unknown name; current names the target the
    next calls use ("portable" when forced). For tests and benchmarks:
    process-wide, not to be changed while kernels run. The environment
    variable SPARSENN_KERNEL_TARGET=NAME (or "portable") makes the same
@@ -77,8 +71,8 @@ const char *sparsenn_kernels_current_target(void);
  * when set (1-1024), else the number of cores.
  *===----------------------------------------------------------------------===*/
 
-/* threads 1-1024, or 0 for the default; returns SPARSENN_K_OK or
-   SPARSENN_K_ERR_ARGUMENT. Takes effect for the next kernel calls. */
+/* threads 1-1024, or 0 for the default; returns SPARSENN_OK or
+   SPARSENN_ERR_ARGUMENT. Takes effect for the next kernel calls. */
 int sparsenn_set_num_threads(int threads);
 int sparsenn_get_num_threads(void);
 
@@ -99,7 +93,7 @@ int sparsenn_dense_library_enable(int enable);
 /* Dense: the dense library's GEMM (oneDNN's sgemm) when the runtime has
    it; else blocked GEMV (batch < 4) / GEMM (4x4 register tiles, 1024-wide
    k blocks) on W [out, in]. */
-int sparsenn_linear_dense_f32(const float *x, int64_t batch, int64_t in,
+sparsenn_status sparsenn_linear_dense_f32(const float *x, int64_t batch, int64_t in,
                               const float *w, int64_t out, const float *bias,
                               float *y);
 
@@ -108,12 +102,12 @@ int sparsenn_linear_dense_f32(const float *x, int64_t batch, int64_t in,
    in <= 65536), row-major by output row, columns increasing within a row;
    rows with fewer than K non-zeros are padded with value 0 / column 0.
    Packing: fan_in > 0 fixes K = fan_in (a row with more non-zeros is
-   SPARSENN_K_ERR_FORMAT); fan_in == 0 uses K = max non-zeros of a row
+   SPARSENN_ERR_FORMAT); fan_in == 0 uses K = max non-zeros of a row
    (at least 1). values == NULL or cols == NULL: only *k is computed. */
-int sparsenn_pack_ell_f32(const float *w, int64_t out, int64_t in,
+sparsenn_status sparsenn_pack_ell_f32(const float *w, int64_t out, int64_t in,
                           int64_t fan_in, float *values, uint16_t *cols,
                           int64_t *k);
-int sparsenn_linear_ell_f32(const float *x, int64_t batch, int64_t in,
+sparsenn_status sparsenn_linear_ell_f32(const float *x, int64_t batch, int64_t in,
                             const float *values, const uint16_t *cols,
                             int64_t out, int64_t k, const float *bias,
                             float *y);
@@ -127,10 +121,10 @@ int sparsenn_linear_ell_f32(const float *x, int64_t batch, int64_t in,
    row_ptr (int32 [out+1]) is written when non-NULL; block_cols (int32
    [nblocks]) and values (float [nblocks*16]) are written when both are
    non-NULL (size query: pass NULL, allocate, call again). */
-int sparsenn_pack_block16_f32(const float *w, int64_t out, int64_t in,
+sparsenn_status sparsenn_pack_block16_f32(const float *w, int64_t out, int64_t in,
                               int32_t *row_ptr, int32_t *block_cols,
                               float *values, int64_t *nblocks);
-int sparsenn_linear_block16_f32(const float *x, int64_t batch, int64_t in,
+sparsenn_status sparsenn_linear_block16_f32(const float *x, int64_t batch, int64_t in,
                                 const int32_t *row_ptr,
                                 const int32_t *block_cols, const float *values,
                                 int64_t out, const float *bias, float *y);
@@ -142,10 +136,10 @@ int sparsenn_linear_block16_f32(const float *x, int64_t batch, int64_t in,
    col_ptr (int32 [in+1]) written when non-NULL; row_idx (int32 [nnz]) and
    values (float [nnz]) written when both are non-NULL. The kernel scans each
    sample for non-zero inputs and accumulates only those weight columns. */
-int sparsenn_pack_csc_f32(const float *w, int64_t out, int64_t in,
+sparsenn_status sparsenn_pack_csc_f32(const float *w, int64_t out, int64_t in,
                           int32_t *col_ptr, int32_t *row_idx, float *values,
                           int64_t *nnz);
-int sparsenn_linear_sparse_sparse_f32(const float *x, int64_t batch, int64_t in,
+sparsenn_status sparsenn_linear_sparse_sparse_f32(const float *x, int64_t batch, int64_t in,
                                       const int32_t *col_ptr,
                                       const int32_t *row_idx,
                                       const float *values, int64_t out,
@@ -171,7 +165,7 @@ int sparsenn_linear_sparse_sparse_f32(const float *x, int64_t batch, int64_t in,
 
    Packing: validates the stream against the shape (headers present, bodies
    summing to exactly stream_size) and fills row_offsets;
-   SPARSENN_K_ERR_CORRUPT when it does not match, SPARSENN_K_ERR_RANGE when
+   SPARSENN_ERR_CORRUPT when it does not match, SPARSENN_ERR_RANGE when
    the body exceeds INT32_MAX bytes.
 
    Kernel: per output row, the header codes are scanned and only the groups
@@ -180,13 +174,13 @@ int sparsenn_linear_sparse_sparse_f32(const float *x, int64_t batch, int64_t in,
    group straight from registers, larger batches decode row tiles into the
    block-16 layout in a 256 KiB scratch (allocated per call) that every
    sample then reuses. The AVX-512 path for D = 8 also needs VBMI, VBMI2 and
-   GFNI. Returns SPARSENN_K_ERR_CORRUPT, without reading out of bounds, when
+   GFNI. Returns SPARSENN_ERR_CORRUPT, without reading out of bounds, when
    the index does not match the stream's headers, a row's bodies overrun the
    index or the padding past `in` is non-zero; y is then unspecified. */
-int sparsenn_pack_spgc8_index(const uint8_t *stream, int64_t stream_size,
+sparsenn_status sparsenn_pack_spgc8_index(const uint8_t *stream, int64_t stream_size,
                               int64_t out, int64_t in, int bits, int interleave,
                               int32_t *row_offsets);
-int sparsenn_linear_spgc8_f32(const float *x, int64_t batch, int64_t in,
+sparsenn_status sparsenn_linear_spgc8_f32(const float *x, int64_t batch, int64_t in,
                               const uint8_t *stream, int64_t stream_size,
                               const int32_t *row_offsets, int bits,
                               int interleave, const float *scales,
@@ -197,12 +191,7 @@ int sparsenn_linear_spgc8_f32(const float *x, int64_t batch, int64_t in,
  * k-winners (seed 000 [0045]-[0047], [0060]-[0065], [0073]-[0077]).
  *===----------------------------------------------------------------------===*/
 
-enum {
-  SPARSENN_KW_GLOBAL = 0, /* all channels*spatial values of a sample */
-  SPARSENN_KW_GROUP = 1,  /* consecutive blocks of group_size (flattened) */
-  SPARSENN_KW_LOCAL = 2,  /* the `channels` values at one spatial position */
-  SPARSENN_KW_CHANNEL = 3 /* the `spatial` values of one channel */
-};
+/* Modes: SPARSENN_KW_* (Types.h). */
 
 /* x, y: [batch, channels, spatial] (rank 2 [B, F]: channels = F, spatial =
    1; NCHW: channels = C, spatial = H*W). y may equal x (in place).
@@ -220,7 +209,7 @@ enum {
    n = its size and k clamped to n. NaN inputs give unspecified winners.
    Uses a sampled threshold search with a radix-select fallback (no sort);
    allocates O(n) scratch per call. */
-int sparsenn_kwinners_f32(const float *x, float *y, int64_t batch,
+sparsenn_status sparsenn_kwinners_f32(const float *x, float *y, int64_t batch,
                           int64_t channels, int64_t spatial, int mode,
                           int64_t k, int64_t group_size, const float *duty,
                           float boost_strength, int break_ties, int relu);
@@ -230,10 +219,7 @@ int sparsenn_kwinners_f32(const float *x, float *y, int64_t batch,
  * input padded by a constant (average pooling is a sum, then a division).
  *===----------------------------------------------------------------------===*/
 
-enum {
-  SPARSENN_POOL_MAX = 0, /* maximum; a NaN in the window gives NaN */
-  SPARSENN_POOL_SUM = 1  /* sum */
-};
+/* Modes: SPARSENN_POOL_* (Types.h). */
 
 /* x [N, C, H, W], y [N, C, OH, OW] with OH, OW as for conv2d
    (sparsenn_conv2d_output_size):
@@ -244,7 +230,7 @@ enum {
    the kh rows of a window first, then its kw columns (rounding may differ
    from the (r, q) order by a few ulps). Vectorised for every SIMD target,
    threaded over the N*C planes (results independent of the thread count). */
-int sparsenn_pool2d_f32(const float *x, int64_t n, int64_t c, int64_t h,
+sparsenn_status sparsenn_pool2d_f32(const float *x, int64_t n, int64_t c, int64_t h,
                         int64_t w, int64_t kh, int64_t kw, int64_t stride_h,
                         int64_t stride_w, int64_t pad_top, int64_t pad_bottom,
                         int64_t pad_left, int64_t pad_right, int64_t dil_h,
@@ -265,7 +251,7 @@ int64_t sparsenn_conv2d_output_size(int64_t in, int64_t kernel, int64_t stride,
 
 /* Dense convolution: through the dense library (oneDNN) when the runtime
    has it, else a direct convolution over every tap, zero or not. */
-int sparsenn_conv2d_dense_f32(const float *x, int64_t n, int64_t c_in,
+sparsenn_status sparsenn_conv2d_dense_f32(const float *x, int64_t n, int64_t c_in,
                               int64_t h, int64_t w_in, const float *weights,
                               int64_t c_out, int64_t kh, int64_t kw,
                               const float *bias, int64_t stride_h,
@@ -277,7 +263,7 @@ int sparsenn_conv2d_dense_f32(const float *x, int64_t n, int64_t c_in,
 /* Same, for weights that stay unchanged at this address for the life of the
    process (compiled constants): the dense library keeps its reordered copy
    of them between calls. */
-int sparsenn_conv2d_dense_const_f32(
+sparsenn_status sparsenn_conv2d_dense_const_f32(
     const float *x, int64_t n, int64_t c_in, int64_t h, int64_t w_in,
     const float *weights, int64_t c_out, int64_t kh, int64_t kw,
     const float *bias, int64_t stride_h, int64_t stride_w, int64_t pad_top,
@@ -290,7 +276,7 @@ int sparsenn_conv2d_dense_const_f32(
    and tap_val[t] the weight. Packing: *ntaps always receives the count;
    tap_ptr (int32 [C_out+1]) written when non-NULL; tap_idx (int32 [ntaps])
    and tap_val (float [ntaps]) written when both are non-NULL. */
-int sparsenn_pack_conv2d_taps_f32(const float *weights, int64_t c_out,
+sparsenn_status sparsenn_pack_conv2d_taps_f32(const float *weights, int64_t c_out,
                                   int64_t c_in_per_group, int64_t kh,
                                   int64_t kw, int32_t *tap_ptr,
                                   int32_t *tap_idx, float *tap_val,
@@ -298,7 +284,7 @@ int sparsenn_pack_conv2d_taps_f32(const float *weights, int64_t c_out,
 /* Same result as sparsenn_conv2d_dense_f32, skipping zero taps: a sparse
    matrix (the taps) times the im2col matrix of each image, row-stationary
    (runtime/lib/KernelsConvSparse.cpp), on the thread pool. */
-int sparsenn_conv2d_sparse_f32(
+sparsenn_status sparsenn_conv2d_sparse_f32(
     const float *x, int64_t n, int64_t c_in, int64_t h, int64_t w_in,
     const int32_t *tap_ptr, const int32_t *tap_idx, const float *tap_val,
     int64_t c_out, int64_t kh, int64_t kw, const float *bias, int64_t stride_h,
@@ -307,7 +293,7 @@ int sparsenn_conv2d_sparse_f32(
 /* Same, for taps that stay unchanged at these addresses for the life of the
    process (compiled constants): their re-sorted copy is kept between
    calls. */
-int sparsenn_conv2d_sparse_const_f32(
+sparsenn_status sparsenn_conv2d_sparse_const_f32(
     const float *x, int64_t n, int64_t c_in, int64_t h, int64_t w_in,
     const int32_t *tap_ptr, const int32_t *tap_idx, const float *tap_val,
     int64_t c_out, int64_t kh, int64_t kw, const float *bias, int64_t stride_h,

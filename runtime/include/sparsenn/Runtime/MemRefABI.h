@@ -10,21 +10,14 @@
 #ifndef SPARSENN_RUNTIME_MEMREFABI_H
 #define SPARSENN_RUNTIME_MEMREFABI_H
 
+#include "sparsenn/Runtime/Types.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* A rank-1 strided memref descriptor of f32, as lowered by MLIR. */
-typedef struct {
-  float *allocated;
-  float *aligned;
-  int64_t offset;
-  int64_t sizes[1];
-  int64_t strides[1];
-} sparsenn_memref_f32_1d;
 
 /* k-winners over contiguous [batch, channels, spatial] data (see
    sparsenn_kwinners_f32); `duty` of size 0 means no duty cycles. */
@@ -41,39 +34,6 @@ void _mlir_ciface_sparsenn_rt_pool2d_f32(
     int64_t stride_h, int64_t stride_w, int64_t pad_top, int64_t pad_bottom,
     int64_t pad_left, int64_t pad_right, int64_t dil_h, int64_t dil_w,
     float pad_value, float init);
-
-typedef struct {
-  int32_t *allocated;
-  int32_t *aligned;
-  int64_t offset;
-  int64_t sizes[1];
-  int64_t strides[1];
-} sparsenn_memref_i32_1d;
-
-typedef struct {
-  uint16_t *allocated;
-  uint16_t *aligned;
-  int64_t offset;
-  int64_t sizes[1];
-  int64_t strides[1];
-} sparsenn_memref_i16_1d;
-
-typedef struct {
-  uint8_t *allocated;
-  uint8_t *aligned;
-  int64_t offset;
-  int64_t sizes[1];
-  int64_t strides[1];
-} sparsenn_memref_i8_1d;
-
-/* Kernel formats, as #sparsenn.kernel<...> numbers them. */
-enum {
-  SPARSENN_FORMAT_DENSE = 0,
-  SPARSENN_FORMAT_ELL = 1,
-  SPARSENN_FORMAT_BLOCK16 = 2,
-  SPARSENN_FORMAT_SPARSE_SPARSE = 3,
-  SPARSENN_FORMAT_SPGC8 = 4 /* sparsenn_rt_linear_spgc8_f32 */
-};
 
 /* y[batch, out] = x[batch, in] W^T + bias with W packed at compile time:
      dense:         values = W [out*in]

@@ -31,21 +31,12 @@
 #ifndef SPARSENN_RUNTIME_MODEL_H
 #define SPARSENN_RUNTIME_MODEL_H
 
+#include "sparsenn/Runtime/Types.h"
+
 #include <stdint.h>
 
-/* A rank-N memref descriptor of element type T, as MLIR lowers it. */
-#define SPARSENN_MEMREF(T, N)                                                  \
-  struct {                                                                     \
-    T *allocated;                                                              \
-    T *aligned;                                                                \
-    int64_t offset;                                                            \
-    int64_t sizes[N];                                                          \
-    int64_t strides[N];                                                        \
-  }
-
-typedef SPARSENN_MEMREF(float, 1) sparsenn_f32_1d;
-typedef SPARSENN_MEMREF(float, 2) sparsenn_f32_2d;
-typedef SPARSENN_MEMREF(float, 4) sparsenn_f32_4d;
+/* Descriptors: SPARSENN_MEMREF(T, N) and sparsenn_memref_f32_<N>d
+   (Types.h). */
 
 #ifdef __cplusplus
 extern "C" {

@@ -11,6 +11,8 @@
 #ifndef SPARSENN_RUNTIME_SPGC8_H
 #define SPARSENN_RUNTIME_SPGC8_H
 
+#include "sparsenn/Runtime/Types.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,46 +20,31 @@
 extern "C" {
 #endif
 
-/*===----------------------------------------------------------------------===*
- * Status codes. Every function reports errors by value (no exceptions).
- *===----------------------------------------------------------------------===*/
-typedef enum {
-  SPGC8_OK = 0,
-  SPGC8_ERR_ARGUMENT,    /* bad parameter (null pointer, bits not 8/16, ...) */
-  SPGC8_ERR_TRUNCATED,   /* input ends before the data it announces */
-  SPGC8_ERR_CORRUPT,     /* inconsistent data (bad padding, bad index, ...) */
-  SPGC8_ERR_CHECKSUM,    /* container CRC-32 mismatch */
-  SPGC8_ERR_UNSUPPORTED, /* bad magic, unknown version / flags / layout */
-  SPGC8_ERR_IO,          /* file could not be read or written */
-  SPGC8_ERR_NOMEM,       /* allocation failed */
-  SPGC8_ERR_RANGE,       /* a value does not fit the D-bit range */
-  SPGC8_ERR_CAPACITY     /* output buffer too small; *out_size = needed */
-} spgc8_status;
-
-const char *spgc8_status_string(spgc8_status s);
+/* Status: sparsenn_status (Types.h); SPARSENN_ERR_CAPACITY sets *out_size to
+   the size needed. */
 
 /*===----------------------------------------------------------------------===*
  * Subset-level helpers (docs/spgc8.md §1, EP 21216321.6 [0105]-[0108]).
  *===----------------------------------------------------------------------===*/
 
 /* Sign folding: u = 2c for c >= 0, u = -2c - 1 for c < 0 ([0105]). */
-uint32_t spgc8_fold(int32_t c);
-int32_t spgc8_unfold(uint32_t u);
+uint32_t sparsenn_spgc8_fold(int32_t c);
+int32_t sparsenn_spgc8_unfold(uint32_t u);
 
 /* Header width h: 3 for D = 8, 4 for D = 16; 0 for any other D. */
-int spgc8_header_bits(int bits);
+int sparsenn_spgc8_header_bits(int bits);
 /* Body width b named by a header code; -1 if the code is out of range.
    D = 8: 0..6 -> 0..6, 7 -> 8.  D = 16: 0..14 -> 0..14, 15 -> 16. */
-int spgc8_code_to_body_bits(int code, int bits);
+int sparsenn_spgc8_code_to_body_bits(int code, int bits);
 /* Header code for a subset whose largest folded value needs `needed` bits
    (0..D); the stored width may be larger (7 -> 8 for D = 8, 15 -> 16 for
    D = 16). -1 on bad arguments. */
-int spgc8_body_bits_to_code(int needed, int bits);
+int sparsenn_spgc8_body_bits_to_code(int needed, int bits);
 /* Stored body width b of one subset of 8 folded (or unsigned) values. */
-int spgc8_subset_body_bits(const uint16_t folded[8], int bits);
+int sparsenn_spgc8_subset_body_bits(const uint16_t folded[8], int bits);
 /* Cost of one subset in bits: h + 8 b (EP 21216321.6 [0107]: 43 bits for
    (31, 3, 1, 5, 3, 4, 5, 6) with D = 8). */
-uint32_t spgc8_subset_cost_bits(const uint16_t folded[8], int bits);
+uint32_t sparsenn_spgc8_subset_cost_bits(const uint16_t folded[8], int bits);
 
 /*===----------------------------------------------------------------------===*
  * Raw stream (docs/spgc8.md §1, normative). `interleave` != 0 selects groups
@@ -68,62 +55,62 @@ uint32_t spgc8_subset_cost_bits(const uint16_t folded[8], int bits);
  *===----------------------------------------------------------------------===*/
 
 /* Number of subsets S for n values. */
-size_t spgc8_num_subsets(size_t num_values, int interleave);
+size_t sparsenn_spgc8_num_subsets(size_t num_values, int interleave);
 /* Worst-case raw stream size in bytes (ceil(h S / 8) + S D). */
-size_t spgc8_raw_max_size(size_t num_values, int bits, int interleave);
+size_t sparsenn_spgc8_raw_max_size(size_t num_values, int bits, int interleave);
 
-/* Encoders. On SPGC8_ERR_CAPACITY, *out_size holds the exact size needed
+/* Encoders. On SPARSENN_ERR_CAPACITY, *out_size holds the exact size needed
    (pass out = NULL, out_capacity = 0 to query it). */
-spgc8_status spgc8_encode_raw_i16(const int16_t *values, size_t n, int bits,
+sparsenn_status sparsenn_spgc8_encode_raw_i16(const int16_t *values, size_t n, int bits,
                                   int interleave, int is_unsigned, uint8_t *out,
                                   size_t out_capacity, size_t *out_size);
-spgc8_status spgc8_encode_raw_i8(const int8_t *values, size_t n, int bits,
+sparsenn_status sparsenn_spgc8_encode_raw_i8(const int8_t *values, size_t n, int bits,
                                  int interleave, int is_unsigned, uint8_t *out,
                                  size_t out_capacity, size_t *out_size);
 
 /* Decoders: decode n values from a raw stream of in_size bytes. *consumed
    (may be NULL) receives the stream's size. Never reads or writes out of
-   bounds; a stream that is too short gives SPGC8_ERR_TRUNCATED, non-zero
-   padding values give SPGC8_ERR_CORRUPT. */
-spgc8_status spgc8_decode_raw_i16(const uint8_t *in, size_t in_size, size_t n,
+   bounds; a stream that is too short gives SPARSENN_ERR_TRUNCATED, non-zero
+   padding values give SPARSENN_ERR_CORRUPT. */
+sparsenn_status sparsenn_spgc8_decode_raw_i16(const uint8_t *in, size_t in_size, size_t n,
                                   int bits, int interleave, int is_unsigned,
                                   int16_t *values, size_t *consumed);
-spgc8_status spgc8_decode_raw_i8(const uint8_t *in, size_t in_size, size_t n,
+sparsenn_status sparsenn_spgc8_decode_raw_i8(const uint8_t *in, size_t in_size, size_t n,
                                  int bits, int interleave, int is_unsigned,
                                  int8_t *values, size_t *consumed);
 
 /* Size of the raw stream of n values, from its headers only. */
-spgc8_status spgc8_raw_stream_size(const uint8_t *in, size_t in_size, size_t n,
+sparsenn_status sparsenn_spgc8_raw_stream_size(const uint8_t *in, size_t in_size, size_t n,
                                    int bits, int interleave,
                                    size_t *stream_size);
 
 /* Reads the header codes of the first num_subsets subsets into codes[]
    (one byte each); TRUNCATED if in_size is too small for them. */
-spgc8_status spgc8_raw_read_codes(const uint8_t *in, size_t in_size,
+sparsenn_status sparsenn_spgc8_raw_read_codes(const uint8_t *in, size_t in_size,
                                   size_t num_subsets, int bits, uint8_t *codes);
 
 /* Implementation selection (tests and benchmarks compare them). AUTO picks
    the fastest one the CPU supports (checked with __builtin_cpu_supports). */
 typedef enum {
-  SPGC8_IMPL_AUTO = 0,
-  SPGC8_IMPL_REFERENCE = 1, /* bit-by-bit loops, straight from docs/spgc8.md */
-  SPGC8_IMPL_PORTABLE = 2,  /* 64-bit SWAR bit-matrix transposes */
-  SPGC8_IMPL_AVX512 = 3     /* AVX-512 VBMI + GFNI (x86-64 only) */
-} spgc8_impl;
-int spgc8_impl_available(spgc8_impl impl);
-const char *spgc8_impl_name(spgc8_impl impl);
-spgc8_status spgc8_encode_raw_i8_impl(const int8_t *values, size_t n, int bits,
+  SPARSENN_SPGC8_IMPL_AUTO = 0,
+  SPARSENN_SPGC8_IMPL_REFERENCE = 1, /* bit-by-bit loops, straight from docs/spgc8.md */
+  SPARSENN_SPGC8_IMPL_PORTABLE = 2,  /* 64-bit SWAR bit-matrix transposes */
+  SPARSENN_SPGC8_IMPL_AVX512 = 3     /* AVX-512 VBMI + GFNI (x86-64 only) */
+} sparsenn_spgc8_impl;
+int sparsenn_spgc8_impl_available(sparsenn_spgc8_impl impl);
+const char *sparsenn_spgc8_impl_name(sparsenn_spgc8_impl impl);
+sparsenn_status sparsenn_spgc8_encode_raw_i8_impl(const int8_t *values, size_t n, int bits,
                                       int interleave, int is_unsigned,
                                       uint8_t *out, size_t out_capacity,
-                                      size_t *out_size, spgc8_impl impl);
-spgc8_status spgc8_decode_raw_i8_impl(const uint8_t *in, size_t in_size,
+                                      size_t *out_size, sparsenn_spgc8_impl impl);
+sparsenn_status sparsenn_spgc8_decode_raw_i8_impl(const uint8_t *in, size_t in_size,
                                       size_t n, int bits, int interleave,
                                       int is_unsigned, int8_t *values,
-                                      size_t *consumed, spgc8_impl impl);
-spgc8_status spgc8_decode_raw_i16_impl(const uint8_t *in, size_t in_size,
+                                      size_t *consumed, sparsenn_spgc8_impl impl);
+sparsenn_status sparsenn_spgc8_decode_raw_i16_impl(const uint8_t *in, size_t in_size,
                                        size_t n, int bits, int interleave,
                                        int is_unsigned, int16_t *values,
-                                       size_t *consumed, spgc8_impl impl);
+                                       size_t *consumed, sparsenn_spgc8_impl impl);
 
 /*===----------------------------------------------------------------------===*
  * Tensor traversal (docs/spgc8.md §2, EP 21216321.6 [0138]): groups run
@@ -136,56 +123,56 @@ spgc8_status spgc8_decode_raw_i16_impl(const uint8_t *in, size_t in_size,
  * Every vector is zero-padded to a multiple of 16; the padded vectors are
  * concatenated and encoded as ONE raw stream (what the dialect stores in IR).
  *===----------------------------------------------------------------------===*/
-#define SPGC8_MAX_RANK 8
+#define SPARSENN_SPGC8_MAX_RANK 8
 
 typedef enum {
-  SPGC8_LAYOUT_FLAT = 0,
-  SPGC8_LAYOUT_LINEAR = 1,
-  SPGC8_LAYOUT_CONV = 2
-} spgc8_layout;
+  SPARSENN_SPGC8_LAYOUT_FLAT = 0,
+  SPARSENN_SPGC8_LAYOUT_LINEAR = 1,
+  SPARSENN_SPGC8_LAYOUT_CONV = 2
+} sparsenn_spgc8_layout;
 
-spgc8_layout spgc8_layout_for_rank(int rank);
+sparsenn_spgc8_layout sparsenn_spgc8_layout_for_rank(int rank);
 /* Geometry of the traversal: number of vectors, vector length, padded
    vector length (multiple of 16). */
-spgc8_status spgc8_tensor_geometry(const int64_t *shape, int rank,
+sparsenn_status sparsenn_spgc8_tensor_geometry(const int64_t *shape, int rank,
                                    size_t *num_vectors, size_t *vector_length,
                                    size_t *padded_length);
 /* Total number of padded values = num_vectors * padded_length. */
-size_t spgc8_tensor_padded_values(const int64_t *shape, int rank);
+size_t sparsenn_spgc8_tensor_padded_values(const int64_t *shape, int rank);
 
-spgc8_status spgc8_encode_tensor_stream_i8(const int8_t *values,
+sparsenn_status sparsenn_spgc8_encode_tensor_stream_i8(const int8_t *values,
                                            const int64_t *shape, int rank,
                                            int bits, int interleave,
                                            int is_unsigned, uint8_t *out,
                                            size_t out_capacity,
                                            size_t *out_size);
-spgc8_status spgc8_encode_tensor_stream_i16(const int16_t *values,
+sparsenn_status sparsenn_spgc8_encode_tensor_stream_i16(const int16_t *values,
                                             const int64_t *shape, int rank,
                                             int bits, int interleave,
                                             int is_unsigned, uint8_t *out,
                                             size_t out_capacity,
                                             size_t *out_size);
-spgc8_status spgc8_decode_tensor_stream_i8(const uint8_t *in, size_t in_size,
+sparsenn_status sparsenn_spgc8_decode_tensor_stream_i8(const uint8_t *in, size_t in_size,
                                            const int64_t *shape, int rank,
                                            int bits, int interleave,
                                            int is_unsigned, int8_t *values,
                                            size_t *consumed);
-spgc8_status spgc8_decode_tensor_stream_i16(const uint8_t *in, size_t in_size,
+sparsenn_status sparsenn_spgc8_decode_tensor_stream_i16(const uint8_t *in, size_t in_size,
                                             const int64_t *shape, int rank,
                                             int bits, int interleave,
                                             int is_unsigned, int16_t *values,
                                             size_t *consumed);
 /* Worst-case size of a tensor stream. */
-size_t spgc8_tensor_stream_max_size(const int64_t *shape, int rank, int bits,
+size_t sparsenn_spgc8_tensor_stream_max_size(const int64_t *shape, int rank, int bits,
                                     int interleave);
 
 /* Symmetric per-output-channel quantisation (axis 0; one channel for
    rank <= 1): scale = max|w| / (2^(D-1) - 1), q = round-half-away-from-zero
    (w / scale) clamped to +-(2^(D-1) - 1); an all-zero channel has scale 0
-   and q = 0. `scales` receives spgc8_num_channels(shape, rank) floats.
-   Non-finite input gives SPGC8_ERR_RANGE. */
-size_t spgc8_num_channels(const int64_t *shape, int rank);
-spgc8_status spgc8_quantize_f32(const float *w, const int64_t *shape, int rank,
+   and q = 0. `scales` receives sparsenn_spgc8_num_channels(shape, rank) floats.
+   Non-finite input gives SPARSENN_ERR_RANGE. */
+size_t sparsenn_spgc8_num_channels(const int64_t *shape, int rank);
+sparsenn_status sparsenn_spgc8_quantize_f32(const float *w, const int64_t *shape, int rank,
                                 int bits, int16_t *q, float *scales);
 
 /*===----------------------------------------------------------------------===*
@@ -193,13 +180,13 @@ spgc8_status spgc8_quantize_f32(const float *w, const int64_t *shape, int rank,
  * layout, shape, optional float32 scales, per-output-channel offset index,
  * the tensor stream, CRC-32.
  *===----------------------------------------------------------------------===*/
-#define SPGC8_CONTAINER_VERSION 1
+#define SPARSENN_SPGC8_CONTAINER_VERSION 1
 
 typedef enum {
-  SPGC8_DTYPE_I8 = 1,
-  SPGC8_DTYPE_I16 = 2,
-  SPGC8_DTYPE_F32 = 3 /* quantised from float32: scales present */
-} spgc8_dtype;
+  SPARSENN_SPGC8_DTYPE_I8 = 1,
+  SPARSENN_SPGC8_DTYPE_I16 = 2,
+  SPARSENN_SPGC8_DTYPE_F32 = 3 /* quantised from float32: scales present */
+} sparsenn_spgc8_dtype;
 
 typedef struct {
   uint32_t version;
@@ -207,10 +194,10 @@ typedef struct {
   int interleave;    /* 0 adjacent, 1 interleaved */
   int is_unsigned;   /* 1: no sign folding */
   int has_scales;    /* 1: per-channel float32 scales present */
-  spgc8_dtype dtype; /* element type of the original tensor */
-  spgc8_layout layout;
+  sparsenn_spgc8_dtype dtype; /* element type of the original tensor */
+  sparsenn_spgc8_layout layout;
   int rank;
-  int64_t shape[SPGC8_MAX_RANK];
+  int64_t shape[SPARSENN_SPGC8_MAX_RANK];
   uint64_t num_values;     /* product of shape */
   uint64_t num_rows;       /* index rows: output channels (1 block for FLAT) */
   uint64_t row_values;     /* padded stream values per index row */
@@ -218,47 +205,47 @@ typedef struct {
   uint64_t payload_offset; /* byte offset of the raw stream in the file */
   uint64_t payload_size;   /* raw stream bytes */
   uint64_t container_size; /* total bytes incl. CRC */
-} spgc8_info;
+} sparsenn_spgc8_info;
 
 /* Worst-case container size. */
-size_t spgc8_container_max_size(const int64_t *shape, int rank, int bits,
+size_t sparsenn_spgc8_container_max_size(const int64_t *shape, int rank, int bits,
                                 int interleave, int has_scales);
 
 /* Encode integer values (dtype I8 or I16 storage; `scales` may be NULL, else
-   spgc8_num_channels floats are stored and the dtype recorded is F32). */
-spgc8_status spgc8_container_encode(const void *values, spgc8_dtype dtype,
+   sparsenn_spgc8_num_channels floats are stored and the dtype recorded is F32). */
+sparsenn_status sparsenn_spgc8_container_encode(const void *values, sparsenn_spgc8_dtype dtype,
                                     const int64_t *shape, int rank, int bits,
                                     int interleave, int is_unsigned,
                                     const float *scales, uint8_t *out,
                                     size_t out_capacity, size_t *out_size);
 
 /* Parse and validate the header, shape and sizes (not the CRC). */
-spgc8_status spgc8_container_info(const uint8_t *in, size_t in_size,
-                                  spgc8_info *info);
+sparsenn_status sparsenn_spgc8_container_info(const uint8_t *in, size_t in_size,
+                                  sparsenn_spgc8_info *info);
 /* Check the CRC-32 of a container. */
-spgc8_status spgc8_container_verify(const uint8_t *in, size_t in_size);
+sparsenn_status sparsenn_spgc8_container_verify(const uint8_t *in, size_t in_size);
 
 /* Full decode (checks the CRC) into integers: out_dtype I8 (only if D = 8)
    or I16; `values` holds num_values elements. `scales` (may be NULL)
    receives num_channels floats when present. */
-spgc8_status spgc8_container_decode(const uint8_t *in, size_t in_size,
-                                    void *values, spgc8_dtype out_dtype,
+sparsenn_status sparsenn_spgc8_container_decode(const uint8_t *in, size_t in_size,
+                                    void *values, sparsenn_spgc8_dtype out_dtype,
                                     size_t values_capacity, float *scales,
                                     size_t scales_capacity);
 /* Full decode to float32: q * scale[channel] (scale 1 when no scales). */
-spgc8_status spgc8_container_decode_f32(const uint8_t *in, size_t in_size,
+sparsenn_status sparsenn_spgc8_container_decode_f32(const uint8_t *in, size_t in_size,
                                         float *values, size_t values_capacity);
 /* Decode one index row (an output channel; the whole tensor for FLAT) using
    the offset index, without touching the rest of the payload. Does not check
-   the CRC (call spgc8_container_verify once). Writes row_elements =
+   the CRC (call sparsenn_spgc8_container_verify once). Writes row_elements =
    num_values / num_rows values in the tensor's own C order. */
-spgc8_status spgc8_container_decode_row(const uint8_t *in, size_t in_size,
+sparsenn_status sparsenn_spgc8_container_decode_row(const uint8_t *in, size_t in_size,
                                         uint64_t row, void *values,
-                                        spgc8_dtype out_dtype,
+                                        sparsenn_spgc8_dtype out_dtype,
                                         size_t values_capacity);
 
 /* CRC-32 (IEEE 802.3, reflected, as zlib.crc32). */
-uint32_t spgc8_crc32(uint32_t crc, const void *data, size_t size);
+uint32_t sparsenn_spgc8_crc32(uint32_t crc, const void *data, size_t size);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -4,11 +4,16 @@
 #define SPARSENN_DIALECT_SPARSENN_TRANSFORMS_PASSES_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"
 #include "sparsenn/Dialect/SparseNN/IR/SparseNNOps.h"
 
 namespace mlir {
 namespace sparsenn {
+
+/// `sparsenn-select-kernels{force=...}`: `automatic` chooses per layer, the
+/// others name the KernelFormat every layer gets.
+enum class ForcedKernel { automatic, dense, ell, block16, sparse_sparse, spgc8 };
 
 #define GEN_PASS_DECL
 #include "sparsenn/Dialect/SparseNN/Transforms/Passes.h.inc"

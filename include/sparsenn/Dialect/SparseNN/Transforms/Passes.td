@@ -53,17 +53,37 @@ def SparseNNPruneWeightsPass
                "sparsenn.conv2d in the module's order (a negative entry "
                "leaves that layer alone); overrides `sparsity` and the "
                "attribute">,
-    Option<"method", "method", "std::string", /*default=*/"\"quantile\"",
-           "Pruner: quantile, gaussian or gumbel">,
-    Option<"granularity", "granularity", "std::string",
-           /*default=*/"\"element\"",
-           "element, group, input_channel or output_filter">,
+    Option<"method", "method", "::mlir::sparsenn::PruneMethod",
+           /*default=*/"::mlir::sparsenn::PruneMethod::quantile",
+           "Pruner (EP 21216321.6 FIG. 7a-7d)", [{::llvm::cl::values(
+             clEnumValN(::mlir::sparsenn::PruneMethod::quantile, "quantile",
+                        "the quantile of |w| (FIG. 7a/7b)"),
+             clEnumValN(::mlir::sparsenn::PruneMethod::gaussian, "gaussian",
+                        "the Gaussian threshold (FIG. 7c, eq. 3-4)"),
+             clEnumValN(::mlir::sparsenn::PruneMethod::gumbel, "gumbel",
+                        "the Gumbel threshold (FIG. 7d, eq. 7-10)"))}]>,
+    Option<"granularity", "granularity", "::mlir::sparsenn::PruneGranularity",
+           /*default=*/"::mlir::sparsenn::PruneGranularity::element",
+           "What is pruned as one unit", [{::llvm::cl::values(
+             clEnumValN(::mlir::sparsenn::PruneGranularity::element,
+                        "element", "single coefficients"),
+             clEnumValN(::mlir::sparsenn::PruneGranularity::group, "group",
+                        "groups of group-shape"),
+             clEnumValN(::mlir::sparsenn::PruneGranularity::input_channel,
+                        "input_channel", "whole input channels"),
+             clEnumValN(::mlir::sparsenn::PruneGranularity::output_filter,
+                        "output_filter", "whole output filters"))}]>,
     ListOption<"groupShape", "group-shape", "int64_t",
                "Group shape for granularity=group (one entry per weight "
                "dimension; a shorter shape is padded with 1s, so 1,16 on "
                "conv weights is 1x16x1x1)">,
-    Option<"reduction", "reduction", "std::string", /*default=*/"\"max\"",
-           "Group saliency reduction: max or mean">,
+    Option<"reduction", "reduction", "::mlir::sparsenn::Reduction",
+           /*default=*/"::mlir::sparsenn::Reduction::max",
+           "Group saliency reduction", [{::llvm::cl::values(
+             clEnumValN(::mlir::sparsenn::Reduction::max, "max",
+                        "largest |w| of the group"),
+             clEnumValN(::mlir::sparsenn::Reduction::mean, "mean",
+                        "mean |w| of the group"))}]>,
     Option<"spgc8Aligned", "spgc8-aligned", "bool", /*default=*/"false",
            "Preset: quantile pruning of SPGC8-aligned 1x16 input-channel "
            "groups">,
@@ -147,7 +167,7 @@ def SparseNNPropagateChannelPruningPass
 }
 
 def SparseNNSelectKernelsPass
-    : Pass<"sparsenn-select-kernels", "::mlir::ModuleOp"> {
+    : Pass<"sparsenn-select-kernels", "::mlir::func::FuncOp"> {
   let summary = "Choose the native kernel format of each layer";
   let description = [{
     Sets `kernel = #sparsenn.kernel<...>` on `sparsenn.linear` layers with
@@ -186,15 +206,28 @@ def SparseNNSelectKernelsPass
            "k-winners density at or below which sparse_sparse is used">,
     Option<"blockFill", "block-fill", "double", /*default=*/"0.75",
            "Fraction of 1x16 block slots that must be non-zero for block16">,
-    Option<"force", "force", "std::string", /*default=*/"\"auto\"",
-           "auto, dense, ell, block16, sparse_sparse or spgc8">,
+    Option<"force", "force", "::mlir::sparsenn::ForcedKernel",
+           /*default=*/"::mlir::sparsenn::ForcedKernel::automatic",
+           "Kernel format for every layer", [{::llvm::cl::values(
+             clEnumValN(::mlir::sparsenn::ForcedKernel::automatic, "auto",
+                        "chosen per layer from the measured weights"),
+             clEnumValN(::mlir::sparsenn::ForcedKernel::dense, "dense",
+                        "dense kernels"),
+             clEnumValN(::mlir::sparsenn::ForcedKernel::ell, "ell",
+                        "fixed fan-in rows (ELL) / sparse taps"),
+             clEnumValN(::mlir::sparsenn::ForcedKernel::block16, "block16",
+                        "1x16 blocks"),
+             clEnumValN(::mlir::sparsenn::ForcedKernel::sparse_sparse,
+                        "sparse_sparse", "sparse weights x sparse inputs"),
+             clEnumValN(::mlir::sparsenn::ForcedKernel::spgc8, "spgc8",
+                        "the fused SPGC8 kernel for compressed weights"))}]>,
     Option<"spgc8MinBatch", "spgc8-min-batch", "int64_t", /*default=*/"32",
            "Fewest samples for which compressed weights use the fused "
            "SPGC8 kernel">,
   ];
 }
 
-def SparseNNImportPass : Pass<"sparsenn-import", "::mlir::ModuleOp"> {
+def SparseNNImportPass : Pass<"sparsenn-import", "::mlir::func::FuncOp"> {
   let summary = "Raise dense layers of linalg / TOSA model IR to sparsenn";
   let description = [{
     Recognises the dense layers that other ML compilers emit and turns them
@@ -237,7 +270,7 @@ def SparseNNImportPass : Pass<"sparsenn-import", "::mlir::ModuleOp"> {
 }
 
 def SparseNNLowerTrainingOpsPass
-    : Pass<"sparsenn-lower-training-ops", "::mlir::ModuleOp"> {
+    : Pass<"sparsenn-lower-training-ops", "::mlir::func::FuncOp"> {
   let summary = "Lower learnable pruning and the sparsity loss to upstream ops";
   let description = [{
     Seed 003 [0194]-[0219]: with a sparsity parameter that is a value (a

@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SPARSENN_RUNTIME_NPY_H
-#define SPARSENN_RUNTIME_NPY_H
+#ifndef SPARSENN_SUPPORT_NPY_H
+#define SPARSENN_SUPPORT_NPY_H
 
 #include <cstddef>
 #include <cstdint>
@@ -57,4 +57,4 @@ bool writeFile(const std::string &path, const uint8_t *data, size_t size,
 } // namespace npy
 } // namespace sparsenn
 
-#endif // SPARSENN_RUNTIME_NPY_H
+#endif // SPARSENN_SUPPORT_NPY_H
