@@ -56,36 +56,29 @@ struct DenseLayerModel
   int64_t getPositionsPerSample(Operation *) const { return 1; }
 };
 
-struct DenseAdjointModel
-    : public DifferentiableOpInterface::ExternalModel<DenseAdjointModel,
-                                                      host::DenseOp> {
-  LogicalResult buildAdjoint(Operation *op, AdjointBuilder &adjoint) const {
-    auto dense = cast<host::DenseOp>(op);
-    Value dy = adjoint.getResultGradient(0);
-    if (!dy)
-      return success();
-    Value x = dense.getInput(), w = dense.getWeight();
-    // dX = dY·W, dW = dYᵀ·X (contractions on the native GEMM), db = Σ_b dY.
-    adjoint.addGradient(x, adjoint.matmulTransposed(
-                               dy, adjoint.transpose(w, {1, 0})));
+/// dX = dY·W, dW = dYᵀ·X (contractions on the native GEMM), db = Σ_b dY.
+LogicalResult denseAdjoint(AdjointBuilder &adjoint, host::DenseOp dense,
+                           Value dy) {
+  Value x = dense.getInput(), w = dense.getWeight();
+  adjoint.addGradient(
+      x, adjoint.matmulTransposed(dy, adjoint.transpose(w, {1, 0})));
+  adjoint.addGradient(w,
+                      adjoint.matmulTransposed(adjoint.transpose(dy, {1, 0}),
+                                               adjoint.transpose(x, {1, 0})));
+  if (Value bias = dense.getBias()) {
+    auto par = utils::IteratorType::parallel;
+    auto red = utils::IteratorType::reduction;
     adjoint.addGradient(
-        w, adjoint.matmulTransposed(adjoint.transpose(dy, {1, 0}),
-                                    adjoint.transpose(x, {1, 0})));
-    if (Value bias = dense.getBias()) {
-      auto par = utils::IteratorType::parallel;
-      auto red = utils::IteratorType::reduction;
-      adjoint.addGradient(
-          bias, adjoint.generic(
-                    {dy}, cast<RankedTensorType>(bias.getType()),
-                    {adjoint.map(2, {1, 0}), adjoint.map(2, {0})}, {par, red},
-                    [](OpBuilder &b, Location loc, ValueRange a) -> Value {
-                      return arith::AddFOp::create(b, loc, a[0], a[1]);
-                    },
-                    0.0));
-    }
-    return success();
+        bias, adjoint.generic(
+                  {dy}, cast<RankedTensorType>(bias.getType()),
+                  {adjoint.map(2, {1, 0}), adjoint.map(2, {0})}, {par, red},
+                  [](OpBuilder &b, Location loc, ValueRange a) -> Value {
+                    return arith::AddFOp::create(b, loc, a[0], a[1]);
+                  },
+                  0.0));
   }
-};
+  return success();
+}
 
 //===----------------------------------------------------------------------===//
 // host.leaky_relu
@@ -108,41 +101,37 @@ struct LeakyReluChannelModel
   // shrinkToKeptChannels: the default (element-wise) rewrite.
 };
 
-struct LeakyReluAdjointModel
-    : public DifferentiableOpInterface::ExternalModel<LeakyReluAdjointModel,
-                                                      host::LeakyReluOp> {
-  LogicalResult buildAdjoint(Operation *op, AdjointBuilder &adjoint) const {
-    auto relu = cast<host::LeakyReluOp>(op);
-    Value dy = adjoint.getResultGradient(0);
-    if (!dy)
-      return success();
-    double alpha = relu.getAlpha().convertToDouble();
-    // dX = dY where x > 0, alpha·dY elsewhere.
-    adjoint.addGradient(
-        relu.getInput(),
-        adjoint.ewise({dy, relu.getInput()},
-                      [&](OpBuilder &b, Location loc, ValueRange a) -> Value {
-                        Type t = a[0].getType();
-                        Value zero = arith::ConstantOp::create(
-                            b, loc, b.getFloatAttr(t, 0.0));
-                        Value slope = arith::ConstantOp::create(
-                            b, loc, b.getFloatAttr(t, alpha));
-                        Value positive = arith::CmpFOp::create(
-                            b, loc, arith::CmpFPredicate::OGT, a[1], zero);
-                        Value scaled = arith::MulFOp::create(b, loc, a[0], slope);
-                        return arith::SelectOp::create(b, loc, positive, a[0],
-                                                       scaled);
-                      }));
-    return success();
-  }
-};
+/// dX = dY where x > 0, alpha·dY elsewhere.
+LogicalResult leakyReluAdjoint(AdjointBuilder &adjoint, host::LeakyReluOp relu,
+                               Value dy) {
+  double alpha = relu.getAlpha().convertToDouble();
+  adjoint.addGradient(
+      relu.getInput(),
+      adjoint.ewise({dy, relu.getInput()},
+                    [&](OpBuilder &b, Location loc, ValueRange a) -> Value {
+                      Type t = a[0].getType();
+                      Value zero =
+                          arith::ConstantOp::create(b, loc, b.getFloatAttr(t, 0.0));
+                      Value slope = arith::ConstantOp::create(
+                          b, loc, b.getFloatAttr(t, alpha));
+                      Value positive = arith::CmpFOp::create(
+                          b, loc, arith::CmpFPredicate::OGT, a[1], zero);
+                      Value scaled = arith::MulFOp::create(b, loc, a[0], slope);
+                      return arith::SelectOp::create(b, loc, positive, a[0],
+                                                     scaled);
+                    }));
+  return success();
+}
 
 } // namespace
 
 void host::registerHostInterfaceModels(DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *ctx, host::HostDialect *) {
-    host::DenseOp::attachInterface<DenseLayerModel, DenseAdjointModel>(*ctx);
-    host::LeakyReluOp::attachInterface<LeakyReluChannelModel,
-                                       LeakyReluAdjointModel>(*ctx);
+    host::DenseOp::attachInterface<
+        DenseLayerModel, AdjointFunctionModel<host::DenseOp, denseAdjoint>>(
+        *ctx);
+    host::LeakyReluOp::attachInterface<
+        LeakyReluChannelModel,
+        AdjointFunctionModel<host::LeakyReluOp, leakyReluAdjoint>>(*ctx);
   });
 }

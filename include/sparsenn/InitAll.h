@@ -8,18 +8,17 @@
 #ifndef SPARSENN_INITALL_H
 #define SPARSENN_INITALL_H
 
+// registerSparseNNExternalModels: the interface models for upstream ops.
+#include "sparsenn/Interfaces/ExternalModels.h"
+
 namespace mlir {
 class DialectRegistry;
 namespace sparsenn {
 
-/// Registers the sparsenn dialect only (for hosts that bring their own).
-/// The sparsenn dialect and the interface models this project attaches to
+/// Registers the sparsenn dialect (for hosts that bring the upstream ones)
+/// and the interface models this project attaches to
 /// upstream ops (registerSparseNNExternalModels, ExternalModels.h).
 void registerSparseNNDialect(DialectRegistry &registry);
-
-/// ChannelPropagationOpInterface and DifferentiableOpInterface models for
-/// upstream ops and the sparsenn adjoints (see Interfaces/ExternalModels.h).
-void registerSparseNNExternalModels(DialectRegistry &registry);
 
 /// Registers sparsenn plus the upstream dialects, their external interface
 /// models and extensions (func, arith, math, tensor, linalg, tosa, scf, cf,

@@ -101,4 +101,23 @@ private:
 
 #include "sparsenn/Interfaces/DifferentiableOpInterface.h.inc"
 
+namespace mlir {
+namespace sparsenn {
+
+/// The gradient rule `Rule(adjoint, op, dL/dresult0)` of `OpTy` as an
+/// external model (called only when the op's first result has a gradient):
+///   MyOp::attachInterface<AdjointFunctionModel<MyOp, myAdjoint>>(*ctx);
+template <typename OpTy, LogicalResult (*Rule)(AdjointBuilder &, OpTy, Value)>
+struct AdjointFunctionModel
+    : public DifferentiableOpInterface::ExternalModel<
+          AdjointFunctionModel<OpTy, Rule>, OpTy> {
+  LogicalResult buildAdjoint(Operation *op, AdjointBuilder &adjoint) const {
+    Value dy = adjoint.getResultGradient(0);
+    return dy ? Rule(adjoint, cast<OpTy>(op), dy) : success();
+  }
+};
+
+} // namespace sparsenn
+} // namespace mlir
+
 #endif // SPARSENN_INTERFACES_DIFFERENTIABLEOPINTERFACE_H

@@ -45,6 +45,8 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
 
+#include <functional>
+
 namespace mlir {
 namespace sparsenn {
 #define GEN_PASS_DEF_CONVERTSPARSENNTOGPUPASS
@@ -1083,36 +1085,24 @@ struct SmallFloorToArith : OpRewritePattern<math::FloorOp> {
   }
 };
 
-/// A linear layer with a GPU kernel format becomes its gpu.launch; one
-/// without a GPU kernel loses its format and takes the dense linalg path
-/// (mapped to kernels by sparsenn-tile-gpu-loops).
-struct LinearToGPU : OpRewritePattern<LinearOp> {
-  LinearToGPU(MLIRContext *ctx, int64_t warpsPerBlock)
-      : OpRewritePattern(ctx), warpsPerBlock(warpsPerBlock) {}
-  LogicalResult matchAndRewrite(LinearOp op,
+/// A layer with a GPU kernel format (`lower` succeeds) becomes its
+/// gpu.launch; one without a GPU kernel loses its format and takes the dense
+/// linalg path (mapped to kernels by sparsenn-tile-gpu-loops).
+template <typename OpTy>
+struct LayerToGPU : OpRewritePattern<OpTy> {
+  using LowerFn = std::function<LogicalResult(OpTy, RewriterBase &)>;
+  LayerToGPU(MLIRContext *ctx, LowerFn lower)
+      : OpRewritePattern<OpTy>(ctx), lower(std::move(lower)) {}
+  LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
-    if (succeeded(lowerLinear(op, rewriter, warpsPerBlock)))
+    if (succeeded(lower(op, rewriter)))
       return success();
     if (!op.getKernel())
       return failure();
     rewriter.modifyOpInPlace(op, [&] { op.removeKernelAttr(); });
     return success();
   }
-  int64_t warpsPerBlock;
-};
-
-/// conv2d with sparse taps (`kernel<ell>`); others go dense, as above.
-struct ConvToGPU : OpRewritePattern<Conv2DOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(Conv2DOp op,
-                                PatternRewriter &rewriter) const override {
-    if (succeeded(lowerConvTaps(op, rewriter)))
-      return success();
-    if (!op.getKernel())
-      return failure();
-    rewriter.modifyOpInPlace(op, [&] { op.removeKernelAttr(); });
-    return success();
-  }
+  LowerFn lower;
 };
 
 /// k-winners as its kernel; trivial selections (k >= n, no boost, no relu)
@@ -1190,7 +1180,10 @@ void mlir::sparsenn::populateSparseNNToGPUPatterns(RewritePatternSet &patterns,
                                                    int64_t warpsPerBlock,
                                                    int64_t kwinnersThreads) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<LinearToGPU>(ctx, warpsPerBlock);
-  patterns.add<ConvToGPU>(ctx);
+  patterns.add<LayerToGPU<LinearOp>>(
+      ctx, [warpsPerBlock](LinearOp op, RewriterBase &rewriter) {
+        return lowerLinear(op, rewriter, warpsPerBlock);
+      });
+  patterns.add<LayerToGPU<Conv2DOp>>(ctx, lowerConvTaps);
   patterns.add<KWinnersToGPU>(ctx, kwinnersThreads);
 }

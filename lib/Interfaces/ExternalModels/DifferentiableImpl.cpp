@@ -74,55 +74,36 @@ Value gate(AdjointBuilder &tb, Value dy, Value ref) {
 /// relu written as max(x, 0) (an arith op or a linalg.generic); anything
 /// else this op computes is refused.
 template <typename OpTy>
-struct ReluAdjointModel
-    : public DifferentiableOpInterface::ExternalModel<ReluAdjointModel<OpTy>,
-                                                      OpTy> {
-  LogicalResult buildAdjoint(Operation *op, AdjointBuilder &adjoint) const {
-    Value dy = adjoint.getResultGradient(0);
-    Value x = reluInput(op);
-    if (!x)
-      return refuse(op);
-    if (dy)
-      adjoint.addGradient(x, gate(adjoint, dy, x));
-    return success();
-  }
-};
+LogicalResult backwardRelu(AdjointBuilder &tb, OpTy op, Value dy) {
+  Value x = reluInput(op);
+  if (!x)
+    return refuse(op);
+  tb.addGradient(x, gate(tb, dy, x));
+  return success();
+}
 
 /// arith.addf has one type for operands and result: no broadcast.
-struct AddFAdjointModel
-    : public DifferentiableOpInterface::ExternalModel<AddFAdjointModel,
-                                                      arith::AddFOp> {
-  LogicalResult buildAdjoint(Operation *op, AdjointBuilder &adjoint) const {
-    auto add = cast<arith::AddFOp>(op);
-    if (Value dy = adjoint.getResultGradient(0)) {
-      adjoint.addGradient(add.getLhs(), dy);
-      adjoint.addGradient(add.getRhs(), dy);
-    }
-    return success();
-  }
-};
+LogicalResult backwardAddF(AdjointBuilder &tb, arith::AddFOp add, Value dy) {
+  tb.addGradient(add.getLhs(), dy);
+  tb.addGradient(add.getRhs(), dy);
+  return success();
+}
 
-struct CollapseShapeAdjointModel
-    : public DifferentiableOpInterface::ExternalModel<
-          CollapseShapeAdjointModel, tensor::CollapseShapeOp> {
-  LogicalResult buildAdjoint(Operation *op, AdjointBuilder &adjoint) const {
-    auto collapse = cast<tensor::CollapseShapeOp>(op);
-    if (Value dy = adjoint.getResultGradient(0))
-      adjoint.addGradient(collapse.getSrc(),
-                          tensor::ExpandShapeOp::create(
-                              adjoint.getBuilder(), adjoint.getLoc(),
-                              collapse.getSrcType(), dy,
-                              collapse.getReassociationIndices()));
-    return success();
-  }
-};
+/// The flatten's adjoint is the inverse reshape.
+LogicalResult backwardCollapse(AdjointBuilder &tb,
+                               tensor::CollapseShapeOp collapse, Value dy) {
+  tb.addGradient(collapse.getSrc(),
+                 tensor::ExpandShapeOp::create(
+                     tb.getBuilder(), tb.getLoc(), collapse.getSrcType(), dy,
+                     collapse.getReassociationIndices()));
+  return success();
+}
 
 /// Max pooling with non-overlapping windows (kernel = stride, dilation
 /// 1): each input element receives its window's gradient where it equals
 /// the window's maximum (ties all receive it).
 LogicalResult
-backwardMaxPool(AdjointBuilder &tb, linalg::PoolingNchwMaxOp pool, Value dy,
-                function_ref<void(Value, Value)> accumulate) {
+backwardMaxPool(AdjointBuilder &tb, linalg::PoolingNchwMaxOp pool, Value dy) {
   OpBuilder &b = tb.getBuilder();
   Value x = pool.getDpsInputs()[0], window = pool.getDpsInputs()[1];
   auto xType = cast<RankedTensorType>(x.getType());
@@ -147,7 +128,7 @@ backwardMaxPool(AdjointBuilder &tb, linalg::PoolingNchwMaxOp pool, Value dy,
       b.getContext());
   Value y = pool->getResult(0);
   auto par = utils::IteratorType::parallel;
-  accumulate(x, tb.generic({x, y, dy}, xType, {id, down, down, id},
+  tb.addGradient(x, tb.generic({x, y, dy}, xType, {id, down, down, id},
                            {par, par, par, par},
                            [](OpBuilder &nb, Location nl,
                               ValueRange a) -> Value {
@@ -163,35 +144,26 @@ backwardMaxPool(AdjointBuilder &tb, linalg::PoolingNchwMaxOp pool, Value dy,
 }
 
 
-struct MaxPoolAdjointModel
-    : public DifferentiableOpInterface::ExternalModel<
-          MaxPoolAdjointModel, linalg::PoolingNchwMaxOp> {
-  LogicalResult buildAdjoint(Operation *op, AdjointBuilder &adjoint) const {
-    Value dy = adjoint.getResultGradient(0);
-    if (!dy)
-      return success();
-    return backwardMaxPool(adjoint, cast<linalg::PoolingNchwMaxOp>(op), dy,
-                           [&](Value v, Value g) { adjoint.addGradient(v, g); });
-  }
-};
-
 } // namespace
 
 void mlir::sparsenn::registerDifferentiableExternalModels(
     DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *ctx, arith::ArithDialect *) {
-    arith::AddFOp::attachInterface<AddFAdjointModel>(*ctx);
-    arith::MaximumFOp::attachInterface<ReluAdjointModel<arith::MaximumFOp>>(
-        *ctx);
-    arith::MaxNumFOp::attachInterface<ReluAdjointModel<arith::MaxNumFOp>>(
-        *ctx);
+    arith::AddFOp::attachInterface<
+        AdjointFunctionModel<arith::AddFOp, backwardAddF>>(*ctx);
+    arith::MaximumFOp::attachInterface<AdjointFunctionModel<
+        arith::MaximumFOp, backwardRelu<arith::MaximumFOp>>>(*ctx);
+    arith::MaxNumFOp::attachInterface<AdjointFunctionModel<
+        arith::MaxNumFOp, backwardRelu<arith::MaxNumFOp>>>(*ctx);
   });
   registry.addExtension(+[](MLIRContext *ctx, linalg::LinalgDialect *) {
-    linalg::GenericOp::attachInterface<ReluAdjointModel<linalg::GenericOp>>(
-        *ctx);
-    linalg::PoolingNchwMaxOp::attachInterface<MaxPoolAdjointModel>(*ctx);
+    linalg::GenericOp::attachInterface<AdjointFunctionModel<
+        linalg::GenericOp, backwardRelu<linalg::GenericOp>>>(*ctx);
+    linalg::PoolingNchwMaxOp::attachInterface<
+        AdjointFunctionModel<linalg::PoolingNchwMaxOp, backwardMaxPool>>(*ctx);
   });
   registry.addExtension(+[](MLIRContext *ctx, tensor::TensorDialect *) {
-    tensor::CollapseShapeOp::attachInterface<CollapseShapeAdjointModel>(*ctx);
+    tensor::CollapseShapeOp::attachInterface<
+        AdjointFunctionModel<tensor::CollapseShapeOp, backwardCollapse>>(*ctx);
   });
 }

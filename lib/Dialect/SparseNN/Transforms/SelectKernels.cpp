@@ -63,25 +63,8 @@ struct SparseNNSelectKernelsPass
 
   void runOnOperation() override {
     std::optional<KernelFormat> forced;
-    switch (force) {
-    case ForcedKernel::automatic:
-      break;
-    case ForcedKernel::dense:
-      forced = KernelFormat::dense;
-      break;
-    case ForcedKernel::ell:
-      forced = KernelFormat::ell;
-      break;
-    case ForcedKernel::block16:
-      forced = KernelFormat::block16;
-      break;
-    case ForcedKernel::sparse_sparse:
-      forced = KernelFormat::sparse_sparse;
-      break;
-    case ForcedKernel::spgc8:
-      forced = KernelFormat::spgc8;
-      break;
-    }
+    if (force != ForcedKernel::automatic)
+      forced = static_cast<KernelFormat>(static_cast<ForcedKernel>(force));
     WalkResult walk = getOperation().walk([&](LinearOp op) {
       // A format chosen earlier (by the user or a previous run) stays unless
       // `force` overrides it.

@@ -44,7 +44,6 @@ struct GroupGumbel {
 };
 
 LogicalResult backwardGroupGumbel(AdjointBuilder &tb, PruneOp prune, Value dy,
-                                  function_ref<void(Value, Value)> accumulate,
                                   const GroupGumbel &g);
 
 Value scalarTensor(OpBuilder &b, Location loc, Value f64, Type elt) {
@@ -80,8 +79,7 @@ Value scalarTensor(OpBuilder &b, Location loc, Value f64, Type elt) {
 ///   dτ/ds^φ = β/(s^φ·log(1/s^φ)).
 /// Gumbel over groups (granularity other than element):
 /// backwardGroupGumbel.
-LogicalResult backwardPrune(AdjointBuilder &tb, PruneOp prune, Value dy,
-                            function_ref<void(Value, Value)> accumulate) {
+LogicalResult backwardPrune(AdjointBuilder &tb, PruneOp prune, Value dy) {
   OpBuilder &b = tb.getBuilder();
   Location loc = tb.getLoc();
   Value w = prune.getWeights(), mask = prune.getMask();
@@ -90,7 +88,7 @@ LogicalResult backwardPrune(AdjointBuilder &tb, PruneOp prune, Value dy,
     return prune.emitError("train-step generation: 'sparsenn.prune' needs "
                            "static weights");
   if (prune.getMethod() == PruneMethod::quantile) {
-    accumulate(
+    tb.addGradient(
         w, tb.ewise({dy, mask},
                     [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
                       Value zero = arith::ConstantOp::create(
@@ -196,7 +194,7 @@ LogicalResult backwardPrune(AdjointBuilder &tb, PruneOp prune, Value dy,
                      ns.c(-1.0), pos);
   };
   if (reduced)
-    return backwardGroupGumbel(tb, prune, dy, accumulate,
+    return backwardGroupGumbel(tb, prune, dy,
                                {group, mu, centredW, reduced, t, scale, dtdp,
                                 dsPhi, rMean, slope, sigmaPrimeAt, sign});
   // Gumbel: c_j = dτ/dr_j.
@@ -238,7 +236,7 @@ LogicalResult backwardPrune(AdjointBuilder &tb, PruneOp prune, Value dy,
   Value coefB =
       gumbel ? Value()
              : sc.div(sc.mul(sc.c(std::sqrt(2.0)), e), sc.mul(sc.c(n), psi));
-  accumulate(w, tb.ewise({dy, w, mask}, [&](OpBuilder &nb, Location nl,
+  tb.addGradient(w, tb.ewise({dy, w, mask}, [&](OpBuilder &nb, Location nl,
                                             ValueRange a) -> Value {
     training::Scalar ns{nb, nl};
     Value g = ns.toF64(a[0]), x = ns.toF64(a[1]);
@@ -253,7 +251,7 @@ LogicalResult backwardPrune(AdjointBuilder &tb, PruneOp prune, Value dy,
   }));
   // ds: through τ only.
   Value ds = sc.mul(sc.mul(sc.sub(sc.c(0.0), coefA), dtdp), dsPhi);
-  accumulate(prune.getSparsity(), scalarTensor(b, loc, ds, elt));
+  tb.addGradient(prune.getSparsity(), scalarTensor(b, loc, ds, elt));
   return success();
 }
 
@@ -269,7 +267,6 @@ LogicalResult backwardPrune(AdjointBuilder &tb, PruneOp prune, Value dy,
 ///   dw_i = dP_i·hard_i + sgn_i·e_i − Σ sgn·e/N (through μ);
 ///   ds = −A·dτ/ds^φ·ds^φ/ds.
 LogicalResult backwardGroupGumbel(AdjointBuilder &tb, PruneOp prune, Value dy,
-                                  function_ref<void(Value, Value)> accumulate,
                                   const GroupGumbel &g) {
   OpBuilder &b = tb.getBuilder();
   Location loc = tb.getLoc();
@@ -332,7 +329,7 @@ LogicalResult backwardGroupGumbel(AdjointBuilder &tb, PruneOp prune, Value dy,
         return ns.mul(g.sign(ns, ns.toF64(a[0])), a[1]);
       });
   Value meanSE = sc.div(training::reduceSum(b, loc, se, identity), sc.c(n));
-  accumulate(
+  tb.addGradient(
       w, tb.ewise({dy, se, prune.getMask()},
                   [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
                     training::Scalar ns{nb, nl};
@@ -341,7 +338,7 @@ LogicalResult backwardGroupGumbel(AdjointBuilder &tb, PruneOp prune, Value dy,
                     return ns.fromF64(r, a[0].getType());
                   }));
   Value ds = sc.mul(sc.mul(sc.sub(sc.c(0.0), coefA), g.dtdp), g.dsPhi);
-  accumulate(prune.getSparsity(), scalarTensor(b, loc, ds, elt));
+  tb.addGradient(prune.getSparsity(), scalarTensor(b, loc, ds, elt));
   return success();
 }
 
@@ -353,8 +350,7 @@ LogicalResult backwardGroupGumbel(AdjointBuilder &tb, PruneOp prune, Value dy,
 ///    (one shifted accumulation per filter tap) and a crop of the padding;
 ///    for a sparse-tap convolution, a correlation with the flipped filters
 ///    on the sparse-tap kernel.
-LogicalResult backwardConv(AdjointBuilder &tb, Conv2DOp conv, Value dy,
-                           function_ref<void(Value, Value)> accumulate) {
+LogicalResult backwardConv(AdjointBuilder &tb, Conv2DOp conv, Value dy) {
   OpBuilder &b = tb.getBuilder();
   Location loc = tb.getLoc();
   auto wType = dyn_cast<RankedTensorType>(conv.getWeight().getType());
@@ -406,13 +402,13 @@ LogicalResult backwardConv(AdjointBuilder &tb, Conv2DOp conv, Value dy,
   Value cols = tb.collapse(col, {{0, 1, 2}, {3, 4, 5}});
   Value dyT = tb.collapse(tb.transpose(dy, {1, 0, 2, 3}), {{0}, {1, 2, 3}});
   Value dw = tb.matmulTransposed(dyT, cols); // [O, C·KH·KW]
-  accumulate(w, tensor::ExpandShapeOp::create(b, loc, wType, dw,
+  tb.addGradient(w, tensor::ExpandShapeOp::create(b, loc, wType, dw,
                                               ArrayRef<ReassociationIndices>{
                                                   {0}, {1, 2, 3}}));
   // Bias gradient: Σ over n, y, x.
   if (Value bias = conv.getBias()) {
     auto bType = cast<RankedTensorType>(bias.getType());
-    accumulate(bias,
+    tb.addGradient(bias,
                tb.generic({dy}, bType,
                           {AffineMap::get(4, 0, {d(1), d(0), d(2), d(3)},
                                           b.getContext()),
@@ -450,7 +446,7 @@ LogicalResult backwardConv(AdjointBuilder &tb, Conv2DOp conv, Value dy,
     auto i64s = [&](ArrayRef<int64_t> v) {
       return b.getDenseI64ArrayAttr(v);
     };
-    accumulate(x, Conv2DOp::create(
+    tb.addGradient(x, Conv2DOp::create(
                       b, loc, xType, dy, flipped, /*bias=*/Value(),
                       i64s({1, 1}), i64s(full), i64s({1, 1}),
                       b.getI64IntegerAttr(1), /*sparsity=*/nullptr,
@@ -510,7 +506,7 @@ LogicalResult backwardConv(AdjointBuilder &tb, Conv2DOp conv, Value dy,
     dx = tensor::ExtractSliceOp::create(b, loc, xType, dxp, offsets, xSizes,
                                         ones);
   }
-  accumulate(x, dx);
+  tb.addGradient(x, dx);
   return success();
 }
 
@@ -518,8 +514,7 @@ LogicalResult backwardConv(AdjointBuilder &tb, Conv2DOp conv, Value dy,
 /// Linear (rank 2): dX[b, i] = Σ_o dY[b, o]·W[o, i];
 /// dW[o, i] = Σ_b dYᵀ[o, b]·Xᵀ[i, b]: two more linear layers on transposed
 /// operands; db = Σ_b dY.
-LogicalResult backwardLinear(AdjointBuilder &tb, LinearOp linear, Value dy,
-                             function_ref<void(Value, Value)> accumulate) {
+LogicalResult backwardLinear(AdjointBuilder &tb, LinearOp linear, Value dy) {
   Operation *op = linear;
   Value x = linear.getInput(), w = linear.getWeight();
   auto xType = cast<RankedTensorType>(x.getType());
@@ -527,14 +522,14 @@ LogicalResult backwardLinear(AdjointBuilder &tb, LinearOp linear, Value dy,
   if (xType.getRank() != 2 || !wType)
     return op->emitError("train-step generation: 'sparsenn.linear' "
                          "needs a [B, in] input and float weights");
-  accumulate(x, tb.matmulTransposed(dy, tb.transpose(w, {1, 0})));
-  accumulate(w, tb.matmulTransposed(tb.transpose(dy, {1, 0}),
+  tb.addGradient(x, tb.matmulTransposed(dy, tb.transpose(w, {1, 0})));
+  tb.addGradient(w, tb.matmulTransposed(tb.transpose(dy, {1, 0}),
                                     tb.transpose(x, {1, 0})));
   if (Value bias = linear.getBias()) {
     auto bType = cast<RankedTensorType>(bias.getType());
     auto par = utils::IteratorType::parallel;
     auto red = utils::IteratorType::reduction;
-    accumulate(bias, tb.generic(
+    tb.addGradient(bias, tb.generic(
                          {dy}, bType, {tb.map(2, {1, 0}), tb.map(2, {0})},
                          {par, red},
                          [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
@@ -547,9 +542,8 @@ LogicalResult backwardLinear(AdjointBuilder &tb, LinearOp linear, Value dy,
 
 /// k-winners: only the winners pass their gradient (US 2025/0252312 A1
 /// [0047]).
-LogicalResult backwardKWinners(AdjointBuilder &tb, KWinnersOp kw, Value dy,
-                               function_ref<void(Value, Value)> accumulate) {
-  accumulate(kw.getInput(),
+LogicalResult backwardKWinners(AdjointBuilder &tb, KWinnersOp kw, Value dy) {
+  tb.addGradient(kw.getInput(),
              tb.ewise({dy, kw.getResult()},
                       [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
                         Value zero = arith::ConstantOp::create(
@@ -562,44 +556,18 @@ LogicalResult backwardKWinners(AdjointBuilder &tb, KWinnersOp kw, Value dy,
   return success();
 }
 
-LogicalResult backwardOf(AdjointBuilder &tb, LinearOp op, Value dy,
-                         function_ref<void(Value, Value)> accumulate) {
-  return backwardLinear(tb, op, dy, accumulate);
-}
-LogicalResult backwardOf(AdjointBuilder &tb, Conv2DOp op, Value dy,
-                         function_ref<void(Value, Value)> accumulate) {
-  return backwardConv(tb, op, dy, accumulate);
-}
-LogicalResult backwardOf(AdjointBuilder &tb, KWinnersOp op, Value dy,
-                         function_ref<void(Value, Value)> accumulate) {
-  return backwardKWinners(tb, op, dy, accumulate);
-}
-LogicalResult backwardOf(AdjointBuilder &tb, PruneOp op, Value dy,
-                         function_ref<void(Value, Value)> accumulate) {
-  // Gradients flow from the pruned weights (the mask has none).
-  return backwardPrune(tb, op, dy, accumulate);
-}
-
-template <typename OpTy>
-struct AdjointModel
-    : public DifferentiableOpInterface::ExternalModel<AdjointModel<OpTy>,
-                                                      OpTy> {
-  LogicalResult buildAdjoint(Operation *op, AdjointBuilder &adjoint) const {
-    Value dy = adjoint.getResultGradient(0);
-    if (!dy)
-      return success();
-    return backwardOf(adjoint, cast<OpTy>(op), dy,
-                      [&](Value v, Value g) { adjoint.addGradient(v, g); });
-  }
-};
-
 } // namespace
 
 void mlir::sparsenn::registerSparseNNAdjointModels(DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *ctx, SparseNNDialect *) {
-    LinearOp::attachInterface<AdjointModel<LinearOp>>(*ctx);
-    Conv2DOp::attachInterface<AdjointModel<Conv2DOp>>(*ctx);
-    KWinnersOp::attachInterface<AdjointModel<KWinnersOp>>(*ctx);
-    PruneOp::attachInterface<AdjointModel<PruneOp>>(*ctx);
+    LinearOp::attachInterface<AdjointFunctionModel<LinearOp, backwardLinear>>(
+        *ctx);
+    Conv2DOp::attachInterface<AdjointFunctionModel<Conv2DOp, backwardConv>>(
+        *ctx);
+    KWinnersOp::attachInterface<
+        AdjointFunctionModel<KWinnersOp, backwardKWinners>>(*ctx);
+    // Gradients flow from the pruned weights (the mask has none).
+    PruneOp::attachInterface<AdjointFunctionModel<PruneOp, backwardPrune>>(
+        *ctx);
   });
 }

@@ -12,8 +12,15 @@ namespace mlir {
 namespace sparsenn {
 
 /// `sparsenn-select-kernels{force=...}`: `automatic` chooses per layer, the
-/// others name the KernelFormat every layer gets.
-enum class ForcedKernel { automatic, dense, ell, block16, sparse_sparse, spgc8 };
+/// others are the KernelFormat every layer gets (same values).
+enum class ForcedKernel : int32_t {
+  automatic = -1,
+  dense = static_cast<int32_t>(KernelFormat::dense),
+  ell = static_cast<int32_t>(KernelFormat::ell),
+  block16 = static_cast<int32_t>(KernelFormat::block16),
+  sparse_sparse = static_cast<int32_t>(KernelFormat::sparse_sparse),
+  spgc8 = static_cast<int32_t>(KernelFormat::spgc8),
+};
 
 #define GEN_PASS_DECL
 #include "sparsenn/Dialect/SparseNN/Transforms/Passes.h.inc"
