@@ -12,7 +12,10 @@ PyTorch):
 * :mod:`sparsenn.spgc8_ref` - the SPGC8 raw-stream reference (numpy only);
 * :mod:`sparsenn.export` - torch.nn (torch.fx) to MLIR text (PyTorch);
 * :mod:`sparsenn.onnx_import` - ONNX to MLIR text (onnx);
-* :mod:`sparsenn.irbuilder` - the MLIR text emitter they share (numpy only).
+* :mod:`sparsenn.irbuilder` - the MLIR text emitter they share (numpy only);
+* :mod:`sparsenn.compile` - ``sparsenn.compile(model, example_inputs, ...)``:
+  a torch module or ONNX model to a compiled CPU callable, ``sparsenn.load``;
+* :mod:`sparsenn.runtime` - calling ``sparse-compile`` libraries (numpy only).
 
 The public functions of the first four are also reachable as attributes of
 the package (``sparsenn.kwinners``, ``sparsenn.prune``, ...), each importing
@@ -22,7 +25,7 @@ its submodule on first use.
 import importlib
 
 __all__ = ["functional", "pruning", "losses", "modules", "spgc8_ref", "export", "onnx_import",
-           "irbuilder"]
+           "irbuilder", "compile", "runtime"]
 
 _SUBMODULES = frozenset(__all__)
 
@@ -35,6 +38,7 @@ _LAZY = {
     **{name: "pruning" for name in (
         "prune", "prune_mask", "prune_ste", "soft_prune_mask", "group_reduce", "expand_groups",
         "gaussian_threshold", "gumbel_threshold", "fixed_fan_in_mask", "spgc8_aligned_groups")},
+    "load": "compile",
     **{name: "losses" for name in ("network_sparsity", "sparsity_loss", "total_loss")},
     **{name: "modules" for name in (
         "KWinners", "KWinners2d", "SparseWeights", "SparseWeights2d", "PrunedLinear",
