@@ -79,3 +79,22 @@ func.func @expand(%x: tensor<1x4xf32>) -> tensor<1x3x1xf32> {
   %e = tensor.expand_shape %h [[0], [1, 2]] output_shape [1, 3, 1] : tensor<1x3xf32> into tensor<1x3x1xf32>
   return %e : tensor<1x3x1xf32>
 }
+
+// linalg.transpose moves the channel axis (NCHW -> NHWC here): the zero
+// filter's channel is followed to axis 3, where the linear layer over the
+// last axis reads it with zero coefficients; the filter, the transposed
+// channel (init rebuilt) and the column go.
+// CHECK-LABEL: func.func @transpose
+// CHECK: sparsenn.conv2d %{{.*}} : tensor<1x4x3x3xf32>, tensor<2x4x1x1xf32> -> tensor<1x2x3x3xf32>
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<1x3x3x2xf32>
+// CHECK: linalg.transpose ins(%{{.*}} : tensor<1x2x3x3xf32>) outs(%[[E]] : tensor<1x3x3x2xf32>) permutation = [0, 2, 3, 1]
+// CHECK: sparsenn.linear %{{.*}} : tensor<1x3x3x2xf32>, tensor<2x2xf32> -> tensor<1x3x3x2xf32>
+func.func @transpose(%x: tensor<1x4x3x3xf32>) -> tensor<1x3x3x2xf32> {
+  %w = arith.constant dense<[[[[1.0]], [[2.0]], [[3.0]], [[4.0]]], [[[0.0]], [[0.0]], [[0.0]], [[0.0]]], [[[5.0]], [[6.0]], [[7.0]], [[8.0]]]]> : tensor<3x4x1x1xf32>
+  %h = sparsenn.conv2d %x, %w : tensor<1x4x3x3xf32>, tensor<3x4x1x1xf32> -> tensor<1x3x3x3xf32>
+  %e = tensor.empty() : tensor<1x3x3x3xf32>
+  %t = linalg.transpose ins(%h : tensor<1x3x3x3xf32>) outs(%e : tensor<1x3x3x3xf32>) permutation = [0, 2, 3, 1]
+  %w2 = arith.constant dense<[[1.0, 0.0, 2.0], [3.0, 0.0, 4.0]]> : tensor<2x3xf32>
+  %y = sparsenn.linear %t, %w2 : tensor<1x3x3x3xf32>, tensor<2x3xf32> -> tensor<1x3x3x2xf32>
+  return %y : tensor<1x3x3x2xf32>
+}

@@ -4,7 +4,8 @@
 // the importers produce: arith element-wise ops (one generic model, with
 // the op's scalar function), element-wise linalg.generic (its body
 // evaluated op by op through the same models), NCHW max/sum pooling,
-// tensor.pad, tensor.concat along the channel axis and the flatten
+// linalg.transpose, tensor.pad, tensor.concat along the channel axis and the
+// flatten
 // tensor.collapse_shape [B, C, H, W] -> [B, C*H*W].
 //
 //===----------------------------------------------------------------------===//
@@ -271,6 +272,35 @@ struct CollapseShapeModel
   }
 };
 
+/// linalg.transpose: the channels move to the result axis whose input
+/// dimension is the channel axis (one position per channel along it).
+struct TransposeModel
+    : public ChannelPropagationOpInterface::ExternalModel<TransposeModel,
+                                                          linalg::TransposeOp> {
+  void propagateChannels(Operation *op, ChannelAnalysis &analysis) const {
+    auto transpose = cast<linalg::TransposeOp>(op);
+    Value input = transpose.getInput();
+    const ChannelAnalysis::Layout *in = analysis.getLayout(input);
+    if (!in || in->block != 1 || transpose->getNumResults() != 1 ||
+        analysis.getLayout(transpose.getInit()) ||
+        !ChannelAnalysis::isRebuildableInit(transpose.getInit())) {
+      analysis.blockOperands(op, "transpose of a flattened value or with an "
+                                 "init that cannot be rebuilt");
+      return;
+    }
+    const ChannelAnalysis::Layout l = *in;
+    ArrayRef<int64_t> perm = transpose.getPermutation();
+    const int64_t axis = llvm::find(perm, l.axis) - perm.begin();
+    Value result = transpose->getResult(0);
+    analysis.track(result, axis, 1, l.channels);
+    for (int64_t c = 0; c < l.channels; ++c) {
+      analysis.tie(input, c, result, c);
+      analysis.setConstant(result, c, analysis.getConstant(input, c));
+    }
+  }
+  // shrinkToKeptChannels: the default rewrite (rebuilt init, result type).
+};
+
 /// Concatenation along the channel axis: the result's channels are the
 /// operands' in order; an operand that is not followed keeps its channels.
 struct ConcatModel
@@ -350,6 +380,7 @@ void mlir::sparsenn::registerChannelPropagationExternalModels(
   });
   registry.addExtension(+[](MLIRContext *ctx, linalg::LinalgDialect *) {
     linalg::GenericOp::attachInterface<GenericModel>(*ctx);
+    linalg::TransposeOp::attachInterface<TransposeModel>(*ctx);
     linalg::PoolingNchwMaxOp::attachInterface<
         PoolingModel<linalg::PoolingNchwMaxOp, /*IsMax=*/true>>(*ctx);
     linalg::PoolingNchwSumOp::attachInterface<
