@@ -129,8 +129,13 @@ int64_t product(ArrayRef<int64_t> dims) {
 /// sample), dense.
 int64_t layerMacs(LayerOpInterface layer) {
   auto out = cast<RankedTensorType>(layer->getResult(0).getType());
-  SmallVector<int64_t> w = layer.getLayerWeightShape();
-  return out.getNumElements() * product(ArrayRef<int64_t>(w).drop_front());
+  return out.getDimSize(0) * layer.getMacsPerSample();
+}
+
+/// A depthwise layer: one input channel per group and one filter per group.
+bool isDepthwise(LayerOpInterface layer, ArrayRef<int64_t> weightShape) {
+  int64_t groups = layer.getLayerGroups();
+  return groups > 1 && weightShape[1] == 1 && weightShape[0] == groups;
 }
 
 } // namespace
@@ -436,7 +441,7 @@ void ChannelAnalysis::analyzeLayer(LayerOpInterface layer) {
   int64_t groups = layer.getLayerGroups();
   SmallVector<int64_t> wType = layer.getLayerWeightShape();
   int64_t cout = wType[0];
-  bool depthwise = groups > 1 && wType[1] == 1 && cout == groups;
+  bool depthwise = isDepthwise(layer, wType);
   bool foldsExactly = layer.constantInputFoldsIntoBias();
 
   for (Value v : op->getOperands())
@@ -569,7 +574,7 @@ void ChannelAnalysis::rewriteLayer(LayerOpInterface layer,
   const Layout &out = *getLayout(result);
   SmallVector<int64_t> wType = layer.getLayerWeightShape();
   int64_t groups = layer.getLayerGroups();
-  bool depthwise = groups > 1 && wType[1] == 1 && wType[0] == groups;
+  bool depthwise = isDepthwise(layer, wType);
   SmallVector<int64_t> keepOut(getKeptChannels(result));
   SmallVector<int64_t> keepIn =
       in ? SmallVector<int64_t>(getKeptChannels(input)) : SmallVector<int64_t>();

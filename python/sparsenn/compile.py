@@ -142,7 +142,7 @@ class CompiledModel:
     def __call__(self, *inputs):
         torch_in = None
         arrays = []
-        for i, x in enumerate(inputs):
+        for x in inputs:
             if type(x).__module__.startswith("torch"):
                 torch_in = type(x)
                 arrays.append(np.ascontiguousarray(x.detach().cpu().numpy(), dtype=np.float32))
