@@ -76,10 +76,23 @@ TEST_P(ConvTest, DenseAndSparseMatchReference) {
       {1, 2, 5, 5, 2, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1}, // output 1x1
       {1, 2, 4, 3, 2, 3, 3, 3, 3, 4, 4, 4, 4, 1, 1, 1}, // pad > kernel
       // 1x1 read in place on 196 positions (the last block moved back
-      // inside the plane), two channel chunks and two channel blocks.
+      // inside the plane, 7 vectors per item with AVX-512), two channel
+      // blocks.
       {1, 80, 14, 14, 70, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
       // Several chunks with stride, asymmetric padding and dilation.
       {1, 72, 11, 13, 66, 3, 3, 2, 1, 1, 2, 0, 1, 2, 1, 1},
+      // 1x1 stride 2 (only phase (0, 0) copied, even columns as vectors),
+      // without and with padding (odd column offset), odd widths.
+      {2, 24, 37, 45, 20, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1},
+      {1, 24, 36, 47, 20, 1, 1, 2, 2, 1, 0, 1, 2, 1, 1, 1},
+      // 3x3 stride 2 on wide rows (all four phases, vector copies), and a
+      // stride-2 kernel of width 1 (two of four phases used).
+      {1, 40, 57, 57, 33, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
+      {1, 9, 30, 41, 7, 3, 1, 2, 2, 1, 1, 0, 0, 1, 1, 1},
+      // Grids of many 8-vector items (784 and 58·56 positions), chunked
+      // 3x3 and unchunked 1x1.
+      {1, 48, 28, 28, 72, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+      {1, 96, 56, 56, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
   };
   for (const ConvCase &c : cases)
     for (double density : {1.0, 0.1, 0.0}) {
@@ -148,6 +161,72 @@ TEST_P(ConvTest, DenseAndSparseMatchReference) {
             c.kw, c.sh, c.sw, c.pt, c.pb, c.pl, c.pr, c.dh, c.dw, c.groups);
         kt::expectClose(y, ref, mag,
                         format ? "run-time sparse taps" : "run-time dense");
+      }
+    }
+}
+
+// SPGC8-aligned weights (whole 1x16 input-channel groups at each output
+// channel and kernel position) through the constant-weight entry, whose
+// plan then sums by groups (one offset per 16 taps): 1x1, chunked 3x3,
+// stride 2, grouped convolution; and the same weights with one group
+// broken (the per-tap plan), each called twice (the cached plan).
+TEST_P(ConvTest, WholeGroupsMatchReference) {
+  KT_REQUIRE_ISA(scope, GetParam());
+  std::mt19937 g(31);
+  const ConvCase cases[] = {
+      // n cIn h  w  cOut kh kw sh sw pt pb pl pr dh dw groups
+      {1, 64, 14, 14, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+      {2, 128, 28, 28, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+      {1, 32, 23, 23, 20, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
+      {1, 64, 9, 9, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},
+      {1, 48, 12, 12, 8, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1},
+  };
+  for (const ConvCase &c : cases)
+    for (bool broken : {false, true}) {
+      const int64_t oh =
+          sparsenn_conv2d_output_size(c.h, c.kh, c.sh, c.pt, c.pb, c.dh);
+      const int64_t ow =
+          sparsenn_conv2d_output_size(c.w, c.kw, c.sw, c.pl, c.pr, c.dw);
+      const int64_t cpg = c.cIn / c.groups, kk = c.kh * c.kw;
+      auto x = kt::randomVec(g, c.n * c.cIn * c.h * c.w);
+      auto wt = kt::randomVec(g, c.cOut * cpg * kk);
+      std::bernoulli_distribution keep(0.25);
+      for (int64_t o = 0; o < c.cOut; ++o)
+        for (int64_t c0 = 0; c0 < cpg; c0 += 16)
+          for (int64_t t = 0; t < kk; ++t)
+            if (!keep(g))
+              for (int64_t ci = c0; ci < c0 + 16; ++ci)
+                wt[(o * cpg + ci) * kk + t] = 0.0f;
+      if (broken) // one tap of the first kept group of channel 0
+        for (float &v : wt)
+          if (v != 0.0f) {
+            v = 0.0f;
+            break;
+          }
+      auto bias = kt::randomVec(g, c.cOut);
+      std::vector<double> ref, mag;
+      reference(c, x, wt, bias.data(), oh, ow, ref, mag);
+      int64_t nt = -1;
+      std::vector<int32_t> ptr(c.cOut + 1);
+      ASSERT_EQ(sparsenn_pack_conv2d_taps_f32(wt.data(), c.cOut, cpg, c.kh,
+                                              c.kw, ptr.data(), nullptr,
+                                              nullptr, &nt),
+                SPARSENN_OK);
+      std::vector<int32_t> idx(nt);
+      std::vector<float> val(nt);
+      ASSERT_EQ(sparsenn_pack_conv2d_taps_f32(wt.data(), c.cOut, cpg, c.kh,
+                                              c.kw, ptr.data(), idx.data(),
+                                              val.data(), &nt),
+                SPARSENN_OK);
+      for (int call = 0; call < 2; ++call) {
+        std::vector<float> y(ref.size(), 99.0f);
+        ASSERT_EQ(sparsenn_conv2d_sparse_const_f32(
+                      x.data(), c.n, c.cIn, c.h, c.w, ptr.data(), idx.data(),
+                      val.data(), c.cOut, c.kh, c.kw, bias.data(), c.sh, c.sw,
+                      c.pt, c.pb, c.pl, c.pr, c.dh, c.dw, c.groups, y.data()),
+                  SPARSENN_OK);
+        kt::expectClose(y, ref, mag,
+                        broken ? "one group broken" : "whole groups");
       }
     }
 }
