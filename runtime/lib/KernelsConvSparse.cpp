@@ -636,34 +636,42 @@ int conv2dSparseSpmm(const Conv2DParams &s, const float *x,
       const int64_t nOut = std::min(kChannelBlock, (grp + 1) * cpgOut - o0);
       alignas(64) float buffer[kChannelBlock * kBlockPositions];
       const float *base = src + grp * g.groupFloats + q0;
-      for (int64_t k = 0; k < chunks; ++k)
-        HWY_DYNAMIC_DISPATCH(itemProduct)
+      // Unchunked, the sums go from the registers through a small part of
+      // the buffer to the output, 8 channels at a time, so that the rest of
+      // L1 keeps the source; chunked, the whole block's partial sums stay.
+      const int64_t step = chunks == 1 ? 8 : nOut;
+      for (int64_t s0 = 0; s0 < nOut; s0 += step) {
+        const int64_t m = std::min(step, nOut - s0);
+        for (int64_t k = 0; k < chunks; ++k)
+          HWY_DYNAMIC_DISPATCH(itemProduct)
         (g.blockVectors, plan->grouped, base, offsets, values,
-         chunkStart + o0 * stride + k, stride, nOut, buffer, k == 0,
+         chunkStart + (o0 + s0) * stride + k, stride, m, buffer, k == 0,
          g.channelFloats);
-      // Store the valid positions of [from, to): grid column < ow.
-      for (int64_t o = 0; o < nOut; ++o) {
-        const float *acc = buffer + o * g.block - q0; // indexed by position
-        const int64_t oc = o0 + o;
-        const float bo = bias ? bias[oc] : 0.0f;
-        float *yo = y + (b * s.cOut + oc) * positions;
-        const float *ro =
-            ep.residual ? ep.residual + (b * s.cOut + oc) * positions : nullptr;
-        if (g.pw == s.ow) {
-          storeWithEpilogue(acc + from, to - from, bo, ro ? ro + from : nullptr,
-                            ep.relu, yo + from);
-          continue;
-        }
-        for (int64_t p = from; p < to;) {
-          const int64_t oy = p / g.pw, ox = p % g.pw;
-          const int64_t rowEnd = std::min(to, (oy + 1) * g.pw);
-          const int64_t validEnd = std::min(rowEnd, oy * g.pw + s.ow);
-          if (p < validEnd) {
-            const int64_t at = oy * s.ow + ox;
-            storeWithEpilogue(acc + p, validEnd - p, bo, ro ? ro + at : nullptr,
-                              ep.relu, yo + at);
+        // Store the valid positions of [from, to): grid column < ow.
+        for (int64_t o = 0; o < m; ++o) {
+          const float *acc = buffer + o * g.block - q0; // indexed by position
+          const int64_t oc = o0 + s0 + o;
+          const float bo = bias ? bias[oc] : 0.0f;
+          float *yo = y + (b * s.cOut + oc) * positions;
+          const float *ro = ep.residual
+                                ? ep.residual + (b * s.cOut + oc) * positions
+                                : nullptr;
+          if (g.pw == s.ow) {
+            storeWithEpilogue(acc + from, to - from, bo,
+                              ro ? ro + from : nullptr, ep.relu, yo + from);
+            continue;
           }
-          p = rowEnd;
+          for (int64_t p = from; p < to;) {
+            const int64_t oy = p / g.pw, ox = p % g.pw;
+            const int64_t rowEnd = std::min(to, (oy + 1) * g.pw);
+            const int64_t validEnd = std::min(rowEnd, oy * g.pw + s.ow);
+            if (p < validEnd) {
+              const int64_t at = oy * s.ow + ox;
+              storeWithEpilogue(acc + p, validEnd - p, bo,
+                                ro ? ro + at : nullptr, ep.relu, yo + at);
+            }
+            p = rowEnd;
+          }
         }
       }
     });

@@ -4,9 +4,9 @@
 // the importers produce: arith element-wise ops (one generic model, with
 // the op's scalar function), element-wise linalg.generic (its body
 // evaluated op by op through the same models), NCHW max/sum pooling,
-// linalg.transpose, tensor.pad, tensor.concat along the channel axis and the
-// flatten
-// tensor.collapse_shape [B, C, H, W] -> [B, C*H*W].
+// linalg.transpose, tensor.pad, tensor.concat along the channel axis, the
+// flatten tensor.collapse_shape [B, C, H, W] -> [B, C*H*W] and the
+// tensor.expand_shape that adds unit axes or unflattens.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,9 +32,8 @@ namespace {
 /// `ZeroAbsorbs`: a zero operand makes the result zero whatever the other
 /// (multiplication; the analysis treats the model's values as finite).
 template <typename OpTy, typename Fn, bool ZeroAbsorbs = false>
-struct ElementwiseModel
-    : public ChannelPropagationOpInterface::ExternalModel<
-          ElementwiseModel<OpTy, Fn, ZeroAbsorbs>, OpTy> {
+struct ElementwiseModel : public ChannelPropagationOpInterface::ExternalModel<
+                              ElementwiseModel<OpTy, Fn, ZeroAbsorbs>, OpTy> {
   void propagateChannels(Operation *op, ChannelAnalysis &analysis) const {
     (void)analysis.mapElementwise(op);
   }
@@ -173,9 +172,8 @@ struct GenericModel
 /// NCHW pooling: a channel stays a channel; a constant k becomes
 /// max(init, k) or init + k * window size.
 template <typename OpTy, bool IsMax>
-struct PoolingModel
-    : public ChannelPropagationOpInterface::ExternalModel<
-          PoolingModel<OpTy, IsMax>, OpTy> {
+struct PoolingModel : public ChannelPropagationOpInterface::ExternalModel<
+                          PoolingModel<OpTy, IsMax>, OpTy> {
   void propagateChannels(Operation *op, ChannelAnalysis &analysis) const {
     auto pool = cast<linalg::LinalgOp>(op);
     Value input = pool.getDpsInputs()[0];
@@ -239,9 +237,8 @@ struct PadModel
 
 /// The flatten [B, C, H, W] -> [B, C*H*W]: a channel becomes a block of H*W
 /// columns.
-struct CollapseShapeModel
-    : public ChannelPropagationOpInterface::ExternalModel<
-          CollapseShapeModel, tensor::CollapseShapeOp> {
+struct CollapseShapeModel : public ChannelPropagationOpInterface::ExternalModel<
+                                CollapseShapeModel, tensor::CollapseShapeOp> {
   void propagateChannels(Operation *op, ChannelAnalysis &analysis) const {
     auto collapse = cast<tensor::CollapseShapeOp>(op);
     const ChannelAnalysis::Layout l = *analysis.getLayout(collapse.getSrc());
@@ -268,6 +265,60 @@ struct CollapseShapeModel
                                      ChannelAnalysis &analysis) const {
     Value result = op->getResult(0);
     result.setType(analysis.getShrunkType(result));
+    return success();
+  }
+};
+
+/// tensor.expand_shape keeping the channels on one axis: unit dimensions
+/// added around a channel axis ([B, C] -> [B, C, 1, 1], the gate of a
+/// squeeze-and-excitation block) or the unflatten [B, C*H*W] -> [B, C, H, W]
+/// of a flattened value (a block of H*W columns per channel).
+struct ExpandShapeModel : public ChannelPropagationOpInterface::ExternalModel<
+                              ExpandShapeModel, tensor::ExpandShapeOp> {
+  void propagateChannels(Operation *op, ChannelAnalysis &analysis) const {
+    auto expand = cast<tensor::ExpandShapeOp>(op);
+    const ChannelAnalysis::Layout l = *analysis.getLayout(expand.getSrc());
+    RankedTensorType resultType = expand.getResultType();
+    SmallVector<ReassociationIndices> reassoc =
+        expand.getReassociationIndices();
+    // The group of the channel axis: its first dimension whose size is
+    // not 1 carries the channels, the rest must make up exactly the block.
+    std::optional<int64_t> axis;
+    if (l.axis < static_cast<int64_t>(reassoc.size()) &&
+        resultType.hasStaticShape()) {
+      const ReassociationIndices &group = reassoc[l.axis];
+      int64_t at = group.front();
+      for (int64_t d : group)
+        if (resultType.getDimSize(d) != 1) {
+          at = d;
+          break;
+        }
+      int64_t rest = 1;
+      for (int64_t d : group)
+        if (d > at)
+          rest *= resultType.getDimSize(d);
+      if (resultType.getDimSize(at) == l.channels && rest == l.block)
+        axis = at;
+    }
+    if (!axis) {
+      analysis.block(expand.getSrc(), op,
+                     "reshape that splits the channel axis");
+      return;
+    }
+    Value result = expand.getResult();
+    analysis.track(result, *axis, 1, l.channels);
+    for (int64_t c = 0; c < l.channels; ++c) {
+      analysis.tie(expand.getSrc(), c, result, c);
+      analysis.setConstant(result, c, analysis.getConstant(expand.getSrc(), c));
+    }
+  }
+  LogicalResult shrinkToKeptChannels(Operation *op,
+                                     ChannelAnalysis &analysis) const {
+    // The static output shape is part of the op: it follows the type.
+    auto expand = cast<tensor::ExpandShapeOp>(op);
+    RankedTensorType shrunk = analysis.getShrunkType(expand.getResult());
+    expand.getResult().setType(shrunk);
+    expand.setStaticOutputShape(shrunk.getShape());
     return success();
   }
 };
@@ -389,6 +440,7 @@ void mlir::sparsenn::registerChannelPropagationExternalModels(
   registry.addExtension(+[](MLIRContext *ctx, tensor::TensorDialect *) {
     tensor::PadOp::attachInterface<PadModel>(*ctx);
     tensor::CollapseShapeOp::attachInterface<CollapseShapeModel>(*ctx);
+    tensor::ExpandShapeOp::attachInterface<ExpandShapeModel>(*ctx);
     tensor::ConcatOp::attachInterface<ConcatModel>(*ctx);
   });
 }
