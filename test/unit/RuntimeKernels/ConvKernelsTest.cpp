@@ -56,6 +56,27 @@ void reference(const ConvCase &c, const std::vector<float> &x,
         }
 }
 
+/// The non-zero taps of weights [C_out, C_in/groups, kH, kW], packed as
+/// compiled code gets them.
+struct Taps {
+  std::vector<int32_t> ptr, idx;
+  std::vector<float> val;
+  bool pack(const ConvCase &c, const std::vector<float> &wt) {
+    const int64_t cpg = c.cIn / c.groups;
+    int64_t nt = -1;
+    ptr.resize(c.cOut + 1);
+    if (sparsenn_pack_conv2d_taps_f32(wt.data(), c.cOut, cpg, c.kh, c.kw,
+                                      ptr.data(), nullptr, nullptr,
+                                      &nt) != SPARSENN_OK)
+      return false;
+    idx.resize(nt);
+    val.resize(nt);
+    return sparsenn_pack_conv2d_taps_f32(wt.data(), c.cOut, cpg, c.kh, c.kw,
+                                         ptr.data(), idx.data(), val.data(),
+                                         &nt) == SPARSENN_OK;
+  }
+};
+
 class ConvTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ConvTest, DenseAndSparseMatchReference) {
@@ -129,18 +150,10 @@ TEST_P(ConvTest, DenseAndSparseMatchReference) {
         kt::expectClose(y, ref, mag,
                         library ? "dense conv" : "dense conv (builtin)");
       }
-      int64_t nt = -1;
-      std::vector<int32_t> ptr(c.cOut + 1);
-      ASSERT_EQ(sparsenn_pack_conv2d_taps_f32(wt.data(), c.cOut, cpg, c.kh,
-                                              c.kw, ptr.data(), nullptr,
-                                              nullptr, &nt),
-                SPARSENN_OK);
-      std::vector<int32_t> idx(nt);
-      std::vector<float> val(nt);
-      ASSERT_EQ(sparsenn_pack_conv2d_taps_f32(wt.data(), c.cOut, cpg, c.kh,
-                                              c.kw, ptr.data(), idx.data(),
-                                              val.data(), &nt),
-                SPARSENN_OK);
+      Taps taps;
+      ASSERT_TRUE(taps.pack(c, wt));
+      const std::vector<int32_t> &ptr = taps.ptr, &idx = taps.idx;
+      const std::vector<float> &val = taps.val;
       std::fill(y.begin(), y.end(), 99.0f);
       ASSERT_EQ(sparsenn_conv2d_sparse_f32(
                     x.data(), c.n, c.cIn, c.h, c.w, ptr.data(), idx.data(),
@@ -206,18 +219,10 @@ TEST_P(ConvTest, WholeGroupsMatchReference) {
       auto bias = kt::randomVec(g, c.cOut);
       std::vector<double> ref, mag;
       reference(c, x, wt, bias.data(), oh, ow, ref, mag);
-      int64_t nt = -1;
-      std::vector<int32_t> ptr(c.cOut + 1);
-      ASSERT_EQ(sparsenn_pack_conv2d_taps_f32(wt.data(), c.cOut, cpg, c.kh,
-                                              c.kw, ptr.data(), nullptr,
-                                              nullptr, &nt),
-                SPARSENN_OK);
-      std::vector<int32_t> idx(nt);
-      std::vector<float> val(nt);
-      ASSERT_EQ(sparsenn_pack_conv2d_taps_f32(wt.data(), c.cOut, cpg, c.kh,
-                                              c.kw, ptr.data(), idx.data(),
-                                              val.data(), &nt),
-                SPARSENN_OK);
+      Taps taps;
+      ASSERT_TRUE(taps.pack(c, wt));
+      const std::vector<int32_t> &ptr = taps.ptr, &idx = taps.idx;
+      const std::vector<float> &val = taps.val;
       for (int call = 0; call < 2; ++call) {
         std::vector<float> y(ref.size(), 99.0f);
         ASSERT_EQ(sparsenn_conv2d_sparse_const_f32(
