@@ -238,9 +238,10 @@ std::optional<double> ChannelAnalysis::getConstant(Value v, int64_t c) const {
   return constants[node(v, c)];
 }
 
-const ChannelAnalysis::Layout &
-ChannelAnalysis::track(Value result, int64_t axis, int64_t block,
-                       int64_t channels) {
+const ChannelAnalysis::Layout &ChannelAnalysis::track(Value result,
+                                                      int64_t axis,
+                                                      int64_t block,
+                                                      int64_t channels) {
   Layout l{axis, block, channels, numNodes};
   numNodes += channels;
   constants.resize(numNodes);
@@ -258,6 +259,13 @@ void ChannelAnalysis::tie(Value a, int64_t ca, Value b, int64_t cb) {
 void ChannelAnalysis::setConstant(Value v, int64_t c,
                                   std::optional<double> value) {
   constants[node(v, c)] = value;
+}
+
+void ChannelAnalysis::forwardChannels(Value from, Value to, int64_t offset) {
+  for (int64_t c = 0, n = getLayout(from)->channels; c < n; ++c) {
+    tie(from, c, to, offset + c);
+    setConstant(to, offset + c, getConstant(from, c));
+  }
 }
 
 void ChannelAnalysis::blockNode(int64_t n, Operation *op, const Twine &why) {
@@ -505,8 +513,8 @@ void ChannelAnalysis::analyzeLayer(LayerOpInterface layer) {
   auto isDead = [&](int64_t c) {
     int64_t g = c / perGroup, local = c % perGroup;
     for (int64_t o = g * coutPerGroup; o < (g + 1) * coutPerGroup; ++o)
-      for (int64_t j = local * inBlock * inner; j < (local + 1) * inBlock * inner;
-           ++j)
+      for (int64_t j = local * inBlock * inner;
+           j < (local + 1) * inBlock * inner; ++j)
         if (w[o * cols * inner + j] != 0.0)
           return false;
     return true;
@@ -577,7 +585,8 @@ void ChannelAnalysis::rewriteLayer(LayerOpInterface layer,
   bool depthwise = isDepthwise(layer, wType);
   SmallVector<int64_t> keepOut(getKeptChannels(result));
   SmallVector<int64_t> keepIn =
-      in ? SmallVector<int64_t>(getKeptChannels(input)) : SmallVector<int64_t>();
+      in ? SmallVector<int64_t>(getKeptChannels(input))
+         : SmallVector<int64_t>();
   bool shrinkIn = in && !depthwise && int64_t(keepIn.size()) != in->channels;
   bool shrinkOut = int64_t(keepOut.size()) != out.channels;
 

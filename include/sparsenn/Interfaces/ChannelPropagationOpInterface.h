@@ -85,6 +85,10 @@ public:
   void tie(Value a, int64_t ca, Value b, int64_t cb);
   /// Records the constant of channel `c` of a followed value.
   void setConstant(Value v, int64_t c, std::optional<double> value);
+  /// Channel c of the followed value `from` is channel `offset` + c of the
+  /// followed `to` (a reshape, a transpose, a concatenation): each pair is
+  /// tied and `to` carries `from`'s constants.
+  void forwardChannels(Value from, Value to, int64_t offset = 0);
   /// Keeps every channel of `v` (if followed), naming `op` and the reason.
   void block(Value v, Operation *op, const Twine &why);
   /// Keeps channel `c` of the followed value `v`.

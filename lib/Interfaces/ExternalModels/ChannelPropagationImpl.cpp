@@ -255,11 +255,7 @@ struct CollapseShapeModel : public ChannelPropagationOpInterface::ExternalModel<
     int64_t hw = srcType.getDimSize(2) * srcType.getDimSize(3);
     Value result = collapse.getResult();
     analysis.track(result, 1, l.block * hw, l.channels);
-    for (int64_t c = 0; c < l.channels; ++c) {
-      analysis.tie(collapse.getSrc(), c, result, c);
-      analysis.setConstant(result, c,
-                           analysis.getConstant(collapse.getSrc(), c));
-    }
+    analysis.forwardChannels(collapse.getSrc(), result);
   }
   LogicalResult shrinkToKeptChannels(Operation *op,
                                      ChannelAnalysis &analysis) const {
@@ -307,10 +303,7 @@ struct ExpandShapeModel : public ChannelPropagationOpInterface::ExternalModel<
     }
     Value result = expand.getResult();
     analysis.track(result, *axis, 1, l.channels);
-    for (int64_t c = 0; c < l.channels; ++c) {
-      analysis.tie(expand.getSrc(), c, result, c);
-      analysis.setConstant(result, c, analysis.getConstant(expand.getSrc(), c));
-    }
+    analysis.forwardChannels(expand.getSrc(), result);
   }
   LogicalResult shrinkToKeptChannels(Operation *op,
                                      ChannelAnalysis &analysis) const {
@@ -344,10 +337,7 @@ struct TransposeModel
     const int64_t axis = llvm::find(perm, l.axis) - perm.begin();
     Value result = transpose->getResult(0);
     analysis.track(result, axis, 1, l.channels);
-    for (int64_t c = 0; c < l.channels; ++c) {
-      analysis.tie(input, c, result, c);
-      analysis.setConstant(result, c, analysis.getConstant(input, c));
-    }
+    analysis.forwardChannels(input, result);
   }
   // shrinkToKeptChannels: the default rewrite (rebuilt init, result type).
 };
@@ -381,18 +371,14 @@ struct ConcatModel
     analysis.track(result, l.axis, l.block, total);
     int64_t offset = 0;
     for (Value v : concat.getInputs()) {
-      bool followed = analysis.getLayout(v) != nullptr;
       int64_t n = cast<RankedTensorType>(v.getType()).getDimSize(dim) / l.block;
-      for (int64_t c = 0; c < n; ++c) {
-        if (followed) {
-          analysis.tie(v, c, result, offset + c);
-          analysis.setConstant(result, offset + c, analysis.getConstant(v, c));
-        } else {
+      if (analysis.getLayout(v))
+        analysis.forwardChannels(v, result, offset);
+      else
+        for (int64_t c = 0; c < n; ++c)
           analysis.blockChannel(result, offset + c, op,
                                 "operand comes from outside the analysed "
                                 "graph");
-        }
-      }
       offset += n;
     }
   }
