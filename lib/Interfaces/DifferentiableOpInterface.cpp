@@ -98,6 +98,29 @@ Value AdjointBuilder::matmulTransposed(Value x, Value w) {
       ->getResult(0);
 }
 
+Value AdjointBuilder::matmul(Value a, Value b, bool transposeA,
+                             bool transposeB) {
+  auto aType = cast<RankedTensorType>(a.getType());
+  auto bType = cast<RankedTensorType>(b.getType());
+  int64_t m = aType.getDimSize(transposeA ? 1 : 0);
+  int64_t n = bType.getDimSize(transposeB ? 0 : 1);
+  auto type = RankedTensorType::get({m, n}, aType.getElementType());
+  MLIRContext *ctx = builder.getContext();
+  AffineExpr i = builder.getAffineDimExpr(0), j = builder.getAffineDimExpr(1),
+             k = builder.getAffineDimExpr(2);
+  auto map = [&](AffineExpr r, AffineExpr c) {
+    return AffineMapAttr::get(AffineMap::get(3, 0, {r, c}, ctx));
+  };
+  ArrayAttr maps = builder.getArrayAttr({transposeA ? map(k, i) : map(i, k),
+                                         transposeB ? map(j, k) : map(k, j),
+                                         map(i, j)});
+  return linalg::MatmulOp::create(
+             builder, loc, TypeRange{type}, ValueRange{a, b},
+             ValueRange{filled(type, 0.0)},
+             {builder.getNamedAttr("indexing_maps", maps)})
+      ->getResult(0);
+}
+
 Value AdjointBuilder::collapse(Value v, ArrayRef<ReassociationIndices> groups) {
   return tensor::CollapseShapeOp::create(builder, loc, v, groups);
 }

@@ -60,6 +60,10 @@ bool dense::conv2d(const Conv2DParams &, const float *, const float *,
                    const float *, float *, bool, const kernels::Epilogue &) {
   return false;
 }
+bool dense::gemm(char, char, int64_t, int64_t, int64_t, const float *,
+                 int64_t, const float *, int64_t, float, float *, int64_t) {
+  return false;
+}
 const char *dense::backendName() { return "builtin"; }
 
 #else
@@ -226,6 +230,16 @@ bool conv1x1Gemm(const dense::Conv2DParams &p, const float *x,
 } // namespace
 
 const char *dense::backendName() { return "onednn"; }
+
+bool dense::gemm(char transA, char transB, int64_t m, int64_t n, int64_t k,
+                 const float *a, int64_t lda, const float *b, int64_t ldb,
+                 float beta, float *c, int64_t ldc) {
+  if (!libraryEnabled.load())
+    return false;
+  omp_set_num_threads(1); // callers split the work on our pool
+  return dnnl_sgemm(transA, transB, m, n, k, 1.0f, a, lda, b, ldb, beta, c,
+                    ldc) == dnnl_success;
+}
 
 bool dense::linear(const float *x, int64_t batch, int64_t in, const float *w,
                    int64_t out, const float *bias, float *y) {

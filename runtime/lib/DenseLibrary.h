@@ -33,6 +33,13 @@ bool conv2d(const Conv2DParams &p, const float *x, const float *weights,
             const float *bias, float *y, bool constantWeights,
             const kernels::Epilogue &ep);
 
+/// Row-major C[m, n] = op(A)·op(B) + beta·C on the calling thread, op(X) =
+/// X or Xᵀ for trans 'N' / 'T' (BLAS conventions, row-major leading
+/// dimensions). False when the library does not take the call.
+bool gemm(char transA, char transB, int64_t m, int64_t n, int64_t k,
+          const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+          float *c, int64_t ldc);
+
 /// "onednn" or "builtin".
 const char *backendName();
 

@@ -66,6 +66,13 @@ void block16RowsPortable(const float *x, int64_t batch, int64_t in,
 void denseLinearSimd(const float *x, int64_t batch, int64_t in, const float *w,
                      int64_t out, const float *bias, float *y);
 
+/// Row-major C[m, n] = op(A)·op(B) + beta·C (trans 'N' or 'T'), blocks
+/// of C on the thread pool, each on the dense library's sgemm or the builtin
+/// loops (KernelsConvBackward.cpp). No argument checks.
+int gemm(char transA, char transB, int64_t m, int64_t n, int64_t k,
+         const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+         float *c, int64_t ldc);
+
 /// Parameters of an NCHW conv2d (PyTorch semantics), output size included.
 struct Conv2DParams {
   int64_t n, cIn, h, w, cOut, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, groups;

@@ -259,6 +259,10 @@ extern "C" void _mlir_ciface_sparsenn_rt_conv2d_fused_f32(
                pad_top, pad_bottom, pad_left, pad_right, dil_h, dil_w, groups);
 }
 
+/// Above this density, run-time weights of an `ell` conv2d take the dense
+/// engine.
+constexpr double kRuntimeSparseDensity = 0.2;
+
 extern "C" void _mlir_ciface_sparsenn_rt_conv2d_runtime_weights_f32(
     sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *y,
     sparsenn_memref_f32_1d *bias, sparsenn_memref_f32_1d *weights,
@@ -289,6 +293,17 @@ extern "C" void _mlir_ciface_sparsenn_rt_conv2d_runtime_weights_f32(
   check(sparsenn_pack_conv2d_taps_f32(wp, c_out, perGroup, kh, kw,
                                       tapPtr.data(), nullptr, nullptr, &taps),
         "conv2d tap packing");
+  // Weights that turn out dense enough (a learned layer early in training)
+  // run faster on the dense engine: on US 2025/0252312 A1's CNN at batch 64
+  // the sparse-tap kernel at 50 % density took 2x the dense one
+  // (docs/performance.md, "Training step").
+  if (taps > kRuntimeSparseDensity * static_cast<double>(c_out * perGroup * kh *
+                                                         kw))
+    return check(sparsenn_conv2d_dense_f32(xp, n, c_in, h, w, wp, c_out, kh,
+                                           kw, b, stride_h, stride_w, pad_top,
+                                           pad_bottom, pad_left, pad_right,
+                                           dil_h, dil_w, groups, yp),
+                 "dense conv2d");
   // At least one element, so that data() is never null for an all-zero layer.
   tapIdx.resize(taps > 0 ? taps : 1);
   tapVal.resize(taps > 0 ? taps : 1);
@@ -304,6 +319,54 @@ extern "C" void _mlir_ciface_sparsenn_rt_conv2d_runtime_weights_f32(
         "sparse conv2d");
 }
 
+extern "C" void _mlir_ciface_sparsenn_rt_conv2d_backward_input_f32(
+    sparsenn_memref_f32_1d *dy, sparsenn_memref_f32_1d *dx,
+    sparsenn_memref_f32_1d *weights, int64_t n, int64_t c_in, int64_t h,
+    int64_t w, int64_t c_out, int64_t kh, int64_t kw, int64_t stride_h,
+    int64_t stride_w, int64_t pad_top, int64_t pad_bottom, int64_t pad_left,
+    int64_t pad_right, int64_t dil_h, int64_t dil_w) {
+  Timed timed("conv2d backward input", SPARSENN_FORMAT_DENSE, n, c_in, h, w,
+              c_out, kh, kw, stride_h);
+  check(sparsenn_conv2d_backward_input_f32(
+            data(dy->aligned, dy->offset), n, c_in, h, w,
+            data(weights->aligned, weights->offset), c_out, kh, kw, stride_h,
+            stride_w, pad_top, pad_bottom, pad_left, pad_right, dil_h, dil_w,
+            data(dx->aligned, dx->offset)),
+        "conv2d input gradient");
+}
+
+extern "C" void _mlir_ciface_sparsenn_rt_conv2d_backward_weight_f32(
+    sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *dy,
+    sparsenn_memref_f32_1d *dw, sparsenn_memref_f32_1d *mask, int64_t n,
+    int64_t c_in, int64_t h, int64_t w, int64_t c_out, int64_t kh, int64_t kw,
+    int64_t stride_h, int64_t stride_w, int64_t pad_top, int64_t pad_bottom,
+    int64_t pad_left, int64_t pad_right, int64_t dil_h, int64_t dil_w) {
+  const float *m =
+      mask->sizes[0] > 0 ? data(mask->aligned, mask->offset) : nullptr;
+  Timed timed("conv2d backward weight",
+              m ? SPARSENN_FORMAT_ELL : SPARSENN_FORMAT_DENSE, n, c_in, h, w,
+              c_out, kh, kw, stride_h);
+  check(sparsenn_conv2d_backward_weight_f32(
+            data(x->aligned, x->offset), n, c_in, h, w,
+            data(dy->aligned, dy->offset), c_out, kh, kw, m, stride_h,
+            stride_w, pad_top, pad_bottom, pad_left, pad_right, dil_h, dil_w,
+            data(dw->aligned, dw->offset)),
+        "conv2d weight gradient");
+}
+
+extern "C" void _mlir_ciface_sparsenn_rt_gemm_f32(
+    sparsenn_memref_f32_1d *a, sparsenn_memref_f32_1d *b,
+    sparsenn_memref_f32_1d *c, int64_t trans_a, int64_t trans_b, int64_t m,
+    int64_t n, int64_t k, int64_t accumulate) {
+  Timed timed("gemm", SPARSENN_FORMAT_DENSE, trans_a, trans_b, m, n, k);
+  check(sparsenn_gemm_f32(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k,
+                          data(a->aligned, a->offset), trans_a ? m : k,
+                          data(b->aligned, b->offset), trans_b ? k : n,
+                          accumulate ? 1.0f : 0.0f,
+                          data(c->aligned, c->offset), n),
+        "gemm");
+}
+
 extern "C" const sparsenn_runtime_symbol *sparsenn_runtime_symbols(size_t *count) {
 #define SPARSENN_SYMBOL(fn) {#fn, reinterpret_cast<void *>(&fn)}
   static const sparsenn_runtime_symbol symbols[] = {
@@ -313,6 +376,9 @@ extern "C" const sparsenn_runtime_symbol *sparsenn_runtime_symbols(size_t *count
       SPARSENN_SYMBOL(_mlir_ciface_sparsenn_rt_conv2d_f32),
       SPARSENN_SYMBOL(_mlir_ciface_sparsenn_rt_conv2d_fused_f32),
       SPARSENN_SYMBOL(_mlir_ciface_sparsenn_rt_conv2d_runtime_weights_f32),
+      SPARSENN_SYMBOL(_mlir_ciface_sparsenn_rt_conv2d_backward_input_f32),
+      SPARSENN_SYMBOL(_mlir_ciface_sparsenn_rt_conv2d_backward_weight_f32),
+      SPARSENN_SYMBOL(_mlir_ciface_sparsenn_rt_gemm_f32),
       SPARSENN_SYMBOL(_mlir_ciface_sparsenn_rt_pool2d_f32),
       SPARSENN_SYMBOL(sparsenn_set_num_threads),
       SPARSENN_SYMBOL(sparsenn_get_num_threads),

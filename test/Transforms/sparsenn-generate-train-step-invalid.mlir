@@ -42,9 +42,9 @@ func.func @forward(%x: tensor<2x3xf32>, %w: tensor<4x3xf32> {sparsenn.trainable}
 
 // -----
 
-func.func @forward(%x: tensor<1x1x6x6xf32>, %w: tensor<2x1x3x3xf32> {sparsenn.trainable}) -> tensor<1x8xf32> {
-  // expected-error @+1 {{train-step generation: 'sparsenn.conv2d' backward needs float weights, groups 1, stride 1 and dilation 1}}
-  %c = sparsenn.conv2d %x, %w {strides = array<i64: 2, 2>} : tensor<1x1x6x6xf32>, tensor<2x1x3x3xf32> -> tensor<1x2x2x2xf32>
+func.func @forward(%x: tensor<1x2x6x6xf32>, %w: tensor<2x1x3x3xf32> {sparsenn.trainable}) -> tensor<1x8xf32> {
+  // expected-error @+1 {{train-step generation: 'sparsenn.conv2d' backward needs float weights and groups 1}}
+  %c = sparsenn.conv2d %x, %w {strides = array<i64: 2, 2>, groups = 2} : tensor<1x2x6x6xf32>, tensor<2x1x3x3xf32> -> tensor<1x2x2x2xf32>
   %f = tensor.collapse_shape %c [[0], [1, 2, 3]] : tensor<1x2x2x2xf32> into tensor<1x8xf32>
   return %f : tensor<1x8xf32>
 }

@@ -47,6 +47,18 @@ def ConvertSparseNNToLinalgPass
     threaded `sparsenn_rt_pool2d_f32`; a `tensor.pad` of the input by a
     constant on H and W folds into the call. Other poolings stay linalg.
 
+    GEMM (`gemm-kernels`, default on): `linalg.matmul` on static f32
+    tensors whose indexing maps are the plain ones or have A and/or B
+    transposed becomes a call of `sparsenn_rt_gemm_f32` (no transpose is
+    materialised; a zero-filled init is not read). The training step's
+    linear-layer gradients are such matmuls.
+
+    The conv2d gradients (`conv2d_backward_input`, `conv2d_backward_weight`)
+    on static f32 tensors become the runtime's gradient kernels (with
+    `runtime-weight-kernels`), else linalg: one contraction per tap into a
+    strided window of the padded input gradient, and one contraction over
+    (n, y, x) for the weights, masked after.
+
     Training-only ops (`prune` on non-constant operands, `sparsity_loss`) are
     refused with a diagnostic; run `--sparsenn-prune-weights` first to
     evaluate constant prunes. Shapes must be static.
@@ -63,6 +75,9 @@ def ConvertSparseNNToLinalgPass
            "Lower linalg.pooling_nchw_max/_sum on static f32 tensors (and a "
            "constant tensor.pad of their input) to the runtime's vector "
            "pooling kernel">,
+    Option<"gemmKernels", "gemm-kernels", "bool", /*default=*/"true",
+           "Lower linalg.matmul on static f32 tensors (plain or transposed "
+           "operand maps) to the runtime's GEMM (the dense library's sgemm)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -80,6 +80,10 @@ public:
   /// (the generator makes it a sparsenn.linear layer, so that the lowering
   /// runs it on the native GEMM), else a linalg.matmul on wᵀ.
   Value matmulTransposed(Value x, Value w);
+  /// op(a) · op(b) as a linalg.matmul whose indexing maps transpose a
+  /// (stored [K, M]) and/or b (stored [N, K]): no transpose is
+  /// materialised.
+  Value matmul(Value a, Value b, bool transposeA, bool transposeB);
   /// tensor.collapse_shape with `groups`.
   Value collapse(Value v, ArrayRef<ReassociationIndices> groups);
 

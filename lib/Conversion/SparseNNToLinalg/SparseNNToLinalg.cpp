@@ -811,6 +811,293 @@ struct Conv2DLowering : OpRewritePattern<Conv2DOp> {
   bool runtimeWeightKernels, fuseEpilogues;
 };
 
+std::optional<float> filledConstant(Value v);
+
+//===----------------------------------------------------------------------===//
+// conv2d gradients: runtime kernels on static f32 tensors, else linalg
+//===----------------------------------------------------------------------===//
+
+/// The geometry arguments of the gradient entry points: n, c_in, h, w,
+/// c_out, kh, kw, strides, padding, dilations (MemRefABI.h).
+template <typename GradOp>
+void appendGradGeometry(SmallVectorImpl<Value> &args, GradOp op,
+                        ArrayRef<int64_t> x, ArrayRef<int64_t> w,
+                        function_ref<Value(int64_t)> c64) {
+  ArrayRef<int64_t> pad = op.getPadding(), strides = op.getStrides(),
+                    dil = op.getDilations();
+  for (int64_t v : std::initializer_list<int64_t>{
+           x[0], x[1], x[2], x[3], w[0], w[2], w[3], strides[0], strides[1],
+           pad[0], pad[1], pad[2], pad[3], dil[0], dil[1]})
+    args.push_back(c64(v));
+}
+
+bool allF32(TypeRange types) {
+  return llvm::all_of(types, [](Type t) {
+    return cast<ShapedType>(t).getElementType().isF32();
+  });
+}
+
+/// `v` zero-padded on H and W by `pad` (top, bottom, left, right).
+Value padSpatial(PatternRewriter &rewriter, Location loc, Value v,
+                 ArrayRef<int64_t> pad) {
+  if (llvm::all_of(pad, [](int64_t p) { return p == 0; }))
+    return v;
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape[2] += pad[0] + pad[1];
+  shape[3] += pad[2] + pad[3];
+  auto idx = [&](int64_t i) -> OpFoldResult { return rewriter.getIndexAttr(i); };
+  Value zero = arith::ConstantOp::create(
+      rewriter, loc, rewriter.getZeroAttr(type.getElementType()));
+  return tensor::PadOp::create(
+      rewriter, loc, RankedTensorType::get(shape, type.getElementType()), v,
+      SmallVector<OpFoldResult>{idx(0), idx(0), idx(pad[0]), idx(pad[2])},
+      SmallVector<OpFoldResult>{idx(0), idx(0), idx(pad[1]), idx(pad[3])},
+      zero);
+}
+
+Value zeroFilled(PatternRewriter &rewriter, Location loc,
+                 RankedTensorType type) {
+  Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                        type.getElementType());
+  Value zero = arith::ConstantOp::create(
+      rewriter, loc, rewriter.getZeroAttr(type.getElementType()));
+  return linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+}
+
+struct Conv2DBackwardInputLowering : OpRewritePattern<Conv2DBackwardInputOp> {
+  Conv2DBackwardInputLowering(MLIRContext *ctx, bool runtimeKernels)
+      : OpRewritePattern(ctx), runtimeKernels(runtimeKernels) {}
+  LogicalResult matchAndRewrite(Conv2DBackwardInputOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op->getOperandTypes()) || !allStatic(op->getResultTypes()))
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    Location loc = op.getLoc();
+    auto dxType = op.getInputGrad().getType();
+    ArrayRef<int64_t> x = dxType.getShape(),
+                      w = op.getWeight().getType().getShape();
+    if (runtimeKernels && allF32(op->getOperandTypes())) {
+      MLIRContext *ctx = rewriter.getContext();
+      SmallVector<Type> argTypes(3, dynamic1D(rewriter.getF32Type()));
+      argTypes.append(15, rewriter.getI64Type());
+      func::FuncOp callee = getOrDeclareRuntimeFunc(
+          rewriter, op, "sparsenn_rt_conv2d_backward_input_f32",
+          FunctionType::get(ctx, argTypes, {}));
+      auto c64 = [&](int64_t v) { return i64Constant(rewriter, loc, v); };
+      Value result = allocResult(rewriter, loc, dxType);
+      SmallVector<Value> args = {flatBuffer(rewriter, loc, op.getOutputGrad()),
+                                 flatten(rewriter, loc, result),
+                                 flatBuffer(rewriter, loc, op.getWeight())};
+      appendGradGeometry(args, op, x, w, c64);
+      func::CallOp::create(rewriter, loc, callee, args);
+      replaceWithBuffer(rewriter, op, result, dxType);
+      return success();
+    }
+    // linalg: on the padded input gradient, one contraction over the output
+    // channels per tap (i, j), added into the strided window it feeds.
+    ArrayRef<int64_t> pad = op.getPadding(), strides = op.getStrides(),
+                      dil = op.getDilations();
+    Type elt = dxType.getElementType();
+    ArrayRef<int64_t> dy = op.getOutputGrad().getType().getShape();
+    auto paddedType = RankedTensorType::get(
+        {x[0], x[1], x[2] + pad[0] + pad[1], x[3] + pad[2] + pad[3]}, elt);
+    Value dxp = zeroFilled(rewriter, loc, paddedType);
+    auto sliceType = RankedTensorType::get({x[0], x[1], dy[2], dy[3]}, elt);
+    auto idx = [&](int64_t i) -> OpFoldResult {
+      return rewriter.getIndexAttr(i);
+    };
+    SmallVector<OpFoldResult> sizes = {idx(x[0]), idx(x[1]), idx(dy[2]),
+                                       idx(dy[3])};
+    SmallVector<OpFoldResult> steps = {idx(1), idx(1), idx(strides[0]),
+                                       idx(strides[1])};
+    MLIRContext *ctx = rewriter.getContext();
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    // Loops (n, c, y, x, o).
+    AffineMap dyMap = AffineMap::get(5, 0, {d(0), d(4), d(2), d(3)}, ctx);
+    AffineMap outMap = AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx);
+    for (int64_t i = 0; i < w[2]; ++i)
+      for (int64_t j = 0; j < w[3]; ++j) {
+        SmallVector<OpFoldResult> at = {idx(0), idx(0), idx(i * dil[0]),
+                                        idx(j * dil[1])};
+        Value window = tensor::ExtractSliceOp::create(rewriter, loc, sliceType,
+                                                      dxp, at, sizes, steps);
+        AffineMap wMap = AffineMap::get(
+            5, 0,
+            {d(4), d(1), getAffineConstantExpr(i, ctx),
+             getAffineConstantExpr(j, ctx)},
+            ctx);
+        Value sum =
+            linalg::GenericOp::create(
+                rewriter, loc, TypeRange{sliceType},
+                ValueRange{op.getOutputGrad(), op.getWeight()},
+                ValueRange{window},
+                SmallVector<AffineMap>{dyMap, wMap, outMap}, iterators(4, 1),
+                [](OpBuilder &b, Location l, ValueRange a) {
+                  Value p = arith::MulFOp::create(b, l, a[0], a[1]);
+                  linalg::YieldOp::create(
+                      b, l, arith::AddFOp::create(b, l, a[2], p).getResult());
+                })
+                .getResult(0);
+        dxp = tensor::InsertSliceOp::create(rewriter, loc, sum, dxp, at, sizes,
+                                            steps);
+      }
+    SmallVector<OpFoldResult> crop = {idx(0), idx(0), idx(pad[0]),
+                                      idx(pad[2])};
+    SmallVector<OpFoldResult> xSizes = {idx(x[0]), idx(x[1]), idx(x[2]),
+                                        idx(x[3])};
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+        op, dxType, dxp, crop, xSizes,
+        SmallVector<OpFoldResult>(4, idx(1)));
+    return success();
+  }
+  bool runtimeKernels;
+};
+
+struct Conv2DBackwardWeightLowering
+    : OpRewritePattern<Conv2DBackwardWeightOp> {
+  Conv2DBackwardWeightLowering(MLIRContext *ctx, bool runtimeKernels)
+      : OpRewritePattern(ctx), runtimeKernels(runtimeKernels) {}
+  LogicalResult matchAndRewrite(Conv2DBackwardWeightOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op->getOperandTypes()) || !allStatic(op->getResultTypes()))
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    Location loc = op.getLoc();
+    auto dwType = op.getWeightGrad().getType();
+    ArrayRef<int64_t> x = op.getInput().getType().getShape(),
+                      w = dwType.getShape();
+    if (runtimeKernels && allF32(op->getOperandTypes())) {
+      MLIRContext *ctx = rewriter.getContext();
+      Type f32 = rewriter.getF32Type();
+      SmallVector<Type> argTypes(4, dynamic1D(f32));
+      argTypes.append(15, rewriter.getI64Type());
+      func::FuncOp callee = getOrDeclareRuntimeFunc(
+          rewriter, op, "sparsenn_rt_conv2d_backward_weight_f32",
+          FunctionType::get(ctx, argTypes, {}));
+      auto c64 = [&](int64_t v) { return i64Constant(rewriter, loc, v); };
+      Value result = allocResult(rewriter, loc, dwType);
+      SmallVector<Value> args = {
+          flatBuffer(rewriter, loc, op.getInput()),
+          flatBuffer(rewriter, loc, op.getOutputGrad()),
+          flatten(rewriter, loc, result),
+          op.getMask() ? flatBuffer(rewriter, loc, op.getMask())
+                       : emptyBuffer(rewriter, loc, f32)};
+      appendGradGeometry(args, op, x, w, c64);
+      func::CallOp::create(rewriter, loc, callee, args);
+      replaceWithBuffer(rewriter, op, result, dwType);
+      return success();
+    }
+    // linalg: loops (o, c, i, j, n, y, x) over the padded input, then the
+    // mask.
+    ArrayRef<int64_t> strides = op.getStrides(), dil = op.getDilations();
+    Value xp = padSpatial(rewriter, loc, op.getInput(), op.getPadding());
+    MLIRContext *ctx = rewriter.getContext();
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    AffineMap xMap = AffineMap::get(7, 0,
+                                    {d(4), d(1), d(5) * strides[0] + d(2) * dil[0],
+                                     d(6) * strides[1] + d(3) * dil[1]},
+                                    ctx);
+    AffineMap dyMap = AffineMap::get(7, 0, {d(4), d(0), d(5), d(6)}, ctx);
+    AffineMap outMap = AffineMap::get(7, 0, {d(0), d(1), d(2), d(3)}, ctx);
+    Value dw = linalg::GenericOp::create(
+                   rewriter, loc, TypeRange{dwType},
+                   ValueRange{xp, op.getOutputGrad()},
+                   ValueRange{zeroFilled(rewriter, loc, dwType)},
+                   SmallVector<AffineMap>{xMap, dyMap, outMap},
+                   iterators(4, 3),
+                   [](OpBuilder &b, Location l, ValueRange a) {
+                     Value p = arith::MulFOp::create(b, l, a[0], a[1]);
+                     linalg::YieldOp::create(
+                         b, l, arith::AddFOp::create(b, l, a[2], p).getResult());
+                   })
+                   .getResult(0);
+    if (Value mask = op.getMask()) {
+      AffineMap id = rewriter.getMultiDimIdentityMap(4);
+      dw = linalg::GenericOp::create(
+               rewriter, loc, TypeRange{dwType}, ValueRange{dw, mask},
+               ValueRange{tensor::EmptyOp::create(rewriter, loc, w,
+                                                  dwType.getElementType())},
+               SmallVector<AffineMap>{id, id, id}, iterators(4),
+               [](OpBuilder &b, Location l, ValueRange a) {
+                 Value zero = arith::ConstantOp::create(
+                     b, l, b.getZeroAttr(a[0].getType()));
+                 Value kept = arith::CmpFOp::create(
+                     b, l, arith::CmpFPredicate::UNE, a[1],
+                     arith::ConstantOp::create(b, l,
+                                               b.getZeroAttr(a[1].getType())));
+                 linalg::YieldOp::create(
+                     b, l,
+                     arith::SelectOp::create(b, l, kept, a[0], zero)
+                         .getResult());
+               })
+               .getResult(0);
+    }
+    rewriter.replaceOp(op, dw);
+    return success();
+  }
+  bool runtimeKernels;
+};
+
+//===----------------------------------------------------------------------===//
+// linalg.matmul → the runtime's GEMM
+//===----------------------------------------------------------------------===//
+
+/// A linalg.matmul on static f32 tensors with the plain operand maps or A
+/// and/or B transposed (the training step's dX = dY·W and dW = dYᵀ·X)
+/// becomes `sparsenn_rt_gemm_f32`: the dense library's sgemm, threaded,
+/// without materialising the transposes. A zero-filled init is not read.
+struct MatmulToRuntime : OpRewritePattern<linalg::MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(linalg::MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics() || op->getNumResults() != 1 ||
+        !allStatic(op->getOperandTypes()) || !allF32(op->getOperandTypes()))
+      return rewriter.notifyMatchFailure(op, "needs static f32 tensors");
+    MLIRContext *ctx = rewriter.getContext();
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    auto map = [&](AffineExpr a, AffineExpr b) {
+      return AffineMap::get(3, 0, {a, b}, ctx);
+    };
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    if (maps.size() != 3 || maps[2] != map(d(0), d(1)))
+      return rewriter.notifyMatchFailure(op, "unsupported output map");
+    bool transA = maps[0] == map(d(2), d(0)),
+         transB = maps[1] == map(d(1), d(2));
+    if ((!transA && maps[0] != map(d(0), d(2))) ||
+        (!transB && maps[1] != map(d(2), d(1))))
+      return rewriter.notifyMatchFailure(op, "unsupported operand maps");
+    Location loc = op.getLoc();
+    Value a = op.getInputs()[0], b = op.getInputs()[1],
+          init = op.getOutputs()[0];
+    auto outType = cast<RankedTensorType>(op->getResult(0).getType());
+    ArrayRef<int64_t> aShape = cast<RankedTensorType>(a.getType()).getShape();
+    int64_t m = outType.getDimSize(0), n = outType.getDimSize(1),
+            k = transA ? aShape[0] : aShape[1];
+    Value result = allocResult(rewriter, loc, outType);
+    std::optional<float> filled = filledConstant(init);
+    bool accumulate = !filled || *filled != 0.0f;
+    if (accumulate) {
+      auto memType = MemRefType::get(outType.getShape(), rewriter.getF32Type());
+      Value source = bufferization::ToBufferOp::create(rewriter, loc, memType,
+                                                       init, /*readOnly=*/true);
+      memref::CopyOp::create(rewriter, loc, source, result);
+    }
+    SmallVector<Type> argTypes(3, dynamic1D(rewriter.getF32Type()));
+    argTypes.append(6, rewriter.getI64Type());
+    func::FuncOp callee = getOrDeclareRuntimeFunc(
+        rewriter, op, "sparsenn_rt_gemm_f32",
+        FunctionType::get(ctx, argTypes, {}));
+    auto c64 = [&](int64_t v) { return i64Constant(rewriter, loc, v); };
+    func::CallOp::create(rewriter, loc, callee,
+                         ValueRange{flatBuffer(rewriter, loc, a),
+                                    flatBuffer(rewriter, loc, b),
+                                    flatten(rewriter, loc, result),
+                                    c64(transA), c64(transB), c64(m), c64(n),
+                                    c64(k), c64(accumulate)});
+    replaceWithBuffer(rewriter, op, result, outType);
+    return success();
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // kwinners → runtime selection kernel
 //===----------------------------------------------------------------------===//
@@ -1221,8 +1508,10 @@ struct ConvertSparseNNToLinalgPass
         func::FuncDialect, linalg::LinalgDialect, math::MathDialect,
         memref::MemRefDialect, tensor::TensorDialect>();
     target
-        .addIllegalOp<LinearOp, Conv2DOp, KWinnersOp, ThresholdOp, ApplyMaskOp,
-                      QuantizeOp, DequantizeOp, DutyCycleUpdateOp>();
+        .addIllegalOp<LinearOp, Conv2DOp, Conv2DBackwardInputOp,
+                      Conv2DBackwardWeightOp, KWinnersOp, ThresholdOp,
+                      ApplyMaskOp, QuantizeOp, DequantizeOp,
+                      DutyCycleUpdateOp>();
     target.addLegalOp<CompressedConstantOp, DecompressOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
@@ -1244,9 +1533,12 @@ struct ConvertSparseNNToLinalgPass
     });
     if (result.wasInterrupted())
       return signalPassFailure();
-    if (poolingKernels) {
+    if (poolingKernels || gemmKernels) {
       RewritePatternSet pooling(&getContext());
-      populatePoolingToRuntimePatterns(pooling);
+      if (poolingKernels)
+        populatePoolingToRuntimePatterns(pooling);
+      if (gemmKernels)
+        populateMatmulToRuntimePatterns(pooling);
       // One walk, no folding: the rest of the IR stays as converted.
       walkAndApplyPatterns(getOperation(), std::move(pooling));
     }
@@ -1266,9 +1558,16 @@ void mlir::sparsenn::populateSparseNNToLinalgPatterns(
   patterns.add<LinearLowering>(patterns.getContext(), runtimeWeightKernels);
   patterns.add<Conv2DLowering>(patterns.getContext(), runtimeWeightKernels,
                                fuseEpilogues);
+  patterns.add<Conv2DBackwardInputLowering, Conv2DBackwardWeightLowering>(
+      patterns.getContext(), runtimeWeightKernels);
   patterns.add<KWinnersLowering, ThresholdLowering, ApplyMaskLowering,
                QuantizeLowering, DequantizeLowering, DutyCycleUpdateLowering>(
       patterns.getContext());
+}
+
+void mlir::sparsenn::populateMatmulToRuntimePatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<MatmulToRuntime>(patterns.getContext());
 }
 
 void mlir::sparsenn::populatePoolingToRuntimePatterns(

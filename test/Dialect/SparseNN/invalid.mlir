@@ -720,3 +720,83 @@ func.func private @type_zero(!sparsenn.spgc8<0x16xi8>)
 
 // expected-error @+1 {{expected static shape}}
 func.func private @type_dynamic(!sparsenn.spgc8<?x16xi8>)
+
+// -----
+
+func.func @conv_grad_strides(%dy: tensor<1x2x4x4xf32>, %w: tensor<2x3x3x3xf32>) -> tensor<1x3x6x6xf32> {
+  // expected-error @+1 {{strides must be two positive integers}}
+  %dx = sparsenn.conv2d_backward_input %dy, %w {strides = array<i64: 0, 1>} : tensor<1x2x4x4xf32>, tensor<2x3x3x3xf32> -> tensor<1x3x6x6xf32>
+  return %dx : tensor<1x3x6x6xf32>
+}
+
+// -----
+
+func.func @conv_grad_dilations(%dy: tensor<1x2x4x4xf32>, %w: tensor<2x3x3x3xf32>) -> tensor<1x3x6x6xf32> {
+  // expected-error @+1 {{dilations must be two positive integers}}
+  %dx = sparsenn.conv2d_backward_input %dy, %w {dilations = array<i64: 1>} : tensor<1x2x4x4xf32>, tensor<2x3x3x3xf32> -> tensor<1x3x6x6xf32>
+  return %dx : tensor<1x3x6x6xf32>
+}
+
+// -----
+
+func.func @conv_grad_padding(%x: tensor<1x3x6x6xf32>, %dy: tensor<1x2x4x4xf32>) -> tensor<2x3x3x3xf32> {
+  // expected-error @+1 {{padding must be four non-negative integers [top, bottom, left, right]}}
+  %dw = sparsenn.conv2d_backward_weight %x, %dy {padding = array<i64: 0, 0, -1, 0>} : tensor<1x3x6x6xf32>, tensor<1x2x4x4xf32> -> tensor<2x3x3x3xf32>
+  return %dw : tensor<2x3x3x3xf32>
+}
+
+// -----
+
+func.func @conv_grad_batch(%dy: tensor<2x2x4x4xf32>, %w: tensor<2x3x3x3xf32>) -> tensor<1x3x6x6xf32> {
+  // expected-error @+1 {{batch 2 of the output gradient does not match the input's 1}}
+  %dx = sparsenn.conv2d_backward_input %dy, %w : tensor<2x2x4x4xf32>, tensor<2x3x3x3xf32> -> tensor<1x3x6x6xf32>
+  return %dx : tensor<1x3x6x6xf32>
+}
+
+// -----
+
+func.func @conv_grad_in_channels(%dy: tensor<1x2x4x4xf32>, %w: tensor<2x3x3x3xf32>) -> tensor<1x4x6x6xf32> {
+  // expected-error @+1 {{weights [2, 3, 3, 3] do not match 4 input channels (groups 1)}}
+  %dx = sparsenn.conv2d_backward_input %dy, %w : tensor<1x2x4x4xf32>, tensor<2x3x3x3xf32> -> tensor<1x4x6x6xf32>
+  return %dx : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+func.func @conv_grad_out_channels(%x: tensor<1x3x6x6xf32>, %dy: tensor<1x5x4x4xf32>) -> tensor<2x3x3x3xf32> {
+  // expected-error @+1 {{weights [2, 3, 3, 3] do not match 5 output-gradient channels}}
+  %dw = sparsenn.conv2d_backward_weight %x, %dy : tensor<1x3x6x6xf32>, tensor<1x5x4x4xf32> -> tensor<2x3x3x3xf32>
+  return %dw : tensor<2x3x3x3xf32>
+}
+
+// -----
+
+func.func @conv_grad_spatial(%x: tensor<1x3x6x6xf32>, %dy: tensor<1x2x5x4xf32>) -> tensor<2x3x3x3xf32> {
+  // expected-error @+1 {{output gradient [1, 2, 5, 4] is not the convolution output of input [1, 3, 6, 6] and weights [2, 3, 3, 3]}}
+  %dw = sparsenn.conv2d_backward_weight %x, %dy : tensor<1x3x6x6xf32>, tensor<1x2x5x4xf32> -> tensor<2x3x3x3xf32>
+  return %dw : tensor<2x3x3x3xf32>
+}
+
+// -----
+
+func.func @conv_grad_input_types(%dy: tensor<1x2x4x4xf16>, %w: tensor<2x3x3x3xf32>) -> tensor<1x3x6x6xf32> {
+  // expected-error @+1 {{expects one element type for the output gradient, weights and result}}
+  %dx = sparsenn.conv2d_backward_input %dy, %w : tensor<1x2x4x4xf16>, tensor<2x3x3x3xf32> -> tensor<1x3x6x6xf32>
+  return %dx : tensor<1x3x6x6xf32>
+}
+
+// -----
+
+func.func @conv_grad_weight_types(%x: tensor<1x3x6x6xf32>, %dy: tensor<1x2x4x4xf32>) -> tensor<2x3x3x3xf16> {
+  // expected-error @+1 {{expects one element type for the input, output gradient and result}}
+  %dw = sparsenn.conv2d_backward_weight %x, %dy : tensor<1x3x6x6xf32>, tensor<1x2x4x4xf32> -> tensor<2x3x3x3xf16>
+  return %dw : tensor<2x3x3x3xf16>
+}
+
+// -----
+
+func.func @conv_grad_mask(%x: tensor<1x3x6x6xf32>, %dy: tensor<1x2x4x4xf32>, %m: tensor<2x3x3x2xf32>) -> tensor<2x3x3x3xf32> {
+  // expected-error @+1 {{mask [2, 3, 3, 2] does not match the result [2, 3, 3, 3]}}
+  %dw = sparsenn.conv2d_backward_weight %x, %dy mask %m : tensor<1x3x6x6xf32>, tensor<1x2x4x4xf32>, tensor<2x3x3x2xf32> -> tensor<2x3x3x3xf32>
+  return %dw : tensor<2x3x3x3xf32>
+}

@@ -137,3 +137,19 @@ func.func @compressed(%x: tensor<2x16xf32>) -> (tensor<4x16xf32>, tensor<2x4xf32
 func.func @types(%a: !sparsenn.spgc8<32x16x3x3xi16, interleaved>, %b: !sparsenn.spgc8<100xi8, adjacent>) {
   return
 }
+
+// The conv2d gradient ops of the training step.
+// CHECK-LABEL: func.func @conv_gradients
+// CHECK: sparsenn.conv2d_backward_input %{{.*}}, %{{.*}} {padding = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : tensor<2x4x4x4xf32>, tensor<4x3x3x3xf32> -> tensor<2x3x8x8xf32>
+// CHECK: sparsenn.conv2d_backward_weight %{{.*}}, %{{.*}} {padding = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : tensor<2x3x8x8xf32>, tensor<2x4x4x4xf32> -> tensor<4x3x3x3xf32>
+// CHECK: sparsenn.conv2d_backward_weight %{{.*}}, %{{.*}} mask %{{.*}} {dilations = array<i64: 2, 2>} : tensor<2x3x8x8xf32>, tensor<2x4x4x4xf32>, tensor<4x3x3x3xf32> -> tensor<4x3x3x3xf32>
+func.func @conv_gradients(%x: tensor<2x3x8x8xf32>, %dy: tensor<2x4x4x4xf32>, %w: tensor<4x3x3x3xf32>)
+    -> (tensor<2x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<4x3x3x3xf32>) {
+  %dx = sparsenn.conv2d_backward_input %dy, %w {padding = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}
+      : tensor<2x4x4x4xf32>, tensor<4x3x3x3xf32> -> tensor<2x3x8x8xf32>
+  %dw = sparsenn.conv2d_backward_weight %x, %dy {padding = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}
+      : tensor<2x3x8x8xf32>, tensor<2x4x4x4xf32> -> tensor<4x3x3x3xf32>
+  %dm = sparsenn.conv2d_backward_weight %x, %dy mask %w {dilations = array<i64: 2, 2>}
+      : tensor<2x3x8x8xf32>, tensor<2x4x4x4xf32>, tensor<4x3x3x3xf32> -> tensor<4x3x3x3xf32>
+  return %dx, %dw, %dm : tensor<2x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<4x3x3x3xf32>
+}

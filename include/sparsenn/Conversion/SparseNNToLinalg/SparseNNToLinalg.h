@@ -25,6 +25,12 @@ void populateSparseNNToLinalgPatterns(RewritePatternSet &patterns,
 /// as they are (linalg loops).
 void populatePoolingToRuntimePatterns(RewritePatternSet &patterns);
 
+/// Patterns lowering `linalg.matmul` on static f32 tensors with the plain
+/// operand maps or A and/or B transposed to the runtime's threaded GEMM
+/// (`sparsenn_rt_gemm_f32`, the dense library's sgemm). Other matmuls are
+/// left as they are.
+void populateMatmulToRuntimePatterns(RewritePatternSet &patterns);
+
 /// Name of the runtime pooling entry point
 /// (`_mlir_ciface_sparsenn_rt_pool2d_f32`).
 constexpr const char *kPool2DRuntimeFunc = "sparsenn_rt_pool2d_f32";

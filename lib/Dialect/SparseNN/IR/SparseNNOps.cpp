@@ -135,6 +135,83 @@ LogicalResult LinearOp::verify() {
 // Conv2DOp
 //===----------------------------------------------------------------------===//
 
+/// The geometry shared by the two conv2d gradient ops: `x` the forward
+/// input's shape [N, C_in, H, W], `w` the weights' [C_out, C_in, kH, kW],
+/// `dy` the output gradient's [N, C_out, OH, OW] (dynamic sizes match
+/// anything).
+static LogicalResult verifyConvGradient(Operation *op, ArrayRef<int64_t> x,
+                                        ArrayRef<int64_t> w,
+                                        ArrayRef<int64_t> dy,
+                                        ArrayRef<int64_t> strides,
+                                        ArrayRef<int64_t> padding,
+                                        ArrayRef<int64_t> dilations) {
+  if (strides.size() != 2 ||
+      llvm::any_of(strides, [](int64_t s) { return s < 1; }))
+    return op->emitOpError("strides must be two positive integers");
+  if (dilations.size() != 2 ||
+      llvm::any_of(dilations, [](int64_t s) { return s < 1; }))
+    return op->emitOpError("dilations must be two positive integers");
+  if (padding.size() != 4 ||
+      llvm::any_of(padding, [](int64_t s) { return s < 0; }))
+    return op->emitOpError("padding must be four non-negative integers [top, "
+                           "bottom, left, right]");
+  if (mismatch(x[0], dy[0]))
+    return op->emitOpError("batch ")
+           << dy[0] << " of the output gradient does not match the input's "
+           << x[0];
+  if (mismatch(x[1], w[1]))
+    return op->emitOpError("weights ")
+           << shapeStr(w) << " do not match " << x[1]
+           << " input channels (groups 1)";
+  if (mismatch(w[0], dy[1]))
+    return op->emitOpError("weights ")
+           << shapeStr(w) << " do not match " << dy[1]
+           << " output-gradient channels";
+  for (int i = 0; i < 2; ++i) {
+    if (ShapedType::isDynamic(x[2 + i]) || ShapedType::isDynamic(w[2 + i]) ||
+        ShapedType::isDynamic(dy[2 + i]))
+      continue;
+    int64_t span = x[2 + i] + padding[2 * i] + padding[2 * i + 1] -
+                   dilations[i] * (w[2 + i] - 1) - 1;
+    if (span < 0 || span / strides[i] + 1 != dy[2 + i])
+      return op->emitOpError("output gradient ")
+             << shapeStr(dy) << " is not the convolution output of input "
+             << shapeStr(x) << " and weights " << shapeStr(w);
+  }
+  return success();
+}
+
+LogicalResult Conv2DBackwardInputOp::verify() {
+  auto dy = getOutputGrad().getType(), w = getWeight().getType(),
+       dx = getInputGrad().getType();
+  if (dy.getElementType() != w.getElementType() ||
+      dx.getElementType() != w.getElementType())
+    return emitOpError("expects one element type for the output gradient, "
+                       "weights and result");
+  return verifyConvGradient(*this, dx.getShape(), w.getShape(), dy.getShape(),
+                            getStrides(), getPadding(), getDilations());
+}
+
+LogicalResult Conv2DBackwardWeightOp::verify() {
+  auto x = getInput().getType(), dy = getOutputGrad().getType(),
+       dw = getWeightGrad().getType();
+  if (x.getElementType() != dy.getElementType() ||
+      dw.getElementType() != dy.getElementType())
+    return emitOpError("expects one element type for the input, output "
+                       "gradient and result");
+  if (Value mask = getMask()) {
+    auto m = cast<RankedTensorType>(mask.getType());
+    if (llvm::any_of(llvm::zip(m.getShape(), dw.getShape()), [](auto p) {
+          return mismatch(std::get<0>(p), std::get<1>(p));
+        }))
+      return emitOpError("mask ")
+             << shapeStr(m.getShape()) << " does not match the result "
+             << shapeStr(dw.getShape());
+  }
+  return verifyConvGradient(*this, x.getShape(), dw.getShape(), dy.getShape(),
+                            getStrides(), getPadding(), getDilations());
+}
+
 LogicalResult Conv2DOp::verify() {
   auto inputType = cast<RankedTensorType>(getInput().getType());
   auto outputType = cast<RankedTensorType>(getOutput().getType());

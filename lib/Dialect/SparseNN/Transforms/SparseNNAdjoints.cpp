@@ -3,10 +3,11 @@
 // DifferentiableOpInterface of sparsenn.linear, sparsenn.conv2d,
 // sparsenn.kwinners and sparsenn.prune: the backward rules of the generated
 // train step (US 2025/0252312 A1 [0053]-[0067]; EP 21216321.6 [0063],
-// [0194]-[0219]). The backward contractions are themselves sparsenn.linear
-// layers on transposed operands (linear: dX = dY·W, dW = dYᵀ·X; conv:
-// im2col + GEMM for dW, GEMM + col2im for dX), so the lowering runs them on
-// the same native GEMM as the forward pass.
+// [0194]-[0219]). The backward contractions are linalg.matmul with
+// transposed operand maps (linear: dX = dY·W, dW = dYᵀ·X) and the conv2d
+// gradient ops (conv: im2col + GEMM for dW, GEMM + col2im for dX), which
+// the lowering runs on the runtime's GEMM without materialising any
+// transpose.
 //
 //===----------------------------------------------------------------------===//
 
@@ -342,69 +343,38 @@ LogicalResult backwardGroupGumbel(AdjointBuilder &tb, PruneOp prune, Value dy,
   return success();
 }
 
-/// Conv2d (groups 1, dilation 1, stride 1), on the native kernels, with
-/// Xp the zero-padded input:
-///  - dW[o, (c,i,j)] = Σ_(n,y,x) dYᵀ[o, (n,y,x)]·col[(c,i,j), (n,y,x)] with
-///    col = im2col(Xp) = Xp[n, c, y+i, x+j]: one linear layer (GEMM);
-///  - dX: dcol = Wᵀ·dY (a GEMM over the output channels), then col2im
-///    (one shifted accumulation per filter tap) and a crop of the padding;
-///    for a sparse-tap convolution, a correlation with the flipped filters
-///    on the sparse-tap kernel.
+/// Conv2d (groups 1; any stride, padding and dilation), on the native
+/// kernels:
+///  - dW: sparsenn.conv2d_backward_weight (im2col + GEMM in the runtime);
+///    for a fixed fan-in layer (a `sparsity` fact, US 2025/0252312 A1
+///    [0057]) masked by the weights themselves, so that only the non-zero
+///    taps' gradient is computed;
+///  - dX: sparsenn.conv2d_backward_input (GEMM + col2im in the runtime); for
+///    a sparse-tap convolution of low density, a correlation with the
+///    flipped filters on the sparse-tap kernel.
 LogicalResult backwardConv(AdjointBuilder &tb, Conv2DOp conv, Value dy) {
   OpBuilder &b = tb.getBuilder();
   Location loc = tb.getLoc();
   auto wType = dyn_cast<RankedTensorType>(conv.getWeight().getType());
-  if (!wType || conv.getGroups() != 1 ||
-      llvm::any_of(conv.getStrides(), [](int64_t v) { return v != 1; }) ||
-      llvm::any_of(conv.getDilations(), [](int64_t v) { return v != 1; }))
+  if (!wType || conv.getGroups() != 1)
     return conv.emitError("train-step generation: 'sparsenn.conv2d' "
-                          "backward needs float weights, groups 1, stride 1 "
-                          "and dilation 1");
+                          "backward needs float weights and groups 1");
   Value x = conv.getInput(), w = conv.getWeight();
   auto xType = conv.getInput().getType();
-  auto dyType = cast<RankedTensorType>(dy.getType());
   Type elt = xType.getElementType();
   ArrayRef<int64_t> pad = conv.getPadding(); // top, bottom, left, right
   int64_t kh = wType.getDimSize(2), kw = wType.getDimSize(3);
-  int64_t n = dyType.getDimSize(0),
-          oh = dyType.getDimSize(2), ow = dyType.getDimSize(3);
   int64_t c = xType.getDimSize(1);
-  auto padded = [&](Value v, ArrayRef<int64_t> p) -> Value {
-    if (llvm::all_of(p, [](int64_t q) { return q == 0; }))
-      return v;
-    auto t = cast<RankedTensorType>(v.getType());
-    SmallVector<int64_t> shape(t.getShape());
-    shape[2] += p[0] + p[1];
-    shape[3] += p[2] + p[3];
-    SmallVector<OpFoldResult> low = {b.getIndexAttr(0), b.getIndexAttr(0),
-                                     b.getIndexAttr(p[0]),
-                                     b.getIndexAttr(p[2])};
-    SmallVector<OpFoldResult> high = {b.getIndexAttr(0), b.getIndexAttr(0),
-                                      b.getIndexAttr(p[1]),
-                                      b.getIndexAttr(p[3])};
-    return tensor::PadOp::create(b, loc, RankedTensorType::get(shape, elt),
-                                 v, low, high, tb.zero(elt));
-  };
   auto par = utils::IteratorType::parallel;
   auto red = utils::IteratorType::reduction;
   auto d = [&](unsigned i) { return b.getAffineDimExpr(i); };
+  auto i64s = [&](ArrayRef<int64_t> v) { return b.getDenseI64ArrayAttr(v); };
+  bool fixedFanIn = static_cast<bool>(conv.getSparsity());
 
-  // Weight gradient: im2col over loops (c, i, j, n, y, x), then a GEMM.
-  Value xp = padded(x, pad);
-  auto colType = RankedTensorType::get({c, kh, kw, n, oh, ow}, elt);
-  Value col = tb.generic(
-      {xp}, colType,
-      {AffineMap::get(6, 0, {d(3), d(0), d(4) + d(1), d(5) + d(2)},
-                      b.getContext()),
-       b.getMultiDimIdentityMap(6)},
-      SmallVector<utils::IteratorType>(6, par),
-      [](OpBuilder &, Location, ValueRange a) -> Value { return a[0]; });
-  Value cols = tb.collapse(col, {{0, 1, 2}, {3, 4, 5}});
-  Value dyT = tb.collapse(tb.transpose(dy, {1, 0, 2, 3}), {{0}, {1, 2, 3}});
-  Value dw = tb.matmulTransposed(dyT, cols); // [O, C·KH·KW]
-  tb.addGradient(w, tensor::ExpandShapeOp::create(b, loc, wType, dw,
-                                              ArrayRef<ReassociationIndices>{
-                                                  {0}, {1, 2, 3}}));
+  tb.addGradient(w, Conv2DBackwardWeightOp::create(
+                        b, loc, wType, x, dy, fixedFanIn ? w : Value(),
+                        conv.getStridesAttr(), conv.getPaddingAttr(),
+                        conv.getDilationsAttr()));
   // Bias gradient: Σ over n, y, x.
   if (Value bias = conv.getBias()) {
     auto bType = cast<RankedTensorType>(bias.getType());
@@ -421,17 +391,21 @@ LogicalResult backwardConv(AdjointBuilder &tb, Conv2DOp conv, Value dy) {
                           0.0));
   }
   // Input gradient of a convolution with a fixed, low density (at most
-  // kSparseInputGradDensity): a correlation of dY with the flipped,
-  // transposed filters W'[c, o, i, j] = W[o, c, KH−1−i, KW−1−j] padded by
-  // KH−1−pad, on the sparse-tap kernel (W' has W's zeros). The padded
-  // correlation costs (H+KH−1)/OH times the forward's taps, so denser
-  // (e.g. learned) filters, and paddings beyond KH−1, take the GEMM form
-  // below.
+  // kSparseInputGradDensity), stride 1 and dilation 1: a correlation of dY
+  // with the flipped, transposed filters W'[c, o, i, j] = W[o, c, KH−1−i,
+  // KW−1−j] padded by KH−1−pad, on the sparse-tap kernel (W' has W's
+  // zeros). The padded correlation costs (H+KH−1)/OH times the forward's
+  // taps, so denser (e.g. learned) filters, and paddings beyond KH−1, take
+  // the GEMM + col2im kernel below.
   SmallVector<int64_t> full = {kh - 1 - pad[0], kh - 1 - pad[1],
                                kw - 1 - pad[2], kw - 1 - pad[3]};
+  auto ones = [](ArrayRef<int64_t> v) {
+    return llvm::all_of(v, [](int64_t e) { return e == 1; });
+  };
   if (conv.getKernel() == KernelFormat::ell && conv.getSparsity() &&
       conv.getSparsity()->getDensity().convertToDouble() <=
           kSparseInputGradDensity &&
+      ones(conv.getStrides()) && ones(conv.getDilations()) &&
       llvm::all_of(full, [](int64_t v) { return v >= 0; })) {
     auto flippedType =
         RankedTensorType::get({c, wType.getDimSize(0), kh, kw}, elt);
@@ -443,9 +417,6 @@ LogicalResult backwardConv(AdjointBuilder &tb, Conv2DOp conv, Value dy) {
          b.getMultiDimIdentityMap(4)},
         SmallVector<utils::IteratorType>(4, par),
         [](OpBuilder &, Location, ValueRange a) -> Value { return a[0]; });
-    auto i64s = [&](ArrayRef<int64_t> v) {
-      return b.getDenseI64ArrayAttr(v);
-    };
     tb.addGradient(x, Conv2DOp::create(
                       b, loc, xType, dy, flipped, /*bias=*/Value(),
                       i64s({1, 1}), i64s(full), i64s({1, 1}),
@@ -454,59 +425,9 @@ LogicalResult backwardConv(AdjointBuilder &tb, Conv2DOp conv, Value dy) {
                                             KernelFormat::ell)));
     return success();
   }
-  // Otherwise dcol[(c,i,j), (n,y,x)] = Σ_o Wᵀ[(c,i,j), o]·dY[(n,y,x), o]
-  // (a GEMM), then col2im: dXp[n, c, y+i, x+j] += dcol[c, i, j, n, y, x],
-  // one shifted slice per tap, and a crop of the padding.
-  auto xpType = cast<RankedTensorType>(xp.getType());
-  Value wT = tb.transpose(tb.collapse(w, {{0}, {1, 2, 3}}), {1, 0});
-  Value dyRows =
-      tb.collapse(tb.transpose(dy, {0, 2, 3, 1}), {{0, 1, 2}, {3}});
-  Value dcol = tensor::ExpandShapeOp::create(
-      b, loc, RankedTensorType::get({c, kh, kw, n, oh, ow}, elt),
-      tb.matmulTransposed(wT, dyRows),
-      ArrayRef<ReassociationIndices>{{0, 1, 2}, {3, 4, 5}});
-  Value dxp = tb.filled(xpType, 0.0);
-  auto sliceType = RankedTensorType::get({n, c, oh, ow}, elt);
-  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(n), b.getIndexAttr(c),
-                                     b.getIndexAttr(oh), b.getIndexAttr(ow)};
-  SmallVector<OpFoldResult> ones(4, b.getIndexAttr(1));
-  AffineMap id4 = b.getMultiDimIdentityMap(4);
-  for (int64_t i = 0; i < kh; ++i)
-    for (int64_t j = 0; j < kw; ++j) {
-      SmallVector<OpFoldResult> at = {b.getIndexAttr(0), b.getIndexAttr(0),
-                                      b.getIndexAttr(i), b.getIndexAttr(j)};
-      Value slice = tensor::ExtractSliceOp::create(b, loc, sliceType, dxp,
-                                                   at, sizes, ones);
-      AffineMap tap = AffineMap::get(
-          4, 0,
-          {d(1), b.getAffineConstantExpr(i), b.getAffineConstantExpr(j),
-           d(0), d(2), d(3)},
-          b.getContext());
-      Value sum =
-          linalg::GenericOp::create(
-              b, loc, TypeRange{sliceType}, ValueRange{dcol},
-              ValueRange{slice}, ArrayRef<AffineMap>{tap, id4},
-              SmallVector<utils::IteratorType>(4, par),
-              [](OpBuilder &nb, Location nl, ValueRange a) {
-                linalg::YieldOp::create(
-                    nb, nl, arith::AddFOp::create(nb, nl, a[0], a[1])
-                                .getResult());
-              })
-              .getResult(0);
-      dxp = tensor::InsertSliceOp::create(b, loc, sum, dxp, at, sizes, ones);
-    }
-  Value dx = dxp;
-  if (xp != x) {
-    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
-                                         b.getIndexAttr(pad[0]),
-                                         b.getIndexAttr(pad[2])};
-    SmallVector<OpFoldResult> xSizes;
-    for (int64_t v : xType.getShape())
-      xSizes.push_back(b.getIndexAttr(v));
-    dx = tensor::ExtractSliceOp::create(b, loc, xType, dxp, offsets, xSizes,
-                                        ones);
-  }
-  tb.addGradient(x, dx);
+  tb.addGradient(x, Conv2DBackwardInputOp::create(
+                        b, loc, xType, dy, w, conv.getStridesAttr(),
+                        conv.getPaddingAttr(), conv.getDilationsAttr()));
   return success();
 }
 
@@ -522,9 +443,10 @@ LogicalResult backwardLinear(AdjointBuilder &tb, LinearOp linear, Value dy) {
   if (xType.getRank() != 2 || !wType)
     return op->emitError("train-step generation: 'sparsenn.linear' "
                          "needs a [B, in] input and float weights");
-  tb.addGradient(x, tb.matmulTransposed(dy, tb.transpose(w, {1, 0})));
-  tb.addGradient(w, tb.matmulTransposed(tb.transpose(dy, {1, 0}),
-                                    tb.transpose(x, {1, 0})));
+  tb.addGradient(x, tb.matmul(dy, w, /*transposeA=*/false,
+                              /*transposeB=*/false));
+  tb.addGradient(w, tb.matmul(dy, x, /*transposeA=*/true,
+                              /*transposeB=*/false));
   if (Value bias = linear.getBias()) {
     auto bType = cast<RankedTensorType>(bias.getType());
     auto par = utils::IteratorType::parallel;

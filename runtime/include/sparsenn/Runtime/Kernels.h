@@ -90,6 +90,16 @@ int sparsenn_dense_library_enable(int enable);
  * Linear layers: y[b, o] = bias[o] + sum_i x[b, i] * W[o, i].
  *===----------------------------------------------------------------------===*/
 
+/* Row-major GEMM: c[m, n] = op(a)·op(b) + beta·c with op(a) [m, k], op(b)
+   [k, n]; trans_a / trans_b 'N' (as stored) or 'T' (transposed: a stored
+   [k, m], b stored [n, k]); lda, ldb, ldc the row strides as stored. On the
+   dense library's sgemm when the runtime has it, else builtin vector loops;
+   blocks of c on the thread pool, results identical for any thread count. */
+sparsenn_status sparsenn_gemm_f32(char trans_a, char trans_b, int64_t m,
+                                  int64_t n, int64_t k, const float *a,
+                                  int64_t lda, const float *b, int64_t ldb,
+                                  float beta, float *c, int64_t ldc);
+
 /* Dense: the dense library's GEMM (oneDNN's sgemm) when the runtime has
    it; else blocked GEMV (batch < 4) / GEMM (4x4 register tiles, 1024-wide
    k blocks) on W [out, in]. */
@@ -269,6 +279,27 @@ sparsenn_status sparsenn_conv2d_dense_const_f32(
     const float *bias, int64_t stride_h, int64_t stride_w, int64_t pad_top,
     int64_t pad_bottom, int64_t pad_left, int64_t pad_right, int64_t dil_h,
     int64_t dil_w, int64_t groups, float *y);
+
+/* Gradients of a conv2d with groups 1 for training (the geometry
+   arguments as for sparsenn_conv2d_dense_f32; dy [N, C_out, OH, OW]):
+   dx [N, C_in, H, W] = the input gradient for `weights`; dw [C_out, C_in,
+   kH, kW] = the weight gradient for input x. With a non-NULL `mask` (the
+   shape of dw), dw is computed at the mask's non-zero elements only and is
+   0 elsewhere (a fixed fan-in layer); stride 1 and dilation 1 then skip
+   the masked-out taps' work. Both run on the thread pool, results identical
+   for any thread count. */
+sparsenn_status sparsenn_conv2d_backward_input_f32(
+    const float *dy, int64_t n, int64_t c_in, int64_t h, int64_t w_in,
+    const float *weights, int64_t c_out, int64_t kh, int64_t kw,
+    int64_t stride_h, int64_t stride_w, int64_t pad_top, int64_t pad_bottom,
+    int64_t pad_left, int64_t pad_right, int64_t dil_h, int64_t dil_w,
+    float *dx);
+sparsenn_status sparsenn_conv2d_backward_weight_f32(
+    const float *x, int64_t n, int64_t c_in, int64_t h, int64_t w_in,
+    const float *dy, int64_t c_out, int64_t kh, int64_t kw, const float *mask,
+    int64_t stride_h, int64_t stride_w, int64_t pad_top, int64_t pad_bottom,
+    int64_t pad_left, int64_t pad_right, int64_t dil_h, int64_t dil_w,
+    float *dw);
 
 /* Sparse taps: for output channel o the non-zero taps are t in
    [tap_ptr[o], tap_ptr[o+1]) with tap_idx[t] = (c * kH + r) * kW + s (c the

@@ -102,6 +102,35 @@ void _mlir_ciface_sparsenn_rt_conv2d_runtime_weights_f32(
     int64_t pad_top, int64_t pad_bottom, int64_t pad_left, int64_t pad_right,
     int64_t dil_h, int64_t dil_w, int64_t groups);
 
+/* The gradients of a conv2d with groups 1 (sparsenn_conv2d_backward_*_f32,
+   the training step's sparsenn.conv2d_backward_input / _weight): dx
+   [n, c_in, h, w] from dy [n, c_out, oh, ow] and weights; dw [c_out, c_in,
+   kh, kw] from x and dy, at the non-zeros of `mask` only when it is not of
+   size 0. */
+void _mlir_ciface_sparsenn_rt_conv2d_backward_input_f32(
+    sparsenn_memref_f32_1d *dy, sparsenn_memref_f32_1d *dx,
+    sparsenn_memref_f32_1d *weights, int64_t n, int64_t c_in, int64_t h,
+    int64_t w, int64_t c_out, int64_t kh, int64_t kw, int64_t stride_h,
+    int64_t stride_w, int64_t pad_top, int64_t pad_bottom, int64_t pad_left,
+    int64_t pad_right, int64_t dil_h, int64_t dil_w);
+void _mlir_ciface_sparsenn_rt_conv2d_backward_weight_f32(
+    sparsenn_memref_f32_1d *x, sparsenn_memref_f32_1d *dy,
+    sparsenn_memref_f32_1d *dw, sparsenn_memref_f32_1d *mask, int64_t n,
+    int64_t c_in, int64_t h, int64_t w, int64_t c_out, int64_t kh, int64_t kw,
+    int64_t stride_h, int64_t stride_w, int64_t pad_top, int64_t pad_bottom,
+    int64_t pad_left, int64_t pad_right, int64_t dil_h, int64_t dil_w);
+
+/* Row-major c [m, n] (+)= op(a)·op(b) (sparsenn_gemm_f32; linalg.matmul
+   with plain or transposed operand maps): a stored [m, k] or, with trans_a,
+   [k, m]; b stored [k, n] or, with trans_b, [n, k]; accumulate 1 adds to
+   c's contents, 0 overwrites them. */
+void _mlir_ciface_sparsenn_rt_gemm_f32(sparsenn_memref_f32_1d *a,
+                                       sparsenn_memref_f32_1d *b,
+                                       sparsenn_memref_f32_1d *c,
+                                       int64_t trans_a, int64_t trans_b,
+                                       int64_t m, int64_t n, int64_t k,
+                                       int64_t accumulate);
+
 /* Every entry point above by name, for a JIT that resolves the symbols of
    generated code itself (sparse-run): one list, kept with the entry points
    so that no tool's copy can drift. */

@@ -88,6 +88,79 @@ def SparseNN_Conv2DOp : SparseNN_Op<"conv2d", [Pure,
   let hasVerifier = 1;
 }
 
+def SparseNN_Conv2DBackwardInputOp : SparseNN_Op<"conv2d_backward_input",
+    [Pure]> {
+  let summary = "input gradient of a 2-D convolution (groups 1)";
+  let description = [{
+    The gradient of `sparsenn.conv2d` (groups 1) with respect to its input,
+    for a training step: `output_grad` `[N, C_out, OH, OW]`, the layer's
+    `weight` `[C_out, C_in, kH, kW]`, result `[N, C_in, H, W]` with
+
+    `dx[n, c, y·s_h + i·d_h − p_top, x·s_w + j·d_w − p_left] +=
+     dy[n, o, y, x] · w[o, c, i, j]`
+
+    (terms outside the input dropped). `strides`, `padding` (`[top, bottom,
+    left, right]`) and `dilations` are the forward convolution's; the
+    result type gives H and W (several sizes give one OH when the stride is
+    above 1). Lowered to the runtime's GEMM + col2im kernel.
+
+    ```mlir
+    %dx = sparsenn.conv2d_backward_input %dy, %w {padding = array<i64: 1, 1, 1, 1>}
+        : tensor<8x64x28x28xf32>, tensor<64x32x3x3xf32> -> tensor<8x32x28x28xf32>
+    ```
+  }];
+  let arguments = (ins
+      RankedTensorOf<[AnyFloat], [HasAnyRankOfPred<[4]>]>:$output_grad,
+      RankedTensorOf<[AnyFloat], [HasAnyRankOfPred<[4]>]>:$weight,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilations);
+  let results = (outs RankedTensorOf<[AnyFloat], [HasAnyRankOfPred<[4]>]>:$input_grad);
+  let assemblyFormat = [{
+    $output_grad `,` $weight attr-dict `:` type($output_grad) `,`
+    type($weight) `->` type($input_grad)
+  }];
+  let hasVerifier = 1;
+}
+
+def SparseNN_Conv2DBackwardWeightOp : SparseNN_Op<"conv2d_backward_weight",
+    [Pure]> {
+  let summary = "weight gradient of a 2-D convolution (groups 1)";
+  let description = [{
+    The gradient of `sparsenn.conv2d` (groups 1) with respect to its weights,
+    for a training step: the layer's `input` `[N, C_in, H, W]`,
+    `output_grad` `[N, C_out, OH, OW]`, result `[C_out, C_in, kH, kW]` with
+
+    `dw[o, c, i, j] = Σ_(n, y, x) dy[n, o, y, x] ·
+                      x[n, c, y·s_h + i·d_h − p_top, x·s_w + j·d_w − p_left]`
+
+    (terms outside the input are 0). With `mask` (the weights' shape), the
+    result is that sum where `mask` ≠ 0 and 0 elsewhere: a fixed fan-in
+    layer (US 2025/0252312 A1 [0057]) needs no gradient for its zero
+    weights, and the runtime kernel then does only the mask's work
+    (stride 1, dilation 1). The result type gives kH and kW.
+
+    ```mlir
+    %dw = sparsenn.conv2d_backward_weight %x, %dy mask %w
+        : tensor<64x64x12x12xf32>, tensor<64x64x8x8xf32>, tensor<64x64x5x5xf32>
+          -> tensor<64x64x5x5xf32>
+    ```
+  }];
+  let arguments = (ins
+      RankedTensorOf<[AnyFloat], [HasAnyRankOfPred<[4]>]>:$input,
+      RankedTensorOf<[AnyFloat], [HasAnyRankOfPred<[4]>]>:$output_grad,
+      Optional<RankedTensorOf<[AnyFloat], [HasAnyRankOfPred<[4]>]>>:$mask,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilations);
+  let results = (outs RankedTensorOf<[AnyFloat], [HasAnyRankOfPred<[4]>]>:$weight_grad);
+  let assemblyFormat = [{
+    $input `,` $output_grad (`mask` $mask^)? attr-dict `:` type($input) `,`
+    type($output_grad) (`,` type($mask)^)? `->` type($weight_grad)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // k-winners (seed 000)
 //===----------------------------------------------------------------------===//
