@@ -101,10 +101,21 @@ bool makeShape(ConvShape &s, const float *x, const float *y, int64_t n,
                int64_t cIn, int64_t h, int64_t w, int64_t cOut, int64_t kh,
                int64_t kw, int64_t sh, int64_t sw, int64_t pt, int64_t pb,
                int64_t pl, int64_t pr, int64_t dh, int64_t dw, int64_t groups) {
-  if (!x || !y || n < 0 || cIn <= 0 || h < 0 || w < 0 || cOut <= 0 || kh <= 0 ||
-      kw <= 0 || groups <= 0 || cIn % groups || cOut % groups)
+  return x && y &&
+         makeConv2DParams(s, n, cIn, h, w, cOut, kh, kw, sh, sw, pt, pb, pl, pr,
+                          dh, dw, groups);
+}
+
+} // namespace
+
+bool sparsenn::kernels::makeConv2DParams(
+    Conv2DParams &p, int64_t n, int64_t cIn, int64_t h, int64_t w, int64_t cOut,
+    int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t pt, int64_t pb,
+    int64_t pl, int64_t pr, int64_t dh, int64_t dw, int64_t groups) {
+  if (n < 0 || cIn <= 0 || h < 0 || w < 0 || cOut <= 0 || kh <= 0 || kw <= 0 ||
+      groups <= 0 || cIn % groups || cOut % groups)
     return false;
-  s = {n,
+  p = {n,
        cIn,
        h,
        w,
@@ -122,10 +133,8 @@ bool makeShape(ConvShape &s, const float *x, const float *y, int64_t n,
        groups,
        sparsenn_conv2d_output_size(h, kh, sh, pt, pb, dh),
        sparsenn_conv2d_output_size(w, kw, sw, pl, pr, dw)};
-  return s.oh >= 0 && s.ow >= 0;
+  return p.oh >= 0 && p.ow >= 0;
 }
-
-} // namespace
 
 extern "C" int64_t sparsenn_conv2d_output_size(int64_t in, int64_t kernel,
                                                int64_t stride, int64_t padLo,
@@ -176,12 +185,14 @@ int denseConvBuiltin(const ConvShape &s, const float *x, const float *weights,
 }
 } // namespace
 
-int sparsenn::kernels::conv2dDense(
-    const float *x, int64_t n, int64_t cIn, int64_t h, int64_t wIn,
-    const float *weights, int64_t cOut, int64_t kh, int64_t kw,
-    const float *bias, int64_t sh, int64_t sw, int64_t pt, int64_t pb,
-    int64_t pl, int64_t pr, int64_t dh, int64_t dw, int64_t groups, float *y,
-    bool constantWeights, const Epilogue &ep) {
+int sparsenn::kernels::conv2dDense(const float *x, int64_t n, int64_t cIn,
+                                   int64_t h, int64_t wIn, const float *weights,
+                                   int64_t cOut, int64_t kh, int64_t kw,
+                                   const float *bias, int64_t sh, int64_t sw,
+                                   int64_t pt, int64_t pb, int64_t pl,
+                                   int64_t pr, int64_t dh, int64_t dw,
+                                   int64_t groups, float *y,
+                                   bool constantWeights, const Epilogue &ep) {
   ConvShape s;
   if (!weights || !makeShape(s, x, y, n, cIn, h, wIn, cOut, kh, kw, sh, sw, pt,
                              pb, pl, pr, dh, dw, groups))
@@ -198,8 +209,8 @@ extern "C" int sparsenn_conv2d_dense_f32(
     const float *weights, int64_t cOut, int64_t kh, int64_t kw,
     const float *bias, int64_t sh, int64_t sw, int64_t pt, int64_t pb,
     int64_t pl, int64_t pr, int64_t dh, int64_t dw, int64_t groups, float *y) {
-  return conv2dDense(x, n, cIn, h, wIn, weights, cOut, kh, kw, bias, sh, sw,
-                     pt, pb, pl, pr, dh, dw, groups, y,
+  return conv2dDense(x, n, cIn, h, wIn, weights, cOut, kh, kw, bias, sh, sw, pt,
+                     pb, pl, pr, dh, dw, groups, y,
                      /*constantWeights=*/false, Epilogue{});
 }
 
@@ -208,8 +219,8 @@ extern "C" int sparsenn_conv2d_dense_const_f32(
     const float *weights, int64_t cOut, int64_t kh, int64_t kw,
     const float *bias, int64_t sh, int64_t sw, int64_t pt, int64_t pb,
     int64_t pl, int64_t pr, int64_t dh, int64_t dw, int64_t groups, float *y) {
-  return conv2dDense(x, n, cIn, h, wIn, weights, cOut, kh, kw, bias, sh, sw,
-                     pt, pb, pl, pr, dh, dw, groups, y,
+  return conv2dDense(x, n, cIn, h, wIn, weights, cOut, kh, kw, bias, sh, sw, pt,
+                     pb, pl, pr, dh, dw, groups, y,
                      /*constantWeights=*/true, Epilogue{});
 }
 
@@ -249,8 +260,8 @@ int sparsenn::kernels::conv2dSparse(
     maxTaps = std::max(maxTaps, cnt);
   }
   if (!portableForced())
-    return conv2dSparseSpmm(s, x, tapPtr, tapIdx, tapVal, bias, y,
-                            constantTaps, ep);
+    return conv2dSparseSpmm(s, x, tapPtr, tapIdx, tapVal, bias, y, constantTaps,
+                            ep);
   // The portable reference: the tap engine, then the epilogue.
   int status = convEngine(s, x, bias, y, maxTaps, [&](int64_t o, Tap *taps) {
     int64_t t = 0;

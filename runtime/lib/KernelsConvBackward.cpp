@@ -217,27 +217,8 @@ bool validConv(int64_t n, int64_t cIn, int64_t h, int64_t w, int64_t cOut,
                int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t pt,
                int64_t pb, int64_t pl, int64_t pr, int64_t dh, int64_t dw,
                Conv2DParams &p) {
-  if (n < 0 || cIn <= 0 || h < 0 || w < 0 || cOut <= 0 || kh <= 0 || kw <= 0)
-    return false;
-  p = {n,
-       cIn,
-       h,
-       w,
-       cOut,
-       kh,
-       kw,
-       sh,
-       sw,
-       pt,
-       pb,
-       pl,
-       pr,
-       dh,
-       dw,
-       1,
-       sparsenn_conv2d_output_size(h, kh, sh, pt, pb, dh),
-       sparsenn_conv2d_output_size(w, kw, sw, pl, pr, dw)};
-  return p.oh >= 0 && p.ow >= 0;
+  return makeConv2DParams(p, n, cIn, h, w, cOut, kh, kw, sh, sw, pt, pb, pl, pr,
+                          dh, dw, /*groups=*/1);
 }
 
 /// Images per block: about `columns` columns, within kColumnFloats.

@@ -79,6 +79,14 @@ struct Conv2DParams {
   int64_t oh, ow;
 };
 
+/// Fills `p` (output size included) from a conv2d's geometry; false when
+/// it is invalid (sizes, groups, a kernel larger than the padded input).
+bool makeConv2DParams(Conv2DParams &p, int64_t n, int64_t cIn, int64_t h,
+                      int64_t w, int64_t cOut, int64_t kh, int64_t kw,
+                      int64_t sh, int64_t sw, int64_t pt, int64_t pb,
+                      int64_t pl, int64_t pr, int64_t dh, int64_t dw,
+                      int64_t groups);
+
 /// What a layer kernel applies to its outputs before storing them (fused
 /// into the kernel so that no extra pass over memory is needed): y = relu?(
 /// y + residual). `residual` has y's shape and layout, or is null.
