@@ -41,8 +41,10 @@ func.func @pruned(%x: tensor<2x3xf32>, %w: tensor<4x3xf32> {sparsenn.trainable},
 // Gumbel pruner with a learnable s (FIG. 7d, eq. 7-10): the statistics of
 // r = |w - mu| (mean, population std), tau = m - beta*(gamma +
 // log(log(1/s^phi))); the weights get the straight-through gradient plus the
-// relaxation's term (one generic on the incoming gradient, w and the mask),
-// s the gradient through tau, then SGD.
+// relaxation's term: sigma' of the relaxation once per weight (the one
+// math.exp per weight), both sums over it in one generic, then one generic on
+// the incoming gradient, w, the mask and sigma'; s the gradient through tau,
+// then SGD.
 // RUN: sparse-opt %s --sparsenn-generate-train-step="function=gumbel lr=1.0 momentum=0.0" | FileCheck %s --check-prefix=GUMBEL
 // GUMBEL-LABEL: func.func @gumbel_train_step(
 // GUMBEL-SAME:    -> (tensor<f32>, tensor<4x3xf32>, tensor<f32>, tensor<4x3xf32>, tensor<f32>)
@@ -51,9 +53,12 @@ func.func @pruned(%x: tensor<2x3xf32>, %w: tensor<4x3xf32> {sparsenn.trainable},
 // GUMBEL:         math.sqrt
 // GUMBEL:         %[[L:.+]] = math.log
 // GUMBEL:         math.log %[[L]] : f64
-// GUMBEL:         linalg.generic {{.*}}ins(%{{.+}}, %arg1, %[[M]] : tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xi1>)
-// GUMBEL:           arith.select
+// GUMBEL:         %[[SIG:.+]] = linalg.generic {{.*}}ins(%arg1 : tensor<4x3xf32>)
 // GUMBEL:           math.exp
+// GUMBEL:         linalg.generic {{.*}}iterator_types = ["reduction", "reduction"]} ins(%{{.+}}, %arg1, %[[SIG]] : tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>) outs(%{{.+}}, %{{.+}} : tensor<f64>, tensor<f64>)
+// GUMBEL-NOT:       math.exp
+// GUMBEL:         linalg.generic {{.*}}ins(%{{.+}}, %arg1, %[[M]], %[[SIG]] : tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xi1>, tensor<4x3xf32>)
+// GUMBEL:           arith.select
 // GUMBEL:         %[[DS:.+]] = tensor.from_elements %{{.+}} : tensor<f32>
 // GUMBEL:         linalg.generic {{.*}}ins(%arg5, %[[DS]], %arg2 : tensor<f32>, tensor<f32>, tensor<f32>)
 // GUMBEL:         return

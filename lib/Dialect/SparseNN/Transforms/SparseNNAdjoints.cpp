@@ -203,26 +203,35 @@ LogicalResult backwardPrune(AdjointBuilder &tb, PruneOp prune, Value dy) {
     return ns.sub(ns.c(1.0 / n),
                   ns.mul(slope, ns.sub(centred(ns, x), rMean)));
   };
-  auto reduce2 = [&](bool withSign) {
-    auto type = RankedTensorType::get({}, b.getF64Type());
-    SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
-    maps.push_back(AffineMap::get(rank, 0, b.getContext()));
-    Value sum = tb.generic(
-        {dy, w}, type, maps,
-        SmallVector<utils::IteratorType>(rank,
-                                         utils::IteratorType::reduction),
-        [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-          training::Scalar ns{nb, nl};
-          Value x = ns.toF64(a[1]);
-          Value g = ns.mul(ns.mul(ns.toF64(a[0]), x), sigmaPrime(ns, x));
-          if (withSign)
-            g = ns.mul(g, sign(ns, x));
-          return ns.add(g, a[2]);
-        },
-        0.0);
-    return tensor::ExtractOp::create(b, loc, sum, ValueRange{}).getResult();
-  };
-  Value sumGS = reduce2(true), sumG = reduce2(false);
+  // σ' per weight, once (stored in the weights' type, the relaxation's
+  // precision in pruning.prune_ste): the two sums below and the gradient
+  // read it instead of evaluating the sigmoid three times per weight.
+  Value sigmaW = tb.ewise({w}, [&](OpBuilder &nb, Location nl,
+                                   ValueRange a) -> Value {
+    training::Scalar ns{nb, nl};
+    return ns.fromF64(sigmaPrime(ns, ns.toF64(a[0])), a[0].getType());
+  });
+  // ΣGσ'·sgn and ΣGσ' in one pass (f64).
+  auto scalarType = RankedTensorType::get({}, b.getF64Type());
+  SmallVector<AffineMap> sumMaps(3, b.getMultiDimIdentityMap(rank));
+  sumMaps.append(2, AffineMap::get(rank, 0, b.getContext()));
+  auto sums = linalg::GenericOp::create(
+      b, loc, TypeRange{scalarType, scalarType}, ValueRange{dy, w, sigmaW},
+      ValueRange{tb.filled(scalarType, 0.0), tb.filled(scalarType, 0.0)},
+      sumMaps,
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::reduction),
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        training::Scalar ns{nb, nl};
+        Value x = ns.toF64(a[1]);
+        Value g = ns.mul(ns.mul(ns.toF64(a[0]), x), ns.toF64(a[2]));
+        linalg::YieldOp::create(
+            nb, nl,
+            ValueRange{ns.add(ns.mul(g, sign(ns, x)), a[3]), ns.add(g, a[4])});
+      });
+  Value sumGS = tensor::ExtractOp::create(b, loc, sums.getResult(0),
+                                          ValueRange{}),
+        sumG = tensor::ExtractOp::create(b, loc, sums.getResult(1),
+                                         ValueRange{});
   Value coefA = sc.div(sumG, scale);
   Value meanGS = sc.div(sumGS, sc.c(n));
   // Σc·sgn/N (Gumbel), a reduction over w only.
@@ -237,13 +246,14 @@ LogicalResult backwardPrune(AdjointBuilder &tb, PruneOp prune, Value dy) {
   Value coefB =
       gumbel ? Value()
              : sc.div(sc.mul(sc.c(std::sqrt(2.0)), e), sc.mul(sc.c(n), psi));
-  tb.addGradient(w, tb.ewise({dy, w, mask}, [&](OpBuilder &nb, Location nl,
-                                            ValueRange a) -> Value {
+  tb.addGradient(w, tb.ewise({dy, w, mask, sigmaW},
+                             [&](OpBuilder &nb, Location nl,
+                                 ValueRange a) -> Value {
     training::Scalar ns{nb, nl};
     Value g = ns.toF64(a[0]), x = ns.toF64(a[1]);
     Value hard = ns.select(a[2], g, ns.c(0.0));
     Value local =
-        ns.mul(ns.mul(g, x), ns.mul(sigmaPrime(ns, x), sign(ns, x)));
+        ns.mul(ns.mul(g, x), ns.mul(ns.toF64(a[3]), sign(ns, x)));
     Value dtdw = gumbel ? ns.sub(ns.mul(gumbelC(ns, x), sign(ns, x)), meanCS)
                         : ns.mul(coefB, ns.sub(x, mu));
     Value soft =
