@@ -22,6 +22,9 @@ std::string mlir::sparsenn::getLowerToLLVMPipeline() {
   return "canonicalize,"
          // Learnable pruning and the sparsity loss (training graphs).
          "func.func(sparsenn-lower-training-ops,sparsenn-select-kernels),"
+         // A train step recomputes the forward's statistics (a prune's mean
+         // and std of the weights) in its backward: one pass each.
+         "cse,"
          "convert-sparsenn-to-linalg,"
          // TOSA left over from imported models goes through upstream's
          // conversions.
