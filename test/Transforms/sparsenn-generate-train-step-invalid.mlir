@@ -73,3 +73,13 @@ func.func @forward(%x: tensor<2x3xf32>, %w: tensor<4x3xf32> {sparsenn.trainable}
   %y = sparsenn.linear %x, %p : tensor<2x3xf32>, tensor<4x3xf32> -> tensor<2x4xf32>
   return %y : tensor<2x4xf32>
 }
+
+// -----
+
+func.func @forward(%x: tensor<1x3xf32>, %w: tensor<3x3xf32> {sparsenn.trainable}, %g: tensor<3xf32>, %b: tensor<3xf32>,
+                   %m: tensor<3xf32> {sparsenn.running_stat}, %v: tensor<3xf32> {sparsenn.running_stat}) -> tensor<1x3xf32> {
+  %h = sparsenn.linear %x, %w : tensor<1x3xf32>, tensor<3x3xf32> -> tensor<1x3xf32>
+  // expected-error @+1 {{train-step generation: a training batch_norm needs more than one value per channel for its running variance}}
+  %n = sparsenn.batch_norm %h, %g, %b, %m, %v {training} : tensor<1x3xf32>, tensor<3xf32>
+  return %n : tensor<1x3xf32>
+}

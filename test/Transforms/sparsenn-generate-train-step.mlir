@@ -93,3 +93,25 @@ func.func @gumbel_groups(%x: tensor<2x20xf32>, %w: tensor<4x20xf32> {sparsenn.tr
   %h = sparsenn.linear %x, %p : tensor<2x20xf32>, tensor<4x20xf32> -> tensor<2x4xf32>
   return %h : tensor<2x4xf32>
 }
+
+// A training-mode batch_norm: gamma and beta get gradients (two per-channel
+// sums of the incoming gradient), its running statistics (arguments marked
+// sparsenn.running_stat) come back last, updated with the batch's mean and
+// unbiased variance (momentum 0.2: 0.8 * m + 0.2 * mean; M = 4 values per
+// channel: 0.8 * v + 0.2 * 4/3 * var).
+// RUN: sparse-opt %s --sparsenn-generate-train-step="function=bn lr=1.0 momentum=0.0" | FileCheck %s --check-prefix=BN
+// BN-LABEL: func.func @bn_train_step(
+// BN-SAME:    -> (tensor<f32>, tensor<3x2xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3x2xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>)
+// BN:         sparsenn.batch_norm %{{.*}}, %arg2, %arg3, %arg4, %arg5 {momentum = 2.000000e-01 : f64, training}
+// BN:         arith.constant 2.000000e-01 : f64
+// BN:         arith.constant 8.000000e-01 : f64
+// BN:         arith.constant 0.26666666666666666 : f64
+// BN:         arith.constant 8.000000e-01 : f64
+// BN:         return
+func.func @bn(%x: tensor<4x2xf32>, %w: tensor<3x2xf32> {sparsenn.trainable}, %g: tensor<3xf32> {sparsenn.trainable},
+              %b: tensor<3xf32> {sparsenn.trainable}, %m: tensor<3xf32> {sparsenn.running_stat},
+              %v: tensor<3xf32> {sparsenn.running_stat}) -> tensor<4x3xf32> {
+  %h = sparsenn.linear %x, %w : tensor<4x2xf32>, tensor<3x2xf32> -> tensor<4x3xf32>
+  %n = sparsenn.batch_norm %h, %g, %b, %m, %v {momentum = 0.2, training} : tensor<4x3xf32>, tensor<3xf32>
+  return %n : tensor<4x3xf32>
+}

@@ -135,3 +135,31 @@ func.func @quantile_groups(%w: tensor<3x20xf32>, %s: tensor<f32>) -> (tensor<3x2
   %p, %m = sparsenn.prune <quantile> %w, %s {granularity = #sparsenn.granularity<group>, group_shape = array<i64: 1, 16>, reduction = #sparsenn.reduction<mean>} : tensor<3x20xf32>, tensor<f32> -> tensor<3x20xf32>, tensor<3x20xi1>
   return %p, %m : tensor<3x20xf32>, tensor<3x20xi1>
 }
+
+// -----
+
+// batch_norm, training: per-channel mean and population variance of the
+// batch in f64 (two reductions over every axis but 1), 1/sqrt(var + eps),
+// then y = (x - m) * r * gamma + beta in one generic.
+// CHECK-LABEL: func.func @batch_norm_training
+// CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "parallel", "reduction", "reduction"]} ins(%arg0 : tensor<2x3x4x4xf32>) outs(%{{.*}} : tensor<3xf64>)
+// CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "parallel", "reduction", "reduction"]} ins(%arg0, %{{.*}} : tensor<2x3x4x4xf32>, tensor<3xf64>) outs(%{{.*}} : tensor<3xf64>)
+// CHECK: math.sqrt
+// CHECK: linalg.generic {{.*}}ins(%arg0, %{{.*}}, %{{.*}}, %arg1, %arg2 : tensor<2x3x4x4xf32>, tensor<3xf64>, tensor<3xf64>, tensor<3xf32>, tensor<3xf32>) outs(%{{.*}} : tensor<2x3x4x4xf32>)
+// CHECK-NOT: sparsenn.batch_norm
+func.func @batch_norm_training(%x: tensor<2x3x4x4xf32>, %g: tensor<3xf32>, %b: tensor<3xf32>, %m: tensor<3xf32>, %v: tensor<3xf32>) -> tensor<2x3x4x4xf32> {
+  %y = sparsenn.batch_norm %x, %g, %b, %m, %v {training} : tensor<2x3x4x4xf32>, tensor<3xf32>
+  return %y : tensor<2x3x4x4xf32>
+}
+
+// -----
+
+// Inference: the running statistics.
+// CHECK-LABEL: func.func @batch_norm_inference
+// CHECK: %[[R:.*]] = linalg.generic {{.*}}ins(%arg4 : tensor<3xf32>) outs(%{{.*}} : tensor<3xf64>)
+// CHECK: math.sqrt
+// CHECK: linalg.generic {{.*}}ins(%arg0, %arg3, %[[R]], %arg1, %arg2 : tensor<5x3xf32>, tensor<3xf32>, tensor<3xf64>, tensor<3xf32>, tensor<3xf32>) outs(%{{.*}} : tensor<5x3xf32>)
+func.func @batch_norm_inference(%x: tensor<5x3xf32>, %g: tensor<3xf32>, %b: tensor<3xf32>, %m: tensor<3xf32>, %v: tensor<3xf32>) -> tensor<5x3xf32> {
+  %y = sparsenn.batch_norm %x, %g, %b, %m, %v : tensor<5x3xf32>, tensor<3xf32>
+  return %y : tensor<5x3xf32>
+}

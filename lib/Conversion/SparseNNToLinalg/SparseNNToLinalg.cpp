@@ -1529,6 +1529,12 @@ struct ConvertSparseNNToLinalgPass
                "constant prunes, or the training lowering";
         return WalkResult::interrupt();
       }
+      if (isa<BatchNormOp>(op)) {
+        op->emitError("'") << op->getName()
+                           << "' is lowered by --sparsenn-lower-training-ops "
+                              "(static shapes only)";
+        return WalkResult::interrupt();
+      }
       return WalkResult::advance();
     });
     if (result.wasInterrupted())

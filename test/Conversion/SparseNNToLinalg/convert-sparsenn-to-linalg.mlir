@@ -125,3 +125,11 @@ func.func @conv_taps(%x: tensor<1x1x4x4xf32>) -> tensor<1x2x3x3xf32> {
   %y = sparsenn.conv2d %x, %w {kernel = #sparsenn.kernel<ell>} : tensor<1x1x4x4xf32>, tensor<2x1x2x2xf32> -> tensor<1x2x3x3xf32>
   return %y : tensor<1x2x3x3xf32>
 }
+
+// -----
+
+func.func @batch_norm_not_lowered(%x: tensor<2x3xf32>, %g: tensor<3xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{'sparsenn.batch_norm' is lowered by --sparsenn-lower-training-ops (static shapes only)}}
+  %y = sparsenn.batch_norm %x, %g, %g, %g, %g : tensor<2x3xf32>, tensor<3xf32>
+  return %y : tensor<2x3xf32>
+}

@@ -800,3 +800,51 @@ func.func @conv_grad_mask(%x: tensor<1x3x6x6xf32>, %dy: tensor<1x2x4x4xf32>, %m:
   %dw = sparsenn.conv2d_backward_weight %x, %dy mask %m : tensor<1x3x6x6xf32>, tensor<1x2x4x4xf32>, tensor<2x3x3x2xf32> -> tensor<2x3x3x3xf32>
   return %dw : tensor<2x3x3x3xf32>
 }
+
+// -----
+
+func.func @batch_norm_rank(%x: tensor<2x3x4xf32>, %g: tensor<3xf32>) -> tensor<2x3x4xf32> {
+  // expected-error @+1 {{expects a [N, C] or [N, C, H, W] input, got rank 3}}
+  %y = sparsenn.batch_norm %x, %g, %g, %g, %g : tensor<2x3x4xf32>, tensor<3xf32>
+  return %y : tensor<2x3x4xf32>
+}
+
+// -----
+
+func.func @batch_norm_channels(%x: tensor<2x4xf32>, %g: tensor<3xf32>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{parameters of 3 channels for an input of 4}}
+  %y = sparsenn.batch_norm %x, %g, %g, %g, %g : tensor<2x4xf32>, tensor<3xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @batch_norm_type(%x: tensor<2x3xf16>, %g: tensor<3xf32>) -> tensor<2x3xf16> {
+  // expected-error @+1 {{expects the parameters in the input's element type}}
+  %y = sparsenn.batch_norm %x, %g, %g, %g, %g : tensor<2x3xf16>, tensor<3xf32>
+  return %y : tensor<2x3xf16>
+}
+
+// -----
+
+func.func @batch_norm_epsilon(%x: tensor<2x3xf32>, %g: tensor<3xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{epsilon must be positive}}
+  %y = sparsenn.batch_norm %x, %g, %g, %g, %g {epsilon = 0.0} : tensor<2x3xf32>, tensor<3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @batch_norm_momentum(%x: tensor<2x3xf32>, %g: tensor<3xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{momentum must be in [0, 1], got 1.5}}
+  %y = sparsenn.batch_norm %x, %g, %g, %g, %g {momentum = 1.5} : tensor<2x3xf32>, tensor<3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @batch_norm_param_types(%x: tensor<2x3xf32>, %g: tensor<3xf32>, %b: tensor<4xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{all of {gamma, beta, running_mean, running_var} have same type}}
+  %y = "sparsenn.batch_norm"(%x, %g, %b, %g, %g) : (tensor<2x3xf32>, tensor<3xf32>, tensor<4xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}

@@ -153,3 +153,14 @@ func.func @conv_gradients(%x: tensor<2x3x8x8xf32>, %dy: tensor<2x4x4x4xf32>, %w:
       : tensor<2x3x8x8xf32>, tensor<2x4x4x4xf32>, tensor<4x3x3x3xf32> -> tensor<4x3x3x3xf32>
   return %dx, %dw, %dm : tensor<2x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<4x3x3x3xf32>
 }
+
+// Batch normalisation, training (batch statistics) and inference forms.
+// CHECK-LABEL: func.func @batch_norm
+// CHECK: sparsenn.batch_norm %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {epsilon = 1.000000e-03 : f64, momentum = 2.000000e-01 : f64, training} : tensor<2x3x4x4xf32>, tensor<3xf32>
+// CHECK: sparsenn.batch_norm %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<5x3xf32>, tensor<3xf32>
+func.func @batch_norm(%x: tensor<2x3x4x4xf32>, %h: tensor<5x3xf32>, %g: tensor<3xf32>, %b: tensor<3xf32>,
+                      %m: tensor<3xf32>, %v: tensor<3xf32>) -> (tensor<2x3x4x4xf32>, tensor<5x3xf32>) {
+  %y = sparsenn.batch_norm %x, %g, %b, %m, %v {epsilon = 1.0e-3, momentum = 0.2, training} : tensor<2x3x4x4xf32>, tensor<3xf32>
+  %z = sparsenn.batch_norm %h, %g, %b, %m, %v : tensor<5x3xf32>, tensor<3xf32>
+  return %y, %z : tensor<2x3x4x4xf32>, tensor<5x3xf32>
+}

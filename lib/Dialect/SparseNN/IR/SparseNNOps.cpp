@@ -212,6 +212,26 @@ LogicalResult Conv2DBackwardWeightOp::verify() {
                             getStrides(), getPadding(), getDilations());
 }
 
+LogicalResult BatchNormOp::verify() {
+  auto x = getInput().getType();
+  if (x.getRank() != 2 && x.getRank() != 4)
+    return emitOpError("expects a [N, C] or [N, C, H, W] input, got rank ")
+           << x.getRank();
+  auto g = getGamma().getType();
+  if (g.getElementType() != x.getElementType())
+    return emitOpError("expects the parameters in the input's element type");
+  if (mismatch(g.getDimSize(0), x.getDimSize(1)))
+    return emitOpError("parameters of ")
+           << g.getDimSize(0) << " channels for an input of "
+           << x.getDimSize(1);
+  if (!(getEpsilon().convertToDouble() > 0.0))
+    return emitOpError("epsilon must be positive");
+  double m = getMomentum().convertToDouble();
+  if (!(m >= 0.0 && m <= 1.0))
+    return emitOpError("momentum must be in [0, 1], got ") << m;
+  return success();
+}
+
 LogicalResult Conv2DOp::verify() {
   auto inputType = cast<RankedTensorType>(getInput().getType());
   auto outputType = cast<RankedTensorType>(getOutput().getType());

@@ -5,17 +5,21 @@
 // and duty cycles are marked, generate a functional training step
 //
 //   @<f>_train_step(<f's arguments>..., %targets, %momenta...)
-//       -> (%loss, %new_weights..., %new_momenta..., %new_duty_cycles...)
+//       -> (%loss, %new_weights..., %new_momenta..., %new_duty_cycles...,
+//           %new_running_stats...)
 //
 // with the forward pass, the loss (softmax cross-entropy against the targets
 // [B, C], rows summing to 1, averaged over the batch; plus l1·Σ|W|), an
 // analytic backward pass and SGD with momentum (v' = μ·v + g,
 // w' = w − lr·v'). Weights read by a layer with a `sparsity` fact keep their
 // zeros (fixed fan-in, seed 000 [0057]). Duty cycles of k-winners are
-// updated with eq. 1 from the batch's outputs.
+// updated with eq. 1 from the batch's outputs; the running mean and
+// variance of a training-mode batch_norm with PyTorch's momentum update
+// (m ← (1 − μ)m + μ·mean, v ← (1 − μ)v + μ·var·M/(M − 1)).
 //
 // Marks: argument attribute `sparsenn.trainable` (weights, biases) and
-// `sparsenn.duty_cycle` (k-winners state). The backward pass is a
+// `sparsenn.duty_cycle` (k-winners state), `sparsenn.running_stat` (a
+// batch_norm's running mean or variance). The backward pass is a
 // traversal: each op on the gradient path builds its own adjoint through
 // DifferentiableOpInterface (sparsenn ops: SparseNNAdjoints.cpp; relu,
 // arith.addf, flatten and max pooling: the external models of
@@ -58,6 +62,7 @@ namespace {
 
 constexpr StringLiteral kTrainable = "sparsenn.trainable";
 constexpr StringLiteral kDutyCycle = "sparsenn.duty_cycle";
+constexpr StringLiteral kRunningStat = "sparsenn.running_stat";
 
 struct SparseNNGenerateTrainStepPass
     : public sparsenn::impl::SparseNNGenerateTrainStepPassBase<
@@ -87,12 +92,14 @@ struct SparseNNGenerateTrainStepPass
         !isa<FloatType>(logitsType.getElementType()))
       return forward.emitError("the logits must be a static [B, C] float "
                                "tensor");
-    SmallVector<unsigned> trainable, duty;
+    SmallVector<unsigned> trainable, duty, running;
     for (unsigned i = 0; i < forward.getNumArguments(); ++i) {
       if (forward.getArgAttr(i, kTrainable))
         trainable.push_back(i);
       if (forward.getArgAttr(i, kDutyCycle))
         duty.push_back(i);
+      if (forward.getArgAttr(i, kRunningStat))
+        running.push_back(i);
     }
     if (trainable.empty())
       return forward.emitError("no argument is marked '")
@@ -110,6 +117,8 @@ struct SparseNNGenerateTrainStepPass
     for (unsigned i : trainable)
       results.push_back(fType.getInput(i));
     for (unsigned i : duty)
+      results.push_back(fType.getInput(i));
+    for (unsigned i : running)
       results.push_back(fType.getInput(i));
 
     OpBuilder mb(forward->getContext());
@@ -292,7 +301,10 @@ struct SparseNNGenerateTrainStepPass
       tb.addGradient(sArg, scalarTensor(b, loc, g, elt));
     DenseSet<Value> fixedMask;
     SmallVector<std::pair<Value, Value>> dutyUpdates; // (duty arg, output)
+    SmallVector<BatchNormOp> norms; // training-mode batch norms
     for (Operation *op : llvm::reverse(ops)) {
+      if (auto bn = dyn_cast<BatchNormOp>(op); bn && bn.getTraining())
+        norms.push_back(bn);
       if (auto kw = dyn_cast<KWinnersOp>(op))
         if (Value d = kw.getDutyCycle())
           if (auto arg = dyn_cast<BlockArgument>(d);
@@ -403,10 +415,49 @@ struct SparseNNGenerateTrainStepPass
       newDuty.push_back(updated);
     }
 
+    // Running statistics of the training-mode batch norms that read them.
+    SmallVector<Value> newRunning;
+    for (unsigned i : running) {
+      Value arg = entry->getArgument(i);
+      Value updated = arg;
+      for (BatchNormOp bn : norms) {
+        bool isMean = bn.getRunningMean() == arg,
+             isVar = bn.getRunningVar() == arg;
+        if (!isMean && !isVar)
+          continue;
+        auto xType = bn.getInput().getType();
+        double m = double(xType.getNumElements()) /
+                   double(xType.getDimSize(1));
+        if (m < 2)
+          return bn.emitError("train-step generation: a training "
+                              "batch_norm needs more than one value per "
+                              "channel for its running variance");
+        training::ChannelStats st = training::channelStats(
+            b, loc, bn.getInput(), bn.getEpsilon().convertToDouble());
+        double mu = bn.getMomentum().convertToDouble();
+        Value batch = isMean ? st.mean : st.var;
+        double batchScale = isMean ? mu : mu * m / (m - 1);
+        Type elt = cast<RankedTensorType>(arg.getType()).getElementType();
+        Value prev = updated;
+        Value f64 = training::mapChannels(
+            b, loc, {prev, batch}, [&](training::Scalar &ns, ValueRange a) {
+              return ns.add(ns.mul(ns.c(1.0 - mu), a[0]),
+                            ns.mul(ns.c(batchScale), a[1]));
+            });
+        updated = tb.ewise({prev, f64}, [&](OpBuilder &nb, Location nl,
+                                            ValueRange a) -> Value {
+          training::Scalar ns{nb, nl};
+          return ns.fromF64(a[1], elt);
+        });
+      }
+      newRunning.push_back(updated);
+    }
+
     SmallVector<Value> rets = {loss};
     llvm::append_range(rets, newWeights);
     llvm::append_range(rets, newMomenta);
     llvm::append_range(rets, newDuty);
+    llvm::append_range(rets, newRunning);
     func::ReturnOp::create(b, loc, rets);
     return success();
   }

@@ -21,7 +21,9 @@
 //    β = std·√6/π, φ = mean − β·γ, τ = φ − β·log(log(1/s^φ)) (−∞ at
 //    s^φ = 0, +∞ at 1); keep the coefficients (groups) above τ;
 //  * sparsity_loss (eq. 13-15): c = Σ s^φ_j·|w_j| / Σ |w_j| (÷ θ),
-//    L = −α·L_ce·log(1 − c) − (1 − α)·log(c).
+//    L = −α·L_ce·log(1 − c) − (1 − α)·log(c);
+//  * batch_norm: per-channel statistics of the batch (training) or the
+//    running ones, y = (x − m)/√(v + ε)·γ + β, in f64.
 //
 // Quantile pruners on weights other than f16, bf16, f32, f64 are refused
 // with a diagnostic.
@@ -437,6 +439,43 @@ struct LowerSparsityLoss : OpRewritePattern<SparsityLossOp> {
   }
 };
 
+/// batch_norm, per channel in f64: y = (x − m)·(1/√(v + ε))·γ + β with the
+/// batch's statistics (`training`) or the running ones.
+struct LowerBatchNorm : OpRewritePattern<BatchNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(BatchNormOp op,
+                                PatternRewriter &rewriter) const override {
+    auto type = op.getInput().getType();
+    if (!type.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shape");
+    Location loc = op.getLoc();
+    double eps = op.getEpsilon().convertToDouble();
+    Value mean, invStd;
+    if (op.getTraining()) {
+      ChannelStats st = channelStats(rewriter, loc, op.getInput(), eps);
+      mean = st.mean, invStd = st.invStd;
+    } else {
+      mean = op.getRunningMean();
+      invStd = mapChannels(rewriter, loc, {op.getRunningVar()},
+                           [&](Scalar &ns, ValueRange a) {
+                             return ns.div(ns.c(1.0),
+                                           ns.sqrt(ns.add(a[0], ns.c(eps))));
+                           });
+    }
+    rewriter.replaceOp(
+        op, channelMap(rewriter, loc,
+                       {op.getInput(), mean, invStd, op.getGamma(),
+                        op.getBeta()},
+                       {false, true, true, true, true}, type.getElementType(),
+                       [](Scalar &ns, ValueRange a) {
+                         return ns.add(
+                             ns.mul(ns.mul(ns.sub(a[0], a[1]), a[2]), a[3]),
+                             a[4]);
+                       }));
+    return success();
+  }
+};
+
 struct SparseNNLowerTrainingOpsPass
     : public sparsenn::impl::SparseNNLowerTrainingOpsPassBase<
           SparseNNLowerTrainingOpsPass> {
@@ -462,7 +501,8 @@ struct SparseNNLowerTrainingOpsPass
     if (refused.wasInterrupted())
       return signalPassFailure();
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerPrune, LowerQuantilePrune, LowerSparsityLoss>(
+    patterns.add<LowerPrune, LowerQuantilePrune, LowerSparsityLoss,
+                 LowerBatchNorm>(
         &getContext());
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }

@@ -472,6 +472,80 @@ LogicalResult backwardLinear(AdjointBuilder &tb, LinearOp linear, Value dy) {
   return success();
 }
 
+/// Batch normalisation, with x̂ = (x − m)·r, r = 1/√(v + ε), M elements
+/// per channel and sums over every axis but 1:
+///   dβ = Σ dY, dγ = Σ dY·x̂,
+///   dX = γ·r·(dY − dβ/M − x̂·dγ/M)  (training: m, v the batch's own),
+///   dX = γ·r·dY                    (running statistics: constants).
+LogicalResult backwardBatchNorm(AdjointBuilder &tb, BatchNormOp bn,
+                                Value dy) {
+  OpBuilder &b = tb.getBuilder();
+  Location loc = tb.getLoc();
+  auto type = bn.getInput().getType();
+  if (!type.hasStaticShape())
+    return bn.emitError("train-step generation: 'sparsenn.batch_norm' needs "
+                        "a static input shape");
+  Type elt = type.getElementType();
+  double eps = bn.getEpsilon().convertToDouble();
+  Value x = bn.getInput(), gamma = bn.getGamma();
+  Value mean, invStd;
+  double m = double(type.getNumElements()) / double(type.getDimSize(1));
+  if (bn.getTraining()) {
+    training::ChannelStats st = training::channelStats(b, loc, x, eps);
+    mean = st.mean, invStd = st.invStd;
+  } else {
+    mean = bn.getRunningMean();
+    invStd = training::mapChannels(
+        b, loc, {bn.getRunningVar()},
+        [&](training::Scalar &ns, ValueRange a) {
+          return ns.div(ns.c(1.0), ns.sqrt(ns.add(a[0], ns.c(eps))));
+        });
+  }
+  SmallVector<bool> full = {false, false, true, true};
+  Value sumDy = training::channelSum(
+      b, loc, {dy}, {false},
+      [](training::Scalar &, ValueRange a) { return a[0]; });
+  Value sumDyXhat = training::channelSum(
+      b, loc, {dy, x, mean, invStd}, full,
+      [](training::Scalar &ns, ValueRange a) {
+        return ns.mul(a[0], ns.mul(ns.sub(a[1], a[2]), a[3]));
+      });
+  auto narrow = [&](Value f64) -> Value {
+    auto fType = llvm::cast<RankedTensorType>(f64.getType());
+    auto id = b.getMultiDimIdentityMap(1);
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{RankedTensorType::get(fType.getShape(), elt)},
+               ValueRange{f64},
+               ValueRange{tensor::EmptyOp::create(b, loc, fType.getShape(),
+                                                  elt)},
+               SmallVector<AffineMap>{id, id},
+               SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+               [&](OpBuilder &nb, Location nl, ValueRange a) {
+                 training::Scalar ns{nb, nl};
+                 linalg::YieldOp::create(nb, nl, ns.fromF64(a[0], elt));
+               })
+        .getResult(0);
+  };
+  tb.addGradient(bn.getBeta(), narrow(sumDy));
+  tb.addGradient(gamma, narrow(sumDyXhat));
+  bool training = bn.getTraining();
+  tb.addGradient(
+      x, training::channelMap(
+             b, loc, {dy, x, mean, invStd, gamma, sumDy, sumDyXhat},
+             {false, false, true, true, true, true, true}, elt,
+             [&](training::Scalar &ns, ValueRange a) {
+               Value scale = ns.mul(a[4], a[3]);
+               if (!training)
+                 return ns.mul(scale, a[0]);
+               Value xhat = ns.mul(ns.sub(a[1], a[2]), a[3]);
+               Value centred =
+                   ns.sub(ns.sub(a[0], ns.div(a[5], ns.c(m))),
+                          ns.mul(xhat, ns.div(a[6], ns.c(m))));
+               return ns.mul(scale, centred);
+             }));
+  return success();
+}
+
 /// k-winners: only the winners pass their gradient (US 2025/0252312 A1
 /// [0047]).
 LogicalResult backwardKWinners(AdjointBuilder &tb, KWinnersOp kw, Value dy) {
@@ -498,6 +572,8 @@ void mlir::sparsenn::registerSparseNNAdjointModels(DialectRegistry &registry) {
         *ctx);
     KWinnersOp::attachInterface<
         AdjointFunctionModel<KWinnersOp, backwardKWinners>>(*ctx);
+    BatchNormOp::attachInterface<
+        AdjointFunctionModel<BatchNormOp, backwardBatchNorm>>(*ctx);
     // Gradients flow from the pruned weights (the mask has none).
     PruneOp::attachInterface<AdjointFunctionModel<PruneOp, backwardPrune>>(
         *ctx);

@@ -302,6 +302,125 @@ inline Value mapF64(OpBuilder &b, Location loc, ValueRange ins,
       .getResult(0);
 }
 
+/// Batch normalisation's per-channel arithmetic (channels on axis 1 of a
+/// rank-2 or rank-4 tensor). `ins` are x-shaped tensors or [C] tensors
+/// (`perChannel`), read by one linalg.generic over x's shape; the body gets
+/// the elements in f64.
+inline SmallVector<AffineMap> channelMaps(MLIRContext *ctx, int64_t rank,
+                                          ArrayRef<bool> perChannel) {
+  SmallVector<AffineMap> maps;
+  for (bool c : perChannel)
+    maps.push_back(c ? AffineMap::get(rank, 0, {getAffineDimExpr(1, ctx)}, ctx)
+                     : AffineMap::getMultiDimIdentityMap(rank, ctx));
+  return maps;
+}
+
+/// Σ over every axis but 1 of f(ins), per channel: an f64 [C] tensor.
+inline Value channelSum(OpBuilder &b, Location loc, ValueRange ins,
+                        ArrayRef<bool> perChannel,
+                        function_ref<Value(Scalar &, ValueRange)> f) {
+  auto type = cast<RankedTensorType>(ins.front().getType());
+  int64_t rank = type.getRank(), channels = type.getDimSize(1);
+  MLIRContext *ctx = b.getContext();
+  Scalar s{b, loc};
+  Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{channels},
+                                        s.f64());
+  Value init = linalg::FillOp::create(b, loc, s.c(0.0), empty)->getResult(0);
+  SmallVector<AffineMap> maps = channelMaps(ctx, rank, perChannel);
+  maps.push_back(AffineMap::get(rank, 0, {getAffineDimExpr(1, ctx)}, ctx));
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::reduction);
+  iters[1] = utils::IteratorType::parallel;
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps,
+             iters,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Scalar ns{nb, nl};
+               SmallVector<Value> in;
+               for (Value a : args.drop_back())
+                 in.push_back(ns.toF64(a));
+               linalg::YieldOp::create(nb, nl, ns.add(f(ns, in), args.back()));
+             })
+      .getResult(0);
+}
+
+/// f(ins) over x's shape, in `elt` (the body computes in f64).
+inline Value channelMap(OpBuilder &b, Location loc, ValueRange ins,
+                        ArrayRef<bool> perChannel, Type elt,
+                        function_ref<Value(Scalar &, ValueRange)> f) {
+  auto type = cast<RankedTensorType>(ins.front().getType());
+  int64_t rank = type.getRank();
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps = channelMaps(ctx, rank, perChannel);
+  maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{RankedTensorType::get(type.getShape(), elt)},
+             ins,
+             ValueRange{tensor::EmptyOp::create(b, loc, type.getShape(), elt)},
+             maps, iterators(rank, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Scalar ns{nb, nl};
+               SmallVector<Value> in;
+               for (Value a : args.drop_back())
+                 in.push_back(ns.toF64(a));
+               linalg::YieldOp::create(nb, nl,
+                                       ns.fromF64(f(ns, in), elt));
+             })
+      .getResult(0);
+}
+
+/// f(ins) element by element over [C] tensors: an f64 [C] tensor.
+inline Value mapChannels(OpBuilder &b, Location loc, ValueRange ins,
+                         function_ref<Value(Scalar &, ValueRange)> f) {
+  auto cType = cast<RankedTensorType>(ins.front().getType());
+  auto id = AffineMap::getMultiDimIdentityMap(1, b.getContext());
+  SmallVector<AffineMap> maps(ins.size() + 1, id);
+  return linalg::GenericOp::create(
+             b, loc,
+             TypeRange{RankedTensorType::get(cType.getShape(), b.getF64Type())},
+             ins,
+             ValueRange{tensor::EmptyOp::create(b, loc, cType.getShape(),
+                                                b.getF64Type())},
+             maps, iterators(1, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Scalar ns{nb, nl};
+               SmallVector<Value> in;
+               for (Value a : args.drop_back())
+                 in.push_back(ns.toF64(a));
+               linalg::YieldOp::create(nb, nl, f(ns, in));
+             })
+      .getResult(0);
+}
+
+/// The batch statistics of x per channel (f64 [C]): mean and population
+/// variance over every axis but 1 (two passes), and 1/√(var + ε).
+struct ChannelStats {
+  Value mean, var, invStd;
+  double count; ///< elements per channel
+};
+inline ChannelStats channelStats(OpBuilder &b, Location loc, Value x,
+                                 double epsilon) {
+  auto type = cast<RankedTensorType>(x.getType());
+  double m = double(type.getNumElements()) / double(type.getDimSize(1));
+  auto perC = [&](Value v, function_ref<Value(Scalar &, Value)> f) {
+    return mapChannels(b, loc, {v}, [&](Scalar &ns, ValueRange a) {
+      return f(ns, a[0]);
+    });
+  };
+  Value mean = perC(channelSum(b, loc, {x}, {false},
+                               [](Scalar &, ValueRange a) { return a[0]; }),
+                    [&](Scalar &ns, Value v) { return ns.div(v, ns.c(m)); });
+  Value var = perC(channelSum(b, loc, {x, mean}, {false, true},
+                              [](Scalar &ns, ValueRange a) {
+                                Value d = ns.sub(a[0], a[1]);
+                                return ns.mul(d, d);
+                              }),
+                   [&](Scalar &ns, Value v) { return ns.div(v, ns.c(m)); });
+  Value invStd = perC(var, [&](Scalar &ns, Value v) {
+    return ns.div(ns.c(1.0), ns.sqrt(ns.add(v, ns.c(epsilon))));
+  });
+  return {mean, var, invStd, m};
+}
+
 } // namespace training
 } // namespace sparsenn
 } // namespace mlir

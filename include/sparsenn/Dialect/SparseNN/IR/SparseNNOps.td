@@ -161,6 +161,45 @@ def SparseNN_Conv2DBackwardWeightOp : SparseNN_Op<"conv2d_backward_weight",
   let hasVerifier = 1;
 }
 
+def SparseNN_BatchNormOp : SparseNN_Op<"batch_norm", [Pure,
+    AllTypesMatch<["gamma", "beta", "running_mean", "running_var"]>,
+    AllTypesMatch<["input", "output"]>]> {
+  let summary = "batch normalisation over the batch and spatial axes";
+  let description = [{
+    Per channel c (axis 1 of a `[N, C]` or `[N, C, H, W]` input),
+    `y = (x − m_c) / √(v_c + ε) · γ_c + β_c` as PyTorch's `BatchNorm1d/2d`:
+    with `training`, m and v are the batch's mean and population variance
+    over every axis but 1; otherwise the `running_mean` / `running_var`
+    operands. The running statistics are operands so that a train step can
+    update them (`sparsenn-generate-train-step`: with `momentum` μ,
+    `m ← (1 − μ)·m + μ·mean`, `v ← (1 − μ)·v + μ·var·M/(M − 1)` with M the
+    elements per channel, PyTorch's update) and the inference form can use
+    them. Seed 000 and Numenta's sparse CNNs put one after each sparse
+    conv2d and linear layer. Lowered by `sparsenn-lower-training-ops`
+    (per-channel arithmetic in f64).
+
+    ```mlir
+    %y = sparsenn.batch_norm %x, %gamma, %beta, %mean, %var {epsilon = 1.0e-05, momentum = 0.1, training}
+        : tensor<64x32x12x12xf32>, tensor<32xf32>
+    ```
+  }];
+  let arguments = (ins
+      SparseNN_FloatTensor:$input,
+      RankedTensorOf<[AnyFloat], [HasAnyRankOfPred<[1]>]>:$gamma,
+      RankedTensorOf<[AnyFloat], [HasAnyRankOfPred<[1]>]>:$beta,
+      RankedTensorOf<[AnyFloat], [HasAnyRankOfPred<[1]>]>:$running_mean,
+      RankedTensorOf<[AnyFloat], [HasAnyRankOfPred<[1]>]>:$running_var,
+      DefaultValuedAttr<F64Attr, "1.0e-5">:$epsilon,
+      DefaultValuedAttr<F64Attr, "0.1">:$momentum,
+      UnitAttr:$training);
+  let results = (outs SparseNN_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $gamma `,` $beta `,` $running_mean `,` $running_var attr-dict
+    `:` type($input) `,` type($gamma)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // k-winners (seed 000)
 //===----------------------------------------------------------------------===//
