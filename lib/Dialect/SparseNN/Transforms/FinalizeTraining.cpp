@@ -9,13 +9,22 @@
 // evaluates the now-constant `sparsenn.prune` ops into pruned constant
 // weights (the sparsenn-prune-weights evaluation), so that the result is
 // inference IR ready for group pruning, compression and channel
-// propagation.
+// propagation. Batch normalisation takes its running statistics (inference
+// form) and, after a layer with constant weights that feeds only it, folds
+// into that layer: W'[c] = W[c]·s_c, b'_c = (b_c − m_c)·s_c + β_c with
+// s_c = γ_c/√(v_c + ε) (a zero weight stays zero: fixed fan-in and learned
+// masks survive).
 //
 //===----------------------------------------------------------------------===//
 
 #include "sparsenn/Dialect/SparseNN/IR/SparseNNOps.h"
 #include "sparsenn/Dialect/SparseNN/Transforms/Passes.h"
+#include "sparsenn/Interfaces/LayerOpInterface.h"
 #include "sparsenn/Support/Npy.h"
+
+#include "mlir/IR/Matchers.h"
+
+#include <cmath>
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -35,6 +44,63 @@ using namespace mlir;
 using namespace mlir::sparsenn;
 
 namespace {
+
+/// The f32 values of a constant, or nothing.
+std::optional<SmallVector<float>> constantValues(Value v) {
+  DenseElementsAttr attr;
+  if (!v || !matchPattern(v, m_Constant(&attr)) ||
+      !attr.getElementType().isF32())
+    return std::nullopt;
+  return SmallVector<float>(attr.getValues<float>());
+}
+
+/// Folds an inference-form batch_norm with constant parameters into the
+/// layer (LayerOpInterface, output channels on axis 1) with constant f32
+/// weights that produces its only input use; true when it did.
+bool foldIntoLayer(BatchNormOp bn) {
+  auto layer = bn.getInput().getDefiningOp<LayerOpInterface>();
+  if (!layer || !bn.getInput().hasOneUse() || layer.getOutputChannelAxis() != 1)
+    return false;
+  OpOperand &wOperand = layer.getLayerWeightOperand();
+  auto wType = dyn_cast<RankedTensorType>(wOperand.get().getType());
+  auto gamma = constantValues(bn.getGamma()), beta = constantValues(bn.getBeta()),
+       mean = constantValues(bn.getRunningMean()),
+       var = constantValues(bn.getRunningVar()),
+       weights = constantValues(wOperand.get());
+  if (!wType || !gamma || !beta || !mean || !var || !weights)
+    return false;
+  std::optional<SmallVector<float>> bias;
+  if (Value b = layer.getLayerBias()) {
+    bias = constantValues(b);
+    if (!bias)
+      return false;
+  }
+  int64_t channels = wType.getDimSize(0);
+  if (static_cast<int64_t>(gamma->size()) != channels)
+    return false;
+  int64_t per = wType.getNumElements() / channels;
+  double eps = bn.getEpsilon().convertToDouble();
+  SmallVector<float> newBias(channels);
+  for (int64_t c = 0; c < channels; ++c) {
+    double scale = (*gamma)[c] / std::sqrt(double((*var)[c]) + eps);
+    for (int64_t i = 0; i < per; ++i)
+      (*weights)[c * per + i] = float((*weights)[c * per + i] * scale);
+    double b = bias ? (*bias)[c] : 0.0;
+    newBias[c] = float((b - (*mean)[c]) * scale + (*beta)[c]);
+  }
+  OpBuilder b(layer);
+  Location loc = bn.getLoc();
+  wOperand.set(arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(wType, ArrayRef<float>(*weights))));
+  layer.setLayerBias(arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(
+          RankedTensorType::get({channels}, b.getF32Type()),
+          ArrayRef<float>(newBias))));
+  bn.getOutput().replaceAllUsesWith(bn.getInput());
+  bn.erase();
+  return true;
+}
 
 struct SparseNNFinalizeTrainingPass
     : public mlir::sparsenn::impl::SparseNNFinalizeTrainingPassBase<
@@ -85,7 +151,8 @@ struct SparseNNFinalizeTrainingPass
     llvm::BitVector erase(f.getNumArguments());
     for (unsigned i = 0; i < f.getNumArguments(); ++i) {
       if (!f.getArgAttr(i, "sparsenn.trainable") &&
-          !f.getArgAttr(i, "sparsenn.duty_cycle"))
+          !f.getArgAttr(i, "sparsenn.duty_cycle") &&
+          !f.getArgAttr(i, "sparsenn.running_stat"))
         continue;
       FailureOr<DenseElementsAttr> value = load(f, i);
       if (failed(value))
@@ -104,6 +171,20 @@ struct SparseNNFinalizeTrainingPass
     pm.addPass(createSparseNNPruneWeightsPass());
     pm.addPass(createCanonicalizerPass());
     if (failed(runPipeline(pm, module)))
+      return signalPassFailure();
+    // Batch normalisation: running statistics from now on, folded into the
+    // layer before it where that layer's weights are constant.
+    SmallVector<BatchNormOp> norms;
+    f.walk([&](BatchNormOp bn) { norms.push_back(bn); });
+    bool folded = false;
+    for (BatchNormOp bn : norms) {
+      bn.setTraining(false);
+      folded |= foldIntoLayer(bn);
+    }
+    // The unfolded weights and statistics are dead now.
+    OpPassManager cleanup(ModuleOp::getOperationName());
+    cleanup.addPass(createCanonicalizerPass());
+    if (folded && failed(runPipeline(cleanup, module)))
       return signalPassFailure();
   }
 };

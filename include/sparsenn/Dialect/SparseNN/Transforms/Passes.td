@@ -366,12 +366,16 @@ def SparseNNFinalizeTrainingPass
   let description = [{
     Seed 003 step 1014 (FIG. 10): binds the trained values of the forward
     function's arguments marked `sparsenn.trainable` / `sparsenn.duty_cycle`
-    (`<params>/arg<i>.npy`, f32, the argument's shape: what a training
-    driver writes) as constants, removes those arguments and the generated
-    `<function>_train_step`, then evaluates the now-constant
-    `sparsenn.prune` ops into pruned constant weights (with the learned s)
-    and canonicalises: inference IR ready for group pruning, SPGC8
-    compression and channel propagation. A missing or mismatching file is
+    / `sparsenn.running_stat` (`<params>/arg<i>.npy`, f32, the argument's
+    shape: what a training driver writes) as constants, removes those
+    arguments and the generated `<function>_train_step`, then evaluates the
+    now-constant `sparsenn.prune` ops into pruned constant weights (with the
+    learned s) and canonicalises. Every `sparsenn.batch_norm` takes its
+    running statistics (inference form) and, when the layer before it
+    (linear or conv2d) has constant f32 weights and feeds only it, folds
+    into that layer's weights and bias (W·γ/√(v + ε), (b − m)·γ/√(v + ε) + β;
+    zeros stay zeros). The result is inference IR ready for group pruning,
+    SPGC8 compression and channel propagation. A missing or mismatching file is
     an error naming the argument and the file.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
