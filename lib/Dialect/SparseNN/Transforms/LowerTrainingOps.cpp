@@ -450,18 +450,9 @@ struct LowerBatchNorm : OpRewritePattern<BatchNormOp> {
       return rewriter.notifyMatchFailure(op, "dynamic shape");
     Location loc = op.getLoc();
     double eps = op.getEpsilon().convertToDouble();
-    Value mean, invStd;
-    if (op.getTraining()) {
-      ChannelStats st = channelStats(rewriter, loc, op.getInput(), eps);
-      mean = st.mean, invStd = st.invStd;
-    } else {
-      mean = op.getRunningMean();
-      invStd = mapChannels(rewriter, loc, {op.getRunningVar()},
-                           [&](Scalar &ns, ValueRange a) {
-                             return ns.div(ns.c(1.0),
-                                           ns.sqrt(ns.add(a[0], ns.c(eps))));
-                           });
-    }
+    auto [mean, invStd] =
+        normStats(rewriter, loc, op.getInput(), op.getRunningMean(),
+                  op.getRunningVar(), op.getTraining(), eps);
     rewriter.replaceOp(
         op, channelMap(rewriter, loc,
                        {op.getInput(), mean, invStd, op.getGamma(),

@@ -488,19 +488,10 @@ LogicalResult backwardBatchNorm(AdjointBuilder &tb, BatchNormOp bn,
   Type elt = type.getElementType();
   double eps = bn.getEpsilon().convertToDouble();
   Value x = bn.getInput(), gamma = bn.getGamma();
-  Value mean, invStd;
   double m = double(type.getNumElements()) / double(type.getDimSize(1));
-  if (bn.getTraining()) {
-    training::ChannelStats st = training::channelStats(b, loc, x, eps);
-    mean = st.mean, invStd = st.invStd;
-  } else {
-    mean = bn.getRunningMean();
-    invStd = training::mapChannels(
-        b, loc, {bn.getRunningVar()},
-        [&](training::Scalar &ns, ValueRange a) {
-          return ns.div(ns.c(1.0), ns.sqrt(ns.add(a[0], ns.c(eps))));
-        });
-  }
+  auto [mean, invStd] =
+      training::normStats(b, loc, x, bn.getRunningMean(), bn.getRunningVar(),
+                          bn.getTraining(), eps);
   SmallVector<bool> full = {false, false, true, true};
   Value sumDy = training::channelSum(
       b, loc, {dy}, {false},

@@ -421,6 +421,21 @@ inline ChannelStats channelStats(OpBuilder &b, Location loc, Value x,
   return {mean, var, invStd, m};
 }
 
+/// The per-channel mean and 1/√(v + ε) (f64 [C]) a batch norm uses: the
+/// batch's (`training`) or the running statistics.
+inline std::pair<Value, Value> normStats(OpBuilder &b, Location loc, Value x,
+                                         Value runningMean, Value runningVar,
+                                         bool training, double epsilon) {
+  if (training) {
+    ChannelStats st = channelStats(b, loc, x, epsilon);
+    return {st.mean, st.invStd};
+  }
+  Value invStd = mapChannels(b, loc, {runningVar}, [&](Scalar &ns, ValueRange a) {
+    return ns.div(ns.c(1.0), ns.sqrt(ns.add(a[0], ns.c(epsilon))));
+  });
+  return {runningMean, invStd};
+}
+
 } // namespace training
 } // namespace sparsenn
 } // namespace mlir
