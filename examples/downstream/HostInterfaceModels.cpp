@@ -56,15 +56,15 @@ struct DenseLayerModel
   int64_t getPositionsPerSample(Operation *) const { return 1; }
 };
 
-/// dX = dY·W, dW = dYᵀ·X (contractions on the native GEMM), db = Σ_b dY.
+/// dX = dY·W, dW = dYᵀ·X (matmuls with transposed operand maps, which
+/// lower to the runtime's GEMM), db = Σ_b dY.
 LogicalResult denseAdjoint(AdjointBuilder &adjoint, host::DenseOp dense,
                            Value dy) {
   Value x = dense.getInput(), w = dense.getWeight();
-  adjoint.addGradient(
-      x, adjoint.matmulTransposed(dy, adjoint.transpose(w, {1, 0})));
-  adjoint.addGradient(w,
-                      adjoint.matmulTransposed(adjoint.transpose(dy, {1, 0}),
-                                               adjoint.transpose(x, {1, 0})));
+  adjoint.addGradient(x, adjoint.matmul(dy, w, /*transposeA=*/false,
+                                        /*transposeB=*/false));
+  adjoint.addGradient(w, adjoint.matmul(dy, x, /*transposeA=*/true,
+                                        /*transposeB=*/false));
   if (Value bias = dense.getBias()) {
     auto par = utils::IteratorType::parallel;
     auto red = utils::IteratorType::reduction;

@@ -84,20 +84,6 @@ Value AdjointBuilder::transpose(Value in, ArrayRef<int64_t> perm) {
       ->getResult(0);
 }
 
-Value AdjointBuilder::matmulTransposed(Value x, Value w) {
-  if (options.contraction)
-    return options.contraction(builder, loc, x, w);
-  // y[m, n] = Σ_k x[m, k]·w[n, k] as a linalg.matmul on wᵀ.
-  auto xType = cast<RankedTensorType>(x.getType());
-  auto wType = cast<RankedTensorType>(w.getType());
-  auto type = RankedTensorType::get({xType.getDimSize(0), wType.getDimSize(0)},
-                                    xType.getElementType());
-  Value init = filled(type, 0.0);
-  return linalg::MatmulOp::create(builder, loc, ValueRange{x, transpose(w, {1, 0})},
-                                  ValueRange{init})
-      ->getResult(0);
-}
-
 Value AdjointBuilder::matmul(Value a, Value b, bool transposeA,
                              bool transposeB) {
   auto aType = cast<RankedTensorType>(a.getType());
@@ -111,13 +97,13 @@ Value AdjointBuilder::matmul(Value a, Value b, bool transposeA,
   auto map = [&](AffineExpr r, AffineExpr c) {
     return AffineMapAttr::get(AffineMap::get(3, 0, {r, c}, ctx));
   };
-  ArrayAttr maps = builder.getArrayAttr({transposeA ? map(k, i) : map(i, k),
-                                         transposeB ? map(j, k) : map(k, j),
-                                         map(i, j)});
-  return linalg::MatmulOp::create(
-             builder, loc, TypeRange{type}, ValueRange{a, b},
-             ValueRange{filled(type, 0.0)},
-             {builder.getNamedAttr("indexing_maps", maps)})
+  ArrayAttr maps =
+      builder.getArrayAttr({transposeA ? map(k, i) : map(i, k),
+                            transposeB ? map(j, k) : map(k, j), map(i, j)});
+  return linalg::MatmulOp::create(builder, loc, TypeRange{type},
+                                  ValueRange{a, b},
+                                  ValueRange{filled(type, 0.0)},
+                                  {builder.getNamedAttr("indexing_maps", maps)})
       ->getResult(0);
 }
 

@@ -318,20 +318,17 @@ int weightGradDense(const Conv2DParams &p, const float *x, const float *dy,
 
 /// The weight gradient at the non-zero taps of `mask` only (stride 1,
 /// dilation 1), by the flat dot products of the file comment.
+/// `tapPtr` and `count`: the mask's taps per output channel as the packing
+/// size query returned them.
 int weightGradMasked(const Conv2DParams &p, const float *x, const float *dy,
-                     const float *mask, float *dw) {
+                     const float *mask, std::vector<int32_t> &tapPtr,
+                     int64_t count, float *dw) {
   const int64_t kk = p.kh * p.kw, taps = p.cIn * kk;
-  std::vector<int32_t> tapPtr(p.cOut + 1);
-  int64_t count = 0;
-  int status = sparsenn_pack_conv2d_taps_f32(
-      mask, p.cOut, p.cIn, p.kh, p.kw, tapPtr.data(), nullptr, nullptr, &count);
-  if (status != SPARSENN_OK)
-    return status;
   std::vector<int32_t> tapIdx(std::max<int64_t>(count, 1));
   std::vector<float> tapVal(tapIdx.size()), sums(tapIdx.size(), 0.0f);
-  status = sparsenn_pack_conv2d_taps_f32(mask, p.cOut, p.cIn, p.kh, p.kw,
-                                         tapPtr.data(), tapIdx.data(),
-                                         tapVal.data(), &count);
+  int status = sparsenn_pack_conv2d_taps_f32(mask, p.cOut, p.cIn, p.kh, p.kw,
+                                             tapPtr.data(), tapIdx.data(),
+                                             tapVal.data(), &count);
   if (status != SPARSENN_OK)
     return status;
   const int64_t lanes = HWY_DYNAMIC_DISPATCH(floatLanes)();
@@ -504,13 +501,15 @@ extern "C" int sparsenn_conv2d_backward_weight_f32(
     std::fill(dw, dw + count, 0.0f);
     return SPARSENN_OK;
   }
-  if (mask) {
+  if (mask && stride_h == 1 && stride_w == 1 && dil_h == 1 && dil_w == 1) {
+    std::vector<int32_t> tapPtr(c_out + 1);
     int64_t nonZero = 0;
-    for (int64_t i = 0; i < count; ++i)
-      nonZero += mask[i] != 0.0f;
-    if (stride_h == 1 && stride_w == 1 && dil_h == 1 && dil_w == 1 &&
-        nonZero <= kMaskedWeightGradDensity * static_cast<double>(count))
-      return weightGradMasked(p, x, dy, mask, dw);
+    int status = sparsenn_pack_conv2d_taps_f32(
+        mask, c_out, c_in, kh, kw, tapPtr.data(), nullptr, nullptr, &nonZero);
+    if (status != SPARSENN_OK)
+      return status;
+    if (nonZero <= kMaskedWeightGradDensity * static_cast<double>(count))
+      return weightGradMasked(p, x, dy, mask, tapPtr, nonZero, dw);
   }
   int status = weightGradDense(p, x, dy, dw);
   if (status == SPARSENN_OK && mask)

@@ -14,9 +14,11 @@
 // CHECK: arith.constant 2.000000e-01 : f32
 // CHECK: arith.cmpf ogt
 // CHECK: arith.select
-// host.dense's adjoint: dW1 = dZᵀ·X as a sparsenn.linear on the GEMM,
-// db1 = Σ_b dZ.
-// CHECK: sparsenn.linear {{.*}} -> tensor<3x4xf32>
+// host.dense's adjoint: dX = dZ·W1 and dW1 = dZᵀ·X as linalg.matmuls (dZ
+// read through a transposing map, no transpose written out), which lower to
+// the runtime's GEMM; db1 = Σ_b dZ.
+// CHECK: linalg.matmul ins(%{{.*}}, %[[W1]] : tensor<2x3xf32>, tensor<3x4xf32>) outs(%{{.*}} : tensor<2x4xf32>)
+// CHECK: linalg.matmul indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}] ins(%{{.*}}, %[[X]] : tensor<2x3xf32>, tensor<2x4xf32>) outs(%{{.*}} : tensor<3x4xf32>)
 // CHECK: return
 func.func @net(%x: tensor<2x4xf32>,
                %w1: tensor<3x4xf32> {sparsenn.trainable},

@@ -1,4 +1,5 @@
-//===- DifferentiableOpInterface.h - adjoints for the train step -*- C++ -*-===//
+//===- DifferentiableOpInterface.h - adjoints for the train step -*- C++
+//-*-===//
 //
 // See DifferentiableOpInterface.td. `AdjointBuilder` is what an op's
 // `buildAdjoint` receives: the gradient of its results, a way to add the
@@ -18,7 +19,6 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
 
-#include <functional>
 #include <optional>
 
 namespace mlir {
@@ -29,8 +29,6 @@ struct AdjointOptions {
   /// Temperature T of the differentiable pruners' sigmoid relaxation
   /// (EP 21216321.6 eq. 3-4, 7-10).
   double temperature = 1.0;
-  /// Builds x · wᵀ (x [M, K], w [N, K]); see AdjointBuilder::matmulTransposed.
-  std::function<Value(OpBuilder &, Location, Value x, Value w)> contraction;
 };
 
 /// The state of the reverse pass, and builders for adjoints.
@@ -76,10 +74,6 @@ public:
   Value zero(Type t);
   /// `in` with its dimensions permuted (result dim i = input dim perm[i]).
   Value transpose(Value in, ArrayRef<int64_t> perm);
-  /// x · wᵀ for x [M, K], w [N, K], built by `AdjointOptions::contraction`
-  /// (the generator makes it a sparsenn.linear layer, so that the lowering
-  /// runs it on the native GEMM), else a linalg.matmul on wᵀ.
-  Value matmulTransposed(Value x, Value w);
   /// op(a) · op(b) as a linalg.matmul whose indexing maps transpose a
   /// (stored [K, M]) and/or b (stored [N, K]): no transpose is
   /// materialised.
@@ -112,9 +106,8 @@ namespace sparsenn {
 /// external model (called only when the op's first result has a gradient):
 ///   MyOp::attachInterface<AdjointFunctionModel<MyOp, myAdjoint>>(*ctx);
 template <typename OpTy, LogicalResult (*Rule)(AdjointBuilder &, OpTy, Value)>
-struct AdjointFunctionModel
-    : public DifferentiableOpInterface::ExternalModel<
-          AdjointFunctionModel<OpTy, Rule>, OpTy> {
+struct AdjointFunctionModel : public DifferentiableOpInterface::ExternalModel<
+                                  AdjointFunctionModel<OpTy, Rule>, OpTy> {
   LogicalResult buildAdjoint(Operation *op, AdjointBuilder &adjoint) const {
     Value dy = adjoint.getResultGradient(0);
     return dy ? Rule(adjoint, cast<OpTy>(op), dy) : success();

@@ -60,17 +60,42 @@ SmallVector<IteratorType> iterators(int64_t parallel, int64_t reduction = 0) {
   return it;
 }
 
+/// `v` zero-padded on H and W by `pad` (top, bottom, left, right).
+Value padSpatial(OpBuilder &rewriter, Location loc, Value v,
+                 ArrayRef<int64_t> pad) {
+  if (llvm::all_of(pad, [](int64_t p) { return p == 0; }))
+    return v;
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape[2] += pad[0] + pad[1];
+  shape[3] += pad[2] + pad[3];
+  auto idx = [&](int64_t i) -> OpFoldResult {
+    return rewriter.getIndexAttr(i);
+  };
+  Value zero = arith::ConstantOp::create(
+      rewriter, loc, rewriter.getZeroAttr(type.getElementType()));
+  return tensor::PadOp::create(
+      rewriter, loc, RankedTensorType::get(shape, type.getElementType()), v,
+      SmallVector<OpFoldResult>{idx(0), idx(0), idx(pad[0]), idx(pad[2])},
+      SmallVector<OpFoldResult>{idx(0), idx(0), idx(pad[1]), idx(pad[3])},
+      zero);
+}
+
+Value zeroFilled(OpBuilder &rewriter, Location loc, RankedTensorType type) {
+  Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                        type.getElementType());
+  Value zero = arith::ConstantOp::create(
+      rewriter, loc, rewriter.getZeroAttr(type.getElementType()));
+  return linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+}
+
 /// `init` of `type` holding `bias` broadcast along `channelDim`, or zeros.
 Value broadcastBias(OpBuilder &b, Location loc, RankedTensorType type,
                     Value bias, int64_t channelDim) {
+  if (!bias)
+    return zeroFilled(b, loc, type);
   Value empty =
       tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
-  if (!bias) {
-    Value zero =
-        arith::ConstantOp::create(b, loc, b.getZeroAttr(type.getElementType()));
-    return linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{empty})
-        .getResult(0);
-  }
   MLIRContext *ctx = b.getContext();
   int64_t rank = type.getRank();
   AffineMap biasMap =
@@ -398,8 +423,7 @@ LogicalResult lowerLinearToRuntime(LinearOp op, PatternRewriter &rewriter) {
 /// run-time value a runtime kernel can read (f32 input and bias, and a
 /// kernel format among `formats`, or none), else null.
 template <typename LayerOp>
-RankedTensorType runtimeF32Weights(LayerOp op,
-                                   ArrayRef<KernelFormat> formats) {
+RankedTensorType runtimeF32Weights(LayerOp op, ArrayRef<KernelFormat> formats) {
   auto wType = dyn_cast<RankedTensorType>(op.getWeight().getType());
   if (!op.getInput().getType().getElementType().isF32() || !wType ||
       !wType.getElementType().isF32() ||
@@ -436,8 +460,7 @@ LogicalResult lowerLinearWithRuntimeWeights(LinearOp op,
 /// w, c_out, kh, kw, strides, padding (top, bottom, left, right), dilations,
 /// groups.
 void appendConvGeometry(SmallVectorImpl<Value> &args, Conv2DOp op,
-                        ArrayRef<int64_t> w,
-                        function_ref<Value(int64_t)> c64) {
+                        ArrayRef<int64_t> w, function_ref<Value(int64_t)> c64) {
   ArrayRef<int64_t> in = op.getInput().getType().getShape(),
                     pad = op.getPadding(), strides = op.getStrides(),
                     dil = op.getDilations();
@@ -491,7 +514,7 @@ bool isReluOf(Operation *op, Value in) {
 
 /// The residual add and ReLU a conv2d's runtime call can take over.
 struct ConvEpilogue {
-  Value residual;                    // null: none
+  Value residual; // null: none
   bool relu = false;
   SmallVector<Operation *, 2> fused; // in program order; the last is replaced
 };
@@ -534,8 +557,8 @@ ConvEpilogue matchEpilogue(Conv2DOp op) {
 /// with an epilogue, `sparsenn_rt_conv2d_fused_f32` where the epilogue's
 /// last op was, replacing that op and erasing the others.
 void emitConvCall(PatternRewriter &rewriter, Conv2DOp op, KernelFormat format,
-                  Value values, Value tapPtr, Value tapIdx,
-                  ArrayRef<int64_t> w, const ConvEpilogue &epilogue) {
+                  Value values, Value tapPtr, Value tapIdx, ArrayRef<int64_t> w,
+                  const ConvEpilogue &epilogue) {
   MLIRContext *ctx = rewriter.getContext();
   Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type(),
        i64 = rewriter.getI64Type();
@@ -568,7 +591,7 @@ void emitConvCall(PatternRewriter &rewriter, Conv2DOp op, KernelFormat format,
                        ? flatBuffer(rewriter, loc, epilogue.residual)
                        : emptyBuffer(rewriter, loc, f32));
   args.push_back(c64(format == KernelFormat::dense ? SPARSENN_FORMAT_DENSE
-                                                  : SPARSENN_FORMAT_ELL));
+                                                   : SPARSENN_FORMAT_ELL));
   if (fused)
     args.push_back(c64(epilogue.relu ? 1 : 0));
   appendConvGeometry(args, op, w, c64);
@@ -630,8 +653,7 @@ LogicalResult lowerConvToRuntime(Conv2DOp op, PatternRewriter &rewriter,
 /// trains: fixed fan-in or learned sparsity).
 LogicalResult lowerConvWithRuntimeWeights(Conv2DOp op,
                                           PatternRewriter &rewriter) {
-  auto wType =
-      runtimeF32Weights(op, {KernelFormat::dense, KernelFormat::ell});
+  auto wType = runtimeF32Weights(op, {KernelFormat::dense, KernelFormat::ell});
   if (!wType)
     return failure();
   Location loc = op.getLoc();
@@ -646,11 +668,10 @@ LogicalResult lowerConvWithRuntimeWeights(Conv2DOp op,
   auto outType = op.getOutput().getType();
   Value result = allocResult(rewriter, loc, outType);
   bool sparse = op.getKernel() && *op.getKernel() == KernelFormat::ell;
-  SmallVector<Value> args = {flatBuffer(rewriter, loc, op.getInput()),
-                             flatten(rewriter, loc, result),
-                             biasBuffer(rewriter, loc, op.getBias()),
-                             flatBuffer(rewriter, loc, op.getWeight()),
-                             c64(sparse ? 1 : 0)};
+  SmallVector<Value> args = {
+      flatBuffer(rewriter, loc, op.getInput()), flatten(rewriter, loc, result),
+      biasBuffer(rewriter, loc, op.getBias()),
+      flatBuffer(rewriter, loc, op.getWeight()), c64(sparse ? 1 : 0)};
   appendConvGeometry(args, op, wType.getShape(), c64);
   func::CallOp::create(rewriter, loc, callee, args);
   replaceWithBuffer(rewriter, op, result, outType);
@@ -754,23 +775,7 @@ struct Conv2DLowering : OpRewritePattern<Conv2DOp> {
     int64_t groups = op.getGroups();
     int64_t ocpg = w[0] / groups, icpg = w[1];
 
-    Value x = op.getInput();
-    if (llvm::any_of(pad, [](int64_t p) { return p != 0; })) {
-      SmallVector<OpFoldResult> low = {
-          rewriter.getIndexAttr(0), rewriter.getIndexAttr(0),
-          rewriter.getIndexAttr(pad[0]), rewriter.getIndexAttr(pad[2])};
-      SmallVector<OpFoldResult> high = {
-          rewriter.getIndexAttr(0), rewriter.getIndexAttr(0),
-          rewriter.getIndexAttr(pad[1]), rewriter.getIndexAttr(pad[3])};
-      auto padded =
-          RankedTensorType::get({inType.getDimSize(0), inType.getDimSize(1),
-                                 inType.getDimSize(2) + pad[0] + pad[1],
-                                 inType.getDimSize(3) + pad[2] + pad[3]},
-                                elt);
-      Value zero =
-          arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(elt));
-      x = tensor::PadOp::create(rewriter, loc, padded, x, low, high, zero);
-    }
+    Value x = padSpatial(rewriter, loc, op.getInput(), pad);
     auto w5Type = RankedTensorType::get({groups, ocpg, icpg, w[2], w[3]}, elt);
     Value w5 = tensor::ExpandShapeOp::create(
         rewriter, loc, w5Type, *weight,
@@ -837,34 +842,6 @@ bool allF32(TypeRange types) {
   });
 }
 
-/// `v` zero-padded on H and W by `pad` (top, bottom, left, right).
-Value padSpatial(PatternRewriter &rewriter, Location loc, Value v,
-                 ArrayRef<int64_t> pad) {
-  if (llvm::all_of(pad, [](int64_t p) { return p == 0; }))
-    return v;
-  auto type = cast<RankedTensorType>(v.getType());
-  SmallVector<int64_t> shape(type.getShape());
-  shape[2] += pad[0] + pad[1];
-  shape[3] += pad[2] + pad[3];
-  auto idx = [&](int64_t i) -> OpFoldResult { return rewriter.getIndexAttr(i); };
-  Value zero = arith::ConstantOp::create(
-      rewriter, loc, rewriter.getZeroAttr(type.getElementType()));
-  return tensor::PadOp::create(
-      rewriter, loc, RankedTensorType::get(shape, type.getElementType()), v,
-      SmallVector<OpFoldResult>{idx(0), idx(0), idx(pad[0]), idx(pad[2])},
-      SmallVector<OpFoldResult>{idx(0), idx(0), idx(pad[1]), idx(pad[3])},
-      zero);
-}
-
-Value zeroFilled(PatternRewriter &rewriter, Location loc,
-                 RankedTensorType type) {
-  Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
-                                        type.getElementType());
-  Value zero = arith::ConstantOp::create(
-      rewriter, loc, rewriter.getZeroAttr(type.getElementType()));
-  return linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
-}
-
 struct Conv2DBackwardInputLowering : OpRewritePattern<Conv2DBackwardInputOp> {
   Conv2DBackwardInputLowering(MLIRContext *ctx, bool runtimeKernels)
       : OpRewritePattern(ctx), runtimeKernels(runtimeKernels) {}
@@ -921,17 +898,17 @@ struct Conv2DBackwardInputLowering : OpRewritePattern<Conv2DBackwardInputOp> {
                                         idx(j * dil[1])};
         Value window = tensor::ExtractSliceOp::create(rewriter, loc, sliceType,
                                                       dxp, at, sizes, steps);
-        AffineMap wMap = AffineMap::get(
-            5, 0,
-            {d(4), d(1), getAffineConstantExpr(i, ctx),
-             getAffineConstantExpr(j, ctx)},
-            ctx);
+        AffineMap wMap =
+            AffineMap::get(5, 0,
+                           {d(4), d(1), getAffineConstantExpr(i, ctx),
+                            getAffineConstantExpr(j, ctx)},
+                           ctx);
         Value sum =
             linalg::GenericOp::create(
                 rewriter, loc, TypeRange{sliceType},
                 ValueRange{op.getOutputGrad(), op.getWeight()},
-                ValueRange{window},
-                SmallVector<AffineMap>{dyMap, wMap, outMap}, iterators(4, 1),
+                ValueRange{window}, SmallVector<AffineMap>{dyMap, wMap, outMap},
+                iterators(4, 1),
                 [](OpBuilder &b, Location l, ValueRange a) {
                   Value p = arith::MulFOp::create(b, l, a[0], a[1]);
                   linalg::YieldOp::create(
@@ -941,20 +918,17 @@ struct Conv2DBackwardInputLowering : OpRewritePattern<Conv2DBackwardInputOp> {
         dxp = tensor::InsertSliceOp::create(rewriter, loc, sum, dxp, at, sizes,
                                             steps);
       }
-    SmallVector<OpFoldResult> crop = {idx(0), idx(0), idx(pad[0]),
-                                      idx(pad[2])};
+    SmallVector<OpFoldResult> crop = {idx(0), idx(0), idx(pad[0]), idx(pad[2])};
     SmallVector<OpFoldResult> xSizes = {idx(x[0]), idx(x[1]), idx(x[2]),
                                         idx(x[3])};
     rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-        op, dxType, dxp, crop, xSizes,
-        SmallVector<OpFoldResult>(4, idx(1)));
+        op, dxType, dxp, crop, xSizes, SmallVector<OpFoldResult>(4, idx(1)));
     return success();
   }
   bool runtimeKernels;
 };
 
-struct Conv2DBackwardWeightLowering
-    : OpRewritePattern<Conv2DBackwardWeightOp> {
+struct Conv2DBackwardWeightLowering : OpRewritePattern<Conv2DBackwardWeightOp> {
   Conv2DBackwardWeightLowering(MLIRContext *ctx, bool runtimeKernels)
       : OpRewritePattern(ctx), runtimeKernels(runtimeKernels) {}
   LogicalResult matchAndRewrite(Conv2DBackwardWeightOp op,
@@ -975,12 +949,12 @@ struct Conv2DBackwardWeightLowering
           FunctionType::get(ctx, argTypes, {}));
       auto c64 = [&](int64_t v) { return i64Constant(rewriter, loc, v); };
       Value result = allocResult(rewriter, loc, dwType);
-      SmallVector<Value> args = {
-          flatBuffer(rewriter, loc, op.getInput()),
-          flatBuffer(rewriter, loc, op.getOutputGrad()),
-          flatten(rewriter, loc, result),
-          op.getMask() ? flatBuffer(rewriter, loc, op.getMask())
-                       : emptyBuffer(rewriter, loc, f32)};
+      SmallVector<Value> args = {flatBuffer(rewriter, loc, op.getInput()),
+                                 flatBuffer(rewriter, loc, op.getOutputGrad()),
+                                 flatten(rewriter, loc, result),
+                                 op.getMask()
+                                     ? flatBuffer(rewriter, loc, op.getMask())
+                                     : emptyBuffer(rewriter, loc, f32)};
       appendGradGeometry(args, op, x, w, c64);
       func::CallOp::create(rewriter, loc, callee, args);
       replaceWithBuffer(rewriter, op, result, dwType);
@@ -992,24 +966,25 @@ struct Conv2DBackwardWeightLowering
     Value xp = padSpatial(rewriter, loc, op.getInput(), op.getPadding());
     MLIRContext *ctx = rewriter.getContext();
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    AffineMap xMap = AffineMap::get(7, 0,
-                                    {d(4), d(1), d(5) * strides[0] + d(2) * dil[0],
-                                     d(6) * strides[1] + d(3) * dil[1]},
-                                    ctx);
+    AffineMap xMap =
+        AffineMap::get(7, 0,
+                       {d(4), d(1), d(5) * strides[0] + d(2) * dil[0],
+                        d(6) * strides[1] + d(3) * dil[1]},
+                       ctx);
     AffineMap dyMap = AffineMap::get(7, 0, {d(4), d(0), d(5), d(6)}, ctx);
     AffineMap outMap = AffineMap::get(7, 0, {d(0), d(1), d(2), d(3)}, ctx);
-    Value dw = linalg::GenericOp::create(
-                   rewriter, loc, TypeRange{dwType},
-                   ValueRange{xp, op.getOutputGrad()},
-                   ValueRange{zeroFilled(rewriter, loc, dwType)},
-                   SmallVector<AffineMap>{xMap, dyMap, outMap},
-                   iterators(4, 3),
-                   [](OpBuilder &b, Location l, ValueRange a) {
-                     Value p = arith::MulFOp::create(b, l, a[0], a[1]);
-                     linalg::YieldOp::create(
-                         b, l, arith::AddFOp::create(b, l, a[2], p).getResult());
-                   })
-                   .getResult(0);
+    Value dw =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{dwType},
+            ValueRange{xp, op.getOutputGrad()},
+            ValueRange{zeroFilled(rewriter, loc, dwType)},
+            SmallVector<AffineMap>{xMap, dyMap, outMap}, iterators(4, 3),
+            [](OpBuilder &b, Location l, ValueRange a) {
+              Value p = arith::MulFOp::create(b, l, a[0], a[1]);
+              linalg::YieldOp::create(
+                  b, l, arith::AddFOp::create(b, l, a[2], p).getResult());
+            })
+            .getResult(0);
     if (Value mask = op.getMask()) {
       AffineMap id = rewriter.getMultiDimIdentityMap(4);
       dw = linalg::GenericOp::create(
@@ -1083,16 +1058,15 @@ struct MatmulToRuntime : OpRewritePattern<linalg::MatmulOp> {
     }
     SmallVector<Type> argTypes(3, dynamic1D(rewriter.getF32Type()));
     argTypes.append(6, rewriter.getI64Type());
-    func::FuncOp callee = getOrDeclareRuntimeFunc(
-        rewriter, op, "sparsenn_rt_gemm_f32",
-        FunctionType::get(ctx, argTypes, {}));
+    func::FuncOp callee =
+        getOrDeclareRuntimeFunc(rewriter, op, "sparsenn_rt_gemm_f32",
+                                FunctionType::get(ctx, argTypes, {}));
     auto c64 = [&](int64_t v) { return i64Constant(rewriter, loc, v); };
-    func::CallOp::create(rewriter, loc, callee,
-                         ValueRange{flatBuffer(rewriter, loc, a),
-                                    flatBuffer(rewriter, loc, b),
-                                    flatten(rewriter, loc, result),
-                                    c64(transA), c64(transB), c64(m), c64(n),
-                                    c64(k), c64(accumulate)});
+    func::CallOp::create(
+        rewriter, loc, callee,
+        ValueRange{flatBuffer(rewriter, loc, a), flatBuffer(rewriter, loc, b),
+                   flatten(rewriter, loc, result), c64(transA), c64(transB),
+                   c64(m), c64(n), c64(k), c64(accumulate)});
     replaceWithBuffer(rewriter, op, result, outType);
     return success();
   }
@@ -1507,11 +1481,10 @@ struct ConvertSparseNNToLinalgPass
         arith::ArithDialect, bufferization::BufferizationDialect,
         func::FuncDialect, linalg::LinalgDialect, math::MathDialect,
         memref::MemRefDialect, tensor::TensorDialect>();
-    target
-        .addIllegalOp<LinearOp, Conv2DOp, Conv2DBackwardInputOp,
-                      Conv2DBackwardWeightOp, KWinnersOp, ThresholdOp,
-                      ApplyMaskOp, QuantizeOp, DequantizeOp,
-                      DutyCycleUpdateOp>();
+    target.addIllegalOp<LinearOp, Conv2DOp, Conv2DBackwardInputOp,
+                        Conv2DBackwardWeightOp, KWinnersOp, ThresholdOp,
+                        ApplyMaskOp, QuantizeOp, DequantizeOp,
+                        DutyCycleUpdateOp>();
     target.addLegalOp<CompressedConstantOp, DecompressOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());

@@ -102,8 +102,7 @@ struct SparseNNGenerateTrainStepPass
         running.push_back(i);
     }
     if (trainable.empty())
-      return forward.emitError("no argument is marked '")
-             << kTrainable << "'";
+      return forward.emitError("no argument is marked '") << kTrainable << "'";
 
     // Signature: forward's arguments, the targets, one momentum each.
     SmallVector<Type> inputs(fType.getInputs());
@@ -134,18 +133,6 @@ struct SparseNNGenerateTrainStepPass
     DenseSet<Value> active;
     AdjointOptions options;
     options.temperature = temperature;
-    // y[r, o] = Σ_i x[r, i]·w[o, i] as a sparsenn.linear, so that the
-    // backward pass runs on the same native GEMM as the forward pass
-    // (run-time weights lower to the runtime's dense kernel).
-    options.contraction = [](OpBuilder &nb, Location nl, Value x,
-                             Value w) -> Value {
-      auto xType = cast<RankedTensorType>(x.getType());
-      auto wType = cast<RankedTensorType>(w.getType());
-      auto type = RankedTensorType::get(
-          {xType.getDimSize(0), wType.getDimSize(0)}, xType.getElementType());
-      return LinearOp::create(nb, nl, type, x, w, /*bias=*/Value(),
-                              /*sparsity=*/nullptr, /*kernel=*/nullptr);
-    };
     AdjointBuilder tb(b, loc, options, active);
 
     // Forward, cloned.
@@ -244,8 +231,9 @@ struct SparseNNGenerateTrainStepPass
             return prune.emitError("train-step generation: a trainable "
                                    "sparsity parameter must have the element "
                                    "type of its weights and of the logits");
-          sparsityParams.push_back({arg, prune.getWeights().getType().getNumElements(),
-                                    prune.getNormalization()});
+          sparsityParams.push_back(
+              {arg, prune.getWeights().getType().getNumElements(),
+               prune.getNormalization()});
         }
 
     // Sparsity loss (eq. 13-15) on the batch-mean cross-entropy:
@@ -258,7 +246,8 @@ struct SparseNNGenerateTrainStepPass
       double total = 0.0;
       SmallVector<Value> raws;
       for (const SparsityParam &p : sparsityParams) {
-        Value raw = sc.toF64(tensor::ExtractOp::create(b, loc, p.s, ValueRange{}));
+        Value raw =
+            sc.toF64(tensor::ExtractOp::create(b, loc, p.s, ValueRange{}));
         raws.push_back(raw);
         weighted = sc.add(weighted, sc.mul(sc.normalize(p.normalization, raw),
                                            sc.c(double(p.count))));
@@ -266,17 +255,19 @@ struct SparseNNGenerateTrainStepPass
       }
       double th = theta > 0.0 ? double(theta) : 1.0;
       Value cPrime = sc.div(sc.div(weighted, sc.c(total)), sc.c(th));
-      Value ce = sc.toF64(tensor::ExtractOp::create(b, loc, loss, ValueRange{}));
+      Value ce =
+          sc.toF64(tensor::ExtractOp::create(b, loc, loss, ValueRange{}));
       Value logOneMinus = sc.log(sc.sub(sc.c(1.0), cPrime));
       Value scale = sc.sub(sc.c(1.0), sc.mul(sc.c(alpha), logOneMinus));
-      Value totalLoss = sc.sub(sc.mul(ce, scale),
-                               sc.mul(sc.c(1.0 - alpha), sc.log(cPrime)));
-      loss = tensor::FromElementsOp::create(b, loc, scalarType,
-                                            ValueRange{sc.fromF64(totalLoss, elt)});
+      Value totalLoss =
+          sc.sub(sc.mul(ce, scale), sc.mul(sc.c(1.0 - alpha), sc.log(cPrime)));
+      loss = tensor::FromElementsOp::create(
+          b, loc, scalarType, ValueRange{sc.fromF64(totalLoss, elt)});
       ceScale = sc.fromF64(scale, elt);
       // dL/dc' = α·L_ce/(1 − c') − (1 − α)/c'; dc'/ds_j = n_j/(N·θ)·ds^φ/ds.
-      Value dLdc = sc.sub(sc.div(sc.mul(sc.c(alpha), ce), sc.sub(sc.c(1.0), cPrime)),
-                          sc.div(sc.c(1.0 - alpha), cPrime));
+      Value dLdc =
+          sc.sub(sc.div(sc.mul(sc.c(alpha), ce), sc.sub(sc.c(1.0), cPrime)),
+                 sc.div(sc.c(1.0 - alpha), cPrime));
       for (auto [p, raw] : llvm::zip(sparsityParams, raws))
         lossGradS.push_back(
             {p.s, sc.mul(sc.mul(dLdc, sc.c(double(p.count) / (total * th))),
@@ -344,58 +335,62 @@ struct SparseNNGenerateTrainStepPass
         SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
                                        AffineMap::get(rank, 0, b.getContext())};
         Value absSum = tb.generic(
-            {w}, scalarType, maps,
-            SmallVector<utils::IteratorType>(rank, red),
+            {w}, scalarType, maps, SmallVector<utils::IteratorType>(rank, red),
             [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
               Value abs = math::AbsFOp::create(nb, nl, a[0]);
               return arith::AddFOp::create(nb, nl, abs, a[1]);
             },
             0.0);
-        Value lam = arith::ConstantOp::create(b, loc, b.getFloatAttr(elt, lambda));
+        Value lam =
+            arith::ConstantOp::create(b, loc, b.getFloatAttr(elt, lambda));
         loss = tb.ewise({loss, absSum},
                         [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
                           Value s = arith::MulFOp::create(nb, nl, a[1], lam);
                           return arith::AddFOp::create(nb, nl, a[0], s);
                         });
-        g = tb.ewise({g, w}, [&](OpBuilder &nb, Location nl,
-                                 ValueRange a) -> Value {
-          Value sign = math::CopySignOp::create(
-              nb, nl, arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, 1.0)),
-              a[1]);
-          Value isZero = arith::CmpFOp::create(
-              nb, nl, arith::CmpFPredicate::OEQ, a[1],
-              arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, 0.0)));
-          Value s = arith::SelectOp::create(
-              nb, nl, isZero,
-              arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, 0.0)), sign);
-          Value ls = arith::MulFOp::create(nb, nl, s, lam);
-          return arith::AddFOp::create(nb, nl, a[0], ls);
-        });
+        g = tb.ewise(
+            {g, w}, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+              Value sign = math::CopySignOp::create(
+                  nb, nl,
+                  arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, 1.0)),
+                  a[1]);
+              Value isZero = arith::CmpFOp::create(
+                  nb, nl, arith::CmpFPredicate::OEQ, a[1],
+                  arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, 0.0)));
+              Value s = arith::SelectOp::create(
+                  nb, nl, isZero,
+                  arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, 0.0)),
+                  sign);
+              Value ls = arith::MulFOp::create(nb, nl, s, lam);
+              return arith::AddFOp::create(nb, nl, a[0], ls);
+            });
       }
       // SGD with momentum; fixed fan-in weights keep their zeros.
       bool keepZeros = fixedMask.contains(w);
-      Value mu = arith::ConstantOp::create(b, loc, b.getFloatAttr(elt, momentum));
+      Value mu =
+          arith::ConstantOp::create(b, loc, b.getFloatAttr(elt, momentum));
       Value eta = arith::ConstantOp::create(b, loc, b.getFloatAttr(elt, lr));
       // r where the weight is non-zero, 0 where a fixed mask zeroed it.
       auto masked = [&](OpBuilder &nb, Location nl, Value weight,
                         Value r) -> Value {
         if (!keepZeros)
           return r;
-        Value zero = arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, 0.0));
+        Value zero =
+            arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, 0.0));
         Value nz = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UNE,
                                          weight, zero);
         return arith::SelectOp::create(nb, nl, nz, r, zero);
       };
-      Value newV = tb.ewise({v, g, w}, [&](OpBuilder &nb, Location nl,
-                                           ValueRange a) -> Value {
-        Value m = arith::MulFOp::create(nb, nl, a[0], mu);
-        return masked(nb, nl, a[2], arith::AddFOp::create(nb, nl, m, a[1]));
-      });
-      Value newW = tb.ewise({w, newV}, [&](OpBuilder &nb, Location nl,
-                                           ValueRange a) -> Value {
-        Value s = arith::MulFOp::create(nb, nl, a[1], eta);
-        return masked(nb, nl, a[0], arith::SubFOp::create(nb, nl, a[0], s));
-      });
+      Value newV = tb.ewise(
+          {v, g, w}, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+            Value m = arith::MulFOp::create(nb, nl, a[0], mu);
+            return masked(nb, nl, a[2], arith::AddFOp::create(nb, nl, m, a[1]));
+          });
+      Value newW = tb.ewise(
+          {w, newV}, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+            Value s = arith::MulFOp::create(nb, nl, a[1], eta);
+            return masked(nb, nl, a[0], arith::SubFOp::create(nb, nl, a[0], s));
+          });
       newWeights.push_back(newW);
       newMomenta.push_back(newV);
     }
@@ -415,42 +410,45 @@ struct SparseNNGenerateTrainStepPass
       newDuty.push_back(updated);
     }
 
-    // Running statistics of the training-mode batch norms that read them.
+    // Running statistics of the training-mode batch norms that read them,
+    // from each one's batch statistics (computed once per batch norm).
+    DenseMap<Value, Value> updatedStat;
+    for (BatchNormOp bn : norms) {
+      Value mean = bn.getRunningMean(), var = bn.getRunningVar();
+      bool readsMean = llvm::is_contained(running, argNumber(mean, entry)),
+           readsVar = llvm::is_contained(running, argNumber(var, entry));
+      if (!readsMean && !readsVar)
+        continue;
+      auto xType = bn.getInput().getType();
+      double m = double(xType.getNumElements()) / double(xType.getDimSize(1));
+      if (m < 2)
+        return bn.emitError("train-step generation: a training "
+                            "batch_norm needs more than one value per "
+                            "channel for its running variance");
+      training::ChannelStats st = training::channelStats(
+          b, loc, bn.getInput(), bn.getEpsilon().convertToDouble());
+      double mu = bn.getMomentum().convertToDouble();
+      auto update = [&](Value stat, Value batch, double batchScale) {
+        Value &slot = updatedStat[stat];
+        Value prev = slot ? slot : stat;
+        slot = training::mapChannels(
+            b, loc, {prev, batch},
+            [&](training::Scalar &ns, ValueRange a) {
+              return ns.add(ns.mul(ns.c(1.0 - mu), a[0]),
+                            ns.mul(ns.c(batchScale), a[1]));
+            },
+            cast<RankedTensorType>(stat.getType()).getElementType());
+      };
+      if (readsMean)
+        update(mean, st.mean, mu);
+      if (readsVar)
+        update(var, st.var, mu * m / (m - 1));
+    }
     SmallVector<Value> newRunning;
     for (unsigned i : running) {
       Value arg = entry->getArgument(i);
-      Value updated = arg;
-      for (BatchNormOp bn : norms) {
-        bool isMean = bn.getRunningMean() == arg,
-             isVar = bn.getRunningVar() == arg;
-        if (!isMean && !isVar)
-          continue;
-        auto xType = bn.getInput().getType();
-        double m = double(xType.getNumElements()) /
-                   double(xType.getDimSize(1));
-        if (m < 2)
-          return bn.emitError("train-step generation: a training "
-                              "batch_norm needs more than one value per "
-                              "channel for its running variance");
-        training::ChannelStats st = training::channelStats(
-            b, loc, bn.getInput(), bn.getEpsilon().convertToDouble());
-        double mu = bn.getMomentum().convertToDouble();
-        Value batch = isMean ? st.mean : st.var;
-        double batchScale = isMean ? mu : mu * m / (m - 1);
-        Type elt = cast<RankedTensorType>(arg.getType()).getElementType();
-        Value prev = updated;
-        Value f64 = training::mapChannels(
-            b, loc, {prev, batch}, [&](training::Scalar &ns, ValueRange a) {
-              return ns.add(ns.mul(ns.c(1.0 - mu), a[0]),
-                            ns.mul(ns.c(batchScale), a[1]));
-            });
-        updated = tb.ewise({prev, f64}, [&](OpBuilder &nb, Location nl,
-                                            ValueRange a) -> Value {
-          training::Scalar ns{nb, nl};
-          return ns.fromF64(a[1], elt);
-        });
-      }
-      newRunning.push_back(updated);
+      newRunning.push_back(updatedStat.lookup(arg) ? updatedStat.lookup(arg)
+                                                   : arg);
     }
 
     SmallVector<Value> rets = {loss};
@@ -462,11 +460,17 @@ struct SparseNNGenerateTrainStepPass
     return success();
   }
 
-  static Value scalarTensor(OpBuilder &b, Location loc, Value f64,
-                            Type elt) {
+  /// The argument number of `v` if it is an argument of `entry`, else -1.
+  static int64_t argNumber(Value v, Block *entry) {
+    auto arg = dyn_cast<BlockArgument>(v);
+    return arg && arg.getOwner() == entry ? arg.getArgNumber() : -1;
+  }
+
+  static Value scalarTensor(OpBuilder &b, Location loc, Value f64, Type elt) {
     training::Scalar sc{b, loc};
-    return tensor::FromElementsOp::create(
-        b, loc, RankedTensorType::get({}, elt), ValueRange{sc.fromF64(f64, elt)});
+    return tensor::FromElementsOp::create(b, loc,
+                                          RankedTensorType::get({}, elt),
+                                          ValueRange{sc.fromF64(f64, elt)});
   }
 };
 

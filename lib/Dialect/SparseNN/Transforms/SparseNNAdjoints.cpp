@@ -49,8 +49,8 @@ LogicalResult backwardGroupGumbel(AdjointBuilder &tb, PruneOp prune, Value dy,
 
 Value scalarTensor(OpBuilder &b, Location loc, Value f64, Type elt) {
   training::Scalar sc{b, loc};
-  return tensor::FromElementsOp::create(
-      b, loc, RankedTensorType::get({}, elt), ValueRange{sc.fromF64(f64, elt)});
+  return tensor::FromElementsOp::create(b, loc, RankedTensorType::get({}, elt),
+                                        ValueRange{sc.fromF64(f64, elt)});
 }
 
 /// Pruning with a learnable s (seed 003 [0063], [0214]); the forward
@@ -94,8 +94,7 @@ LogicalResult backwardPrune(AdjointBuilder &tb, PruneOp prune, Value dy) {
                     [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
                       Value zero = arith::ConstantOp::create(
                           nb, nl, nb.getFloatAttr(a[0].getType(), 0.0));
-                      return arith::SelectOp::create(nb, nl, a[1], a[0],
-                                                     zero);
+                      return arith::SelectOp::create(nb, nl, a[1], a[0], zero);
                     }));
     return success();
   }
@@ -122,16 +121,15 @@ LogicalResult backwardPrune(AdjointBuilder &tb, PruneOp prune, Value dy) {
   double eps =
       std::ldexp(1.0, 1 - int(APFloat::semanticsPrecision(
                               cast<FloatType>(sElt).getFloatSemantics())));
-  Value raw = sc.toF64(tensor::ExtractOp::create(b, loc, prune.getSparsity(),
-                                                 ValueRange{}));
+  Value raw = sc.toF64(
+      tensor::ExtractOp::create(b, loc, prune.getSparsity(), ValueRange{}));
   Value sPhiRaw = sc.normalize(prune.getNormalization(), raw);
   Value inside = arith::AndIOp::create(
       b, loc, sc.cmp(arith::CmpFPredicate::OGE, sPhiRaw, sc.c(eps)),
       sc.cmp(arith::CmpFPredicate::OLE, sPhiRaw, sc.c(1.0 - eps)));
   Value sPhi = sc.min(sc.max(sPhiRaw, sc.c(eps)), sc.c(1.0 - eps));
-  Value dsPhi =
-      sc.select(inside, sc.normalizeDerivative(prune.getNormalization(), raw),
-                sc.c(0.0));
+  Value dsPhi = sc.select(
+      inside, sc.normalizeDerivative(prune.getNormalization(), raw), sc.c(0.0));
 
   // The threshold, the scale and dτ/ds^φ; for Gumbel also the statistics
   // of r and the coefficient (√6/π)(γ + ℓ).
@@ -200,17 +198,16 @@ LogicalResult backwardPrune(AdjointBuilder &tb, PruneOp prune, Value dy) {
                                 dsPhi, rMean, slope, sigmaPrimeAt, sign});
   // Gumbel: c_j = dτ/dr_j.
   auto gumbelC = [&](training::Scalar &ns, Value x) {
-    return ns.sub(ns.c(1.0 / n),
-                  ns.mul(slope, ns.sub(centred(ns, x), rMean)));
+    return ns.sub(ns.c(1.0 / n), ns.mul(slope, ns.sub(centred(ns, x), rMean)));
   };
   // σ' per weight, once (stored in the weights' type, the relaxation's
   // precision in pruning.prune_ste): the two sums below and the gradient
   // read it instead of evaluating the sigmoid three times per weight.
-  Value sigmaW = tb.ewise({w}, [&](OpBuilder &nb, Location nl,
-                                   ValueRange a) -> Value {
-    training::Scalar ns{nb, nl};
-    return ns.fromF64(sigmaPrime(ns, ns.toF64(a[0])), a[0].getType());
-  });
+  Value sigmaW =
+      tb.ewise({w}, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+        training::Scalar ns{nb, nl};
+        return ns.fromF64(sigmaPrime(ns, ns.toF64(a[0])), a[0].getType());
+      });
   // ΣGσ'·sgn and ΣGσ' in one pass (f64).
   auto scalarType = RankedTensorType::get({}, b.getF64Type());
   SmallVector<AffineMap> sumMaps(3, b.getMultiDimIdentityMap(rank));
@@ -228,45 +225,45 @@ LogicalResult backwardPrune(AdjointBuilder &tb, PruneOp prune, Value dy) {
             nb, nl,
             ValueRange{ns.add(ns.mul(g, sign(ns, x)), a[3]), ns.add(g, a[4])});
       });
-  Value sumGS = tensor::ExtractOp::create(b, loc, sums.getResult(0),
-                                          ValueRange{}),
-        sumG = tensor::ExtractOp::create(b, loc, sums.getResult(1),
-                                         ValueRange{});
+  Value sumGS =
+            tensor::ExtractOp::create(b, loc, sums.getResult(0), ValueRange{}),
+        sumG =
+            tensor::ExtractOp::create(b, loc, sums.getResult(1), ValueRange{});
   Value coefA = sc.div(sumG, scale);
   Value meanGS = sc.div(sumGS, sc.c(n));
   // Σc·sgn/N (Gumbel), a reduction over w only.
   Value meanCS;
   if (gumbel)
-    meanCS = sc.div(training::reduceSum(b, loc, w,
-                                        [&](training::Scalar &ns, Value x) {
-                                          return ns.mul(gumbelC(ns, x),
-                                                        sign(ns, x));
-                                        }),
-                    sc.c(n));
+    meanCS =
+        sc.div(training::reduceSum(b, loc, w,
+                                   [&](training::Scalar &ns, Value x) {
+                                     return ns.mul(gumbelC(ns, x), sign(ns, x));
+                                   }),
+               sc.c(n));
   Value coefB =
       gumbel ? Value()
              : sc.div(sc.mul(sc.c(std::sqrt(2.0)), e), sc.mul(sc.c(n), psi));
-  tb.addGradient(w, tb.ewise({dy, w, mask, sigmaW},
-                             [&](OpBuilder &nb, Location nl,
-                                 ValueRange a) -> Value {
-    training::Scalar ns{nb, nl};
-    Value g = ns.toF64(a[0]), x = ns.toF64(a[1]);
-    Value hard = ns.select(a[2], g, ns.c(0.0));
-    Value local =
-        ns.mul(ns.mul(g, x), ns.mul(ns.toF64(a[3]), sign(ns, x)));
-    Value dtdw = gumbel ? ns.sub(ns.mul(gumbelC(ns, x), sign(ns, x)), meanCS)
-                        : ns.mul(coefB, ns.sub(x, mu));
-    Value soft =
-        ns.sub(ns.div(ns.sub(local, meanGS), scale), ns.mul(coefA, dtdw));
-    return ns.fromF64(ns.add(hard, soft), a[0].getType());
-  }));
+  tb.addGradient(
+      w, tb.ewise({dy, w, mask, sigmaW},
+                  [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                    training::Scalar ns{nb, nl};
+                    Value g = ns.toF64(a[0]), x = ns.toF64(a[1]);
+                    Value hard = ns.select(a[2], g, ns.c(0.0));
+                    Value local = ns.mul(ns.mul(g, x),
+                                         ns.mul(ns.toF64(a[3]), sign(ns, x)));
+                    Value dtdw =
+                        gumbel ? ns.sub(ns.mul(gumbelC(ns, x), sign(ns, x)),
+                                        meanCS)
+                               : ns.mul(coefB, ns.sub(x, mu));
+                    Value soft = ns.sub(ns.div(ns.sub(local, meanGS), scale),
+                                        ns.mul(coefA, dtdw));
+                    return ns.fromF64(ns.add(hard, soft), a[0].getType());
+                  }));
   // ds: through τ only.
   Value ds = sc.mul(sc.mul(sc.sub(sc.c(0.0), coefA), dtdp), dsPhi);
   tb.addGradient(prune.getSparsity(), scalarTensor(b, loc, ds, elt));
   return success();
 }
-
-
 
 /// The Gumbel pruner over groups (FIG. 7d, eq. 7-10) as pruning.py's
 /// prune_ste: soft_g = σ((R_g − τ)/S̄) per group, expanded to its
@@ -301,28 +298,28 @@ LogicalResult backwardGroupGumbel(AdjointBuilder &tb, PruneOp prune, Value dy,
       mapF64(b, loc, {dy, w}, {}, [](training::Scalar &ns, ValueRange a) {
         return ns.mul(ns.toF64(a[0]), ns.toF64(a[1]));
       });
-  Value gg = training::groupReduce(b, loc, prod, g.group,
-                                   training::GroupCombine::Sum);
+  Value gg =
+      training::groupReduce(b, loc, prod, g.group, training::GroupCombine::Sum);
   Value q = mapF64(b, loc, {gg, g.reduced}, {},
                    [&](training::Scalar &ns, ValueRange a) {
                      return ns.mul(a[0], g.sigmaPrimeAt(ns, a[1]));
                    });
   Value coefA = sc.div(training::reduceSum(b, loc, q, identity), g.scale);
-  Value dR = mapF64(
-      b, loc, {q, g.reduced}, {}, [&](training::Scalar &ns, ValueRange a) {
-        Value c = ns.sub(ns.c(1.0 / numGroups),
-                         ns.mul(g.slope, ns.sub(a[1], g.rMean)));
-        return ns.sub(ns.div(a[0], g.scale), ns.mul(coefA, c));
-      });
+  Value dR = mapF64(b, loc, {q, g.reduced}, {},
+                    [&](training::Scalar &ns, ValueRange a) {
+                      Value c = ns.sub(ns.c(1.0 / numGroups),
+                                       ns.mul(g.slope, ns.sub(a[1], g.rMean)));
+                      return ns.sub(ns.div(a[0], g.scale), ns.mul(coefA, c));
+                    });
   // e_i, then sgn_i·e_i.
   Value e;
   if (prune.getReduction() == Reduction::max) {
-    Value hit = mapF64(b, loc, {g.centred, g.reduced}, {id, toGroup},
-                       [](training::Scalar &ns, ValueRange a) {
-                         return ns.select(
-                             ns.cmp(arith::CmpFPredicate::OEQ, a[0], a[1]),
-                             ns.c(1.0), ns.c(0.0));
-                       });
+    Value hit =
+        mapF64(b, loc, {g.centred, g.reduced}, {id, toGroup},
+               [](training::Scalar &ns, ValueRange a) {
+                 return ns.select(ns.cmp(arith::CmpFPredicate::OEQ, a[0], a[1]),
+                                  ns.c(1.0), ns.c(0.0));
+               });
     Value ties = training::groupReduce(b, loc, hit, g.group,
                                        training::GroupCombine::Sum);
     e = mapF64(b, loc, {hit, dR, ties}, {id, toGroup, toGroup},
@@ -388,17 +385,17 @@ LogicalResult backwardConv(AdjointBuilder &tb, Conv2DOp conv, Value dy) {
   // Bias gradient: Σ over n, y, x.
   if (Value bias = conv.getBias()) {
     auto bType = cast<RankedTensorType>(bias.getType());
-    tb.addGradient(bias,
-               tb.generic({dy}, bType,
-                          {AffineMap::get(4, 0, {d(1), d(0), d(2), d(3)},
-                                          b.getContext()),
-                           AffineMap::get(4, 0, {d(0)}, b.getContext())},
-                          {par, red, red, red},
-                          [](OpBuilder &nb, Location nl,
-                             ValueRange a) -> Value {
-                            return arith::AddFOp::create(nb, nl, a[0], a[1]);
-                          },
-                          0.0));
+    tb.addGradient(
+        bias,
+        tb.generic(
+            {dy}, bType,
+            {AffineMap::get(4, 0, {d(1), d(0), d(2), d(3)}, b.getContext()),
+             AffineMap::get(4, 0, {d(0)}, b.getContext())},
+            {par, red, red, red},
+            [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+              return arith::AddFOp::create(nb, nl, a[0], a[1]);
+            },
+            0.0));
   }
   // Input gradient of a convolution with a fixed, low density (at most
   // kSparseInputGradDensity), stride 1 and dilation 1: a correlation of dY
@@ -421,18 +418,17 @@ LogicalResult backwardConv(AdjointBuilder &tb, Conv2DOp conv, Value dy) {
         RankedTensorType::get({c, wType.getDimSize(0), kh, kw}, elt);
     Value flipped = tb.generic(
         {w}, flippedType,
-        {AffineMap::get(4, 0,
-                        {d(1), d(0), (kh - 1) - d(2), (kw - 1) - d(3)},
+        {AffineMap::get(4, 0, {d(1), d(0), (kh - 1) - d(2), (kw - 1) - d(3)},
                         b.getContext()),
          b.getMultiDimIdentityMap(4)},
         SmallVector<utils::IteratorType>(4, par),
         [](OpBuilder &, Location, ValueRange a) -> Value { return a[0]; });
-    tb.addGradient(x, Conv2DOp::create(
-                      b, loc, xType, dy, flipped, /*bias=*/Value(),
-                      i64s({1, 1}), i64s(full), i64s({1, 1}),
-                      b.getI64IntegerAttr(1), /*sparsity=*/nullptr,
-                      KernelFormatAttr::get(b.getContext(),
-                                            KernelFormat::ell)));
+    tb.addGradient(
+        x, Conv2DOp::create(
+               b, loc, xType, dy, flipped, /*bias=*/Value(), i64s({1, 1}),
+               i64s(full), i64s({1, 1}), b.getI64IntegerAttr(1),
+               /*sparsity=*/nullptr,
+               KernelFormatAttr::get(b.getContext(), KernelFormat::ell)));
     return success();
   }
   tb.addGradient(x, Conv2DBackwardInputOp::create(
@@ -440,7 +436,6 @@ LogicalResult backwardConv(AdjointBuilder &tb, Conv2DOp conv, Value dy) {
                         conv.getPaddingAttr(), conv.getDilationsAttr()));
   return success();
 }
-
 
 /// Linear (rank 2): dX[b, i] = Σ_o dY[b, o]·W[o, i];
 /// dW[o, i] = Σ_b dYᵀ[o, b]·Xᵀ[i, b]: two more linear layers on transposed
@@ -461,13 +456,13 @@ LogicalResult backwardLinear(AdjointBuilder &tb, LinearOp linear, Value dy) {
     auto bType = cast<RankedTensorType>(bias.getType());
     auto par = utils::IteratorType::parallel;
     auto red = utils::IteratorType::reduction;
-    tb.addGradient(bias, tb.generic(
-                         {dy}, bType, {tb.map(2, {1, 0}), tb.map(2, {0})},
-                         {par, red},
-                         [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                           return arith::AddFOp::create(nb, nl, a[0], a[1]);
-                         },
-                         0.0));
+    tb.addGradient(
+        bias, tb.generic(
+                  {dy}, bType, {tb.map(2, {1, 0}), tb.map(2, {0})}, {par, red},
+                  [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                    return arith::AddFOp::create(nb, nl, a[0], a[1]);
+                  },
+                  0.0));
   }
   return success();
 }
@@ -477,8 +472,7 @@ LogicalResult backwardLinear(AdjointBuilder &tb, LinearOp linear, Value dy) {
 ///   dβ = Σ dY, dγ = Σ dY·x̂,
 ///   dX = γ·r·(dY − dβ/M − x̂·dγ/M)  (training: m, v the batch's own),
 ///   dX = γ·r·dY                    (running statistics: constants).
-LogicalResult backwardBatchNorm(AdjointBuilder &tb, BatchNormOp bn,
-                                Value dy) {
+LogicalResult backwardBatchNorm(AdjointBuilder &tb, BatchNormOp bn, Value dy) {
   OpBuilder &b = tb.getBuilder();
   Location loc = tb.getLoc();
   auto type = bn.getInput().getType();
@@ -501,55 +495,43 @@ LogicalResult backwardBatchNorm(AdjointBuilder &tb, BatchNormOp bn,
       [](training::Scalar &ns, ValueRange a) {
         return ns.mul(a[0], ns.mul(ns.sub(a[1], a[2]), a[3]));
       });
-  auto narrow = [&](Value f64) -> Value {
-    auto fType = llvm::cast<RankedTensorType>(f64.getType());
-    auto id = b.getMultiDimIdentityMap(1);
-    return linalg::GenericOp::create(
-               b, loc, TypeRange{RankedTensorType::get(fType.getShape(), elt)},
-               ValueRange{f64},
-               ValueRange{tensor::EmptyOp::create(b, loc, fType.getShape(),
-                                                  elt)},
-               SmallVector<AffineMap>{id, id},
-               SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
-               [&](OpBuilder &nb, Location nl, ValueRange a) {
-                 training::Scalar ns{nb, nl};
-                 linalg::YieldOp::create(nb, nl, ns.fromF64(a[0], elt));
-               })
-        .getResult(0);
+  auto narrow = [&](Value f64) {
+    return training::mapChannels(
+        b, loc, {f64}, [](training::Scalar &, ValueRange a) { return a[0]; },
+        elt);
   };
   tb.addGradient(bn.getBeta(), narrow(sumDy));
   tb.addGradient(gamma, narrow(sumDyXhat));
   bool training = bn.getTraining();
-  tb.addGradient(
-      x, training::channelMap(
-             b, loc, {dy, x, mean, invStd, gamma, sumDy, sumDyXhat},
-             {false, false, true, true, true, true, true}, elt,
-             [&](training::Scalar &ns, ValueRange a) {
-               Value scale = ns.mul(a[4], a[3]);
-               if (!training)
-                 return ns.mul(scale, a[0]);
-               Value xhat = ns.mul(ns.sub(a[1], a[2]), a[3]);
-               Value centred =
-                   ns.sub(ns.sub(a[0], ns.div(a[5], ns.c(m))),
-                          ns.mul(xhat, ns.div(a[6], ns.c(m))));
-               return ns.mul(scale, centred);
-             }));
+  tb.addGradient(x, training::channelMap(
+                        b, loc, {dy, x, mean, invStd, gamma, sumDy, sumDyXhat},
+                        {false, false, true, true, true, true, true}, elt,
+                        [&](training::Scalar &ns, ValueRange a) {
+                          Value scale = ns.mul(a[4], a[3]);
+                          if (!training)
+                            return ns.mul(scale, a[0]);
+                          Value xhat = ns.mul(ns.sub(a[1], a[2]), a[3]);
+                          Value centred =
+                              ns.sub(ns.sub(a[0], ns.div(a[5], ns.c(m))),
+                                     ns.mul(xhat, ns.div(a[6], ns.c(m))));
+                          return ns.mul(scale, centred);
+                        }));
   return success();
 }
 
 /// k-winners: only the winners pass their gradient (US 2025/0252312 A1
 /// [0047]).
 LogicalResult backwardKWinners(AdjointBuilder &tb, KWinnersOp kw, Value dy) {
-  tb.addGradient(kw.getInput(),
-             tb.ewise({dy, kw.getResult()},
-                      [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                        Value zero = arith::ConstantOp::create(
-                            nb, nl, nb.getFloatAttr(a[0].getType(), 0.0));
-                        Value keep = arith::CmpFOp::create(
-                            nb, nl, arith::CmpFPredicate::UNE, a[1], zero);
-                        return arith::SelectOp::create(nb, nl, keep, a[0],
-                                                       zero);
-                      }));
+  tb.addGradient(
+      kw.getInput(),
+      tb.ewise({dy, kw.getResult()},
+               [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                 Value zero = arith::ConstantOp::create(
+                     nb, nl, nb.getFloatAttr(a[0].getType(), 0.0));
+                 Value keep = arith::CmpFOp::create(
+                     nb, nl, arith::CmpFPredicate::UNE, a[1], zero);
+                 return arith::SelectOp::create(nb, nl, keep, a[0], zero);
+               }));
   return success();
 }
 

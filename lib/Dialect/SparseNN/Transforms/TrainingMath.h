@@ -43,8 +43,12 @@ struct Scalar {
   Value log(Value x) { return math::LogOp::create(b, loc, x); }
   Value sqrt(Value x) { return math::SqrtOp::create(b, loc, x); }
   Value abs(Value x) { return math::AbsFOp::create(b, loc, x); }
-  Value max(Value x, Value y) { return arith::MaximumFOp::create(b, loc, x, y); }
-  Value min(Value x, Value y) { return arith::MinimumFOp::create(b, loc, x, y); }
+  Value max(Value x, Value y) {
+    return arith::MaximumFOp::create(b, loc, x, y);
+  }
+  Value min(Value x, Value y) {
+    return arith::MinimumFOp::create(b, loc, x, y);
+  }
   Value cmp(arith::CmpFPredicate p, Value x, Value y) {
     return arith::CmpFOp::create(b, loc, p, x, y);
   }
@@ -107,10 +111,9 @@ struct Scalar {
       return p;
     };
     Value central =
-        poly(sub(w, c(2.5)),
-             {2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06,
-              0.00021858087, -0.00125372503, -0.00417768164, 0.246640727,
-              1.50140941});
+        poly(sub(w, c(2.5)), {2.81022636e-08, 3.43273939e-07, -3.5233877e-06,
+                              -4.39150654e-06, 0.00021858087, -0.00125372503,
+                              -0.00417768164, 0.246640727, 1.50140941});
     Value tail = poly(sub(sqrt(w), c(3.0)),
                       {-0.000200214257, 0.000100950558, 0.00134934322,
                        -0.00367342844, 0.00573950773, -0.0076224613,
@@ -122,14 +125,14 @@ struct Scalar {
 };
 
 inline SmallVector<utils::IteratorType> iterators(int64_t rank,
-                                           utils::IteratorType kind) {
+                                                  utils::IteratorType kind) {
   return SmallVector<utils::IteratorType>(rank, kind);
 }
 
 /// Σ f(w) over every element of `w`, in f64; `f` maps the element (already
 /// f64) inside the reduction body.
 inline Value reduceSum(OpBuilder &b, Location loc, Value w,
-                function_ref<Value(Scalar &, Value)> f) {
+                       function_ref<Value(Scalar &, Value)> f) {
   auto type = cast<RankedTensorType>(w.getType());
   int64_t rank = type.getRank();
   Scalar s{b, loc};
@@ -153,7 +156,7 @@ inline Value reduceSum(OpBuilder &b, Location loc, Value w,
 
 /// Mean and population standard deviation of f(w).
 inline std::pair<Value, Value> meanStd(OpBuilder &b, Location loc, Value w,
-                                function_ref<Value(Scalar &, Value)> f) {
+                                       function_ref<Value(Scalar &, Value)> f) {
   Scalar s{b, loc};
   double n = double(cast<RankedTensorType>(w.getType()).getNumElements());
   Value mean = s.div(reduceSum(b, loc, w, f), s.c(n));
@@ -323,8 +326,8 @@ inline Value channelSum(OpBuilder &b, Location loc, ValueRange ins,
   int64_t rank = type.getRank(), channels = type.getDimSize(1);
   MLIRContext *ctx = b.getContext();
   Scalar s{b, loc};
-  Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{channels},
-                                        s.f64());
+  Value empty =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{channels}, s.f64());
   Value init = linalg::FillOp::create(b, loc, s.c(0.0), empty)->getResult(0);
   SmallVector<AffineMap> maps = channelMaps(ctx, rank, perChannel);
   maps.push_back(AffineMap::get(rank, 0, {getAffineDimExpr(1, ctx)}, ctx));
@@ -362,31 +365,32 @@ inline Value channelMap(OpBuilder &b, Location loc, ValueRange ins,
                SmallVector<Value> in;
                for (Value a : args.drop_back())
                  in.push_back(ns.toF64(a));
-               linalg::YieldOp::create(nb, nl,
-                                       ns.fromF64(f(ns, in), elt));
+               linalg::YieldOp::create(nb, nl, ns.fromF64(f(ns, in), elt));
              })
       .getResult(0);
 }
 
-/// f(ins) element by element over [C] tensors: an f64 [C] tensor.
+/// f(ins) element by element over [C] tensors (the body computes in f64):
+/// a [C] tensor of `elt`, f64 when null.
 inline Value mapChannels(OpBuilder &b, Location loc, ValueRange ins,
-                         function_ref<Value(Scalar &, ValueRange)> f) {
+                         function_ref<Value(Scalar &, ValueRange)> f,
+                         Type elt = {}) {
+  if (!elt)
+    elt = b.getF64Type();
   auto cType = cast<RankedTensorType>(ins.front().getType());
   auto id = AffineMap::getMultiDimIdentityMap(1, b.getContext());
   SmallVector<AffineMap> maps(ins.size() + 1, id);
   return linalg::GenericOp::create(
-             b, loc,
-             TypeRange{RankedTensorType::get(cType.getShape(), b.getF64Type())},
+             b, loc, TypeRange{RankedTensorType::get(cType.getShape(), elt)},
              ins,
-             ValueRange{tensor::EmptyOp::create(b, loc, cType.getShape(),
-                                                b.getF64Type())},
+             ValueRange{tensor::EmptyOp::create(b, loc, cType.getShape(), elt)},
              maps, iterators(1, utils::IteratorType::parallel),
              [&](OpBuilder &nb, Location nl, ValueRange args) {
                Scalar ns{nb, nl};
                SmallVector<Value> in;
                for (Value a : args.drop_back())
                  in.push_back(ns.toF64(a));
-               linalg::YieldOp::create(nb, nl, f(ns, in));
+               linalg::YieldOp::create(nb, nl, ns.fromF64(f(ns, in), elt));
              })
       .getResult(0);
 }
@@ -402,9 +406,8 @@ inline ChannelStats channelStats(OpBuilder &b, Location loc, Value x,
   auto type = cast<RankedTensorType>(x.getType());
   double m = double(type.getNumElements()) / double(type.getDimSize(1));
   auto perC = [&](Value v, function_ref<Value(Scalar &, Value)> f) {
-    return mapChannels(b, loc, {v}, [&](Scalar &ns, ValueRange a) {
-      return f(ns, a[0]);
-    });
+    return mapChannels(b, loc, {v},
+                       [&](Scalar &ns, ValueRange a) { return f(ns, a[0]); });
   };
   Value mean = perC(channelSum(b, loc, {x}, {false},
                                [](Scalar &, ValueRange a) { return a[0]; }),
@@ -430,9 +433,10 @@ inline std::pair<Value, Value> normStats(OpBuilder &b, Location loc, Value x,
     ChannelStats st = channelStats(b, loc, x, epsilon);
     return {st.mean, st.invStd};
   }
-  Value invStd = mapChannels(b, loc, {runningVar}, [&](Scalar &ns, ValueRange a) {
-    return ns.div(ns.c(1.0), ns.sqrt(ns.add(a[0], ns.c(epsilon))));
-  });
+  Value invStd =
+      mapChannels(b, loc, {runningVar}, [&](Scalar &ns, ValueRange a) {
+        return ns.div(ns.c(1.0), ns.sqrt(ns.add(a[0], ns.c(epsilon))));
+      });
   return {runningMean, invStd};
 }
 
