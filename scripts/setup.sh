@@ -15,6 +15,7 @@ PACKAGES=(
   dataset-fashion-mnist
   python3-torchvision
   python3-onnx
+  python3-matplotlib
 )
 # The model benchmark runs ONNX Runtime through node (benchmarks/ort_run.js);
 # a node that brings its own npm is kept as it is.

@@ -8,7 +8,8 @@ PyTorch runs the same network as the compiled step: conv2d / max-pool /
 linear from torch.nn.functional, k-winners as nupic.torch does it (topk of
 the boosted values exp(beta*(k/n - d)) * x, scatter, gradient through the
 winners, duty cycles by eq. 1 in place), fixed fan-in weights with their
-gradient masked, the Gaussian pruner's straight-through relaxation
+gradient masked, batch norms (F.batch_norm in training mode, running
+statistics updated), the Gaussian pruner's straight-through relaxation
 (python/sparsenn/pruning.py soft_prune_mask, in float32), the sparsity loss
 of eq. 13/15 and torch.optim.SGD with momentum (v = mu*v + g; w -= lr*v, the
 compiled update). The first step's loss of both sides is printed as a check
@@ -16,7 +17,7 @@ that they compute the same thing. Inputs are random images and labels (the
 speed of either side does not depend on the data).
 
 usage: /usr/bin/python3 benchmarks/training/torch_step.py [--variant all]
-       [--model table1] [--activation relu] [--batch 64] [--steps 20]
+       [--model table1] [--activation relu] [--no-batch-norm] [--batch 64] [--steps 20]
        [--warmup 3] [--threads 1] [--tools DIR]
 """
 import argparse
@@ -32,6 +33,8 @@ ap.add_argument("--variant", choices=("all", "dense", "sparse", "learned"), defa
 ap.add_argument("--model", choices=("table1", "small"), default="table1")
 ap.add_argument("--activation", choices=("relu", "kwinners"), default="relu",
                 help="activation of the learned variant (as sparsenn.train's option)")
+ap.add_argument("--no-batch-norm", dest="batch_norm", action="store_false",
+                help="the networks without their batch norms (as sparsenn.train's option)")
 ap.add_argument("--batch", type=int, default=64)
 ap.add_argument("--steps", type=int, default=20, help="timed steps per side (median)")
 ap.add_argument("--warmup", type=int, default=3, help="untimed steps per side first")
@@ -128,6 +131,10 @@ class TorchStep:
             elif isinstance(layer, T.KWinners):
                 x = kwinners(x, p("duty"), T.kwinners_k(layer, x[0].numel()), layer.boost,
                              self.opts.duty_alpha)
+            elif isinstance(layer, T.BatchNorm):
+                affine = (p("gamma"), p("beta")) if layer.affine else (None, None)
+                x = F.batch_norm(x, p("running_mean"), p("running_var"), *affine,
+                                 training=True, momentum=layer.momentum, eps=layer.epsilon)
             elif isinstance(layer, T.Flatten):
                 x = x.reshape(x.shape[0], -1)
         return x
@@ -178,7 +185,8 @@ def main():
           "first-step loss compiled / PyTorch")
     with tempfile.TemporaryDirectory() as tmp:
         for variant in variants:
-            layers = T.seed000_cnn(variant, activation=args.activation, **T.MODELS[args.model])
+            layers = T.seed000_cnn(variant, activation=args.activation,
+                                   batch_norm=args.batch_norm, **T.MODELS[args.model])
             trainer = T.Trainer(layers, os.path.join(tmp, variant), batch=args.batch,
                                 eval_batch=1, lr=opts.lr, momentum=opts.momentum,
                                 duty_alpha=opts.duty_alpha, alpha=opts.alpha,

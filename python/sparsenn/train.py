@@ -37,6 +37,16 @@ Variants (all in the shape of seed 000 Table 1 unless ``--model small``):
   start from a normal distribution so that s^phi is the pruned fraction at
   the start (the Gaussian pruner's threshold assumes it).
 
+Every variant has a batch norm after each conv (before its pooling) and
+after the hidden linear layer, as Numenta's sparse and dense CNNs
+(nupic.torch ``BatchNorm2d/1d(affine=False)``; ``--no-batch-norm`` drops
+them, ``--bn-affine`` trains a scale and shift). Schedule: SGD with momentum,
+the learning rate times ``--lr-gamma`` (0.9) and the boost strength times
+``--boost-strength-factor`` (0.9, nupic.torch's default) after each epoch;
+both are constants of the compiled step, which is compiled again for each
+epoch. The evaluation forward uses the batch norms' running statistics and
+k times ``--k-inference-factor`` (1.5).
+
 Per epoch it prints the training loss, test accuracy, learned sparsity per
 layer, overall weight sparsity, duty-cycle entropy, time per epoch and ms
 per step. At the end it saves the trained parameters (``arg<i>.npy``),
@@ -54,11 +64,13 @@ Definitions:
   ratio (1 = every unit active at the target rate k/n);
 * noise score (seed 000 [0079]-[0080], Table 2): "the total number of
   correctly classified inputs for all test inputs that have noise added to
-  it", and noise accuracy, the mean accuracy over those noisy test sets. The
-  seed does not give the noise process; this follows nupic.torch's
-  ``AddNoise`` of the speech-commands experiments behind Table 2
-  (``x' = (1 - eta)*x + eta*u``, ``u`` uniform over the data's range, here
-  [0, 1] pixels) at eta = 0.1, ..., 0.5; eta = 0 is the clean test set.
+  it", and noise accuracy, the mean accuracy over those noisy test sets, at
+  eta = 0.05, 0.10, ..., 0.50 (eta = 0 is the clean test set), every test
+  image at every level. The seed says "additive noise" and no more:
+  ``gaussian`` is x + eta*N(0, 1) on [0, 1] pixels, clipped; ``salt`` sets a
+  fraction eta of each image's pixels to white (Numenta's MNIST
+  experiments); ``uniform`` is nupic.torch's ``AddNoise`` of the
+  speech-commands experiments behind Table 2 (``(1 - eta)*x + eta*u``).
 
 usage: python3 -m sparsenn.train --variant learned --epochs 1 --train-subset 6400 --out runs/learned
 """
@@ -84,7 +96,9 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 DEFAULT_DATA = "/usr/share/datasets/fashion-mnist"
 # Fashion-MNIST pixel statistics (training set, pixels in [0, 1]).
 PIXEL_MEAN, PIXEL_STD = 0.2860, 0.3530
-NOISE_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+# Seed 000 Table 2's evaluation: noise levels 0 to 0.5 in steps of 0.05.
+NOISE_LEVELS = tuple(round(0.05 * i, 2) for i in range(11))
+NOISE_KINDS = ("gaussian", "salt", "uniform")
 VARIANTS = ("dense", "sparse", "learned")
 
 
@@ -154,13 +168,31 @@ def batches(n, batch, rng):
         yield order[start:start + batch]
 
 
-def add_noise(images, eta, rng):
-    """nupic.torch's ``AddNoise`` on [0, 1] pixels: ``(1 - eta)*x + eta*u``,
-    ``u ~ U(0, 1)`` per pixel (see the module docstring)."""
+def add_noise(images, eta, rng, kind="gaussian"):
+    """Noisy [0, 1] images from uint8 ``images`` at level ``eta``:
+
+    * ``gaussian``: additive Gaussian noise (seed 000 [0079]: "additive
+      noise"), ``x + eta*n``, ``n ~ N(0, 1)`` per pixel, clipped to [0, 1];
+    * ``salt``: a fraction ``eta`` of the pixels of each image, chosen at
+      random, set to 1 (white), the noise of Numenta's MNIST experiments
+      ("How Can We Be So Dense?", 2019);
+    * ``uniform``: nupic.torch's ``AddNoise`` of its speech-commands
+      experiments, ``(1 - eta)*x + eta*u``, ``u ~ U(0, 1)`` per pixel."""
     x = images.astype(np.float32) / 255.0
     if eta == 0.0:
         return x
-    return (1.0 - eta) * x + eta * rng.random(x.shape, dtype=np.float32)
+    if kind == "gaussian":
+        return np.clip(x + np.float32(eta) * rng.standard_normal(x.shape, dtype=np.float32),
+                       0.0, 1.0)
+    if kind == "salt":
+        flat = x.reshape(len(x), -1)
+        count = int(round(eta * flat.shape[1]))
+        picks = np.argsort(rng.random(flat.shape, dtype=np.float32), axis=1)[:, :count]
+        np.put_along_axis(flat, picks, 1.0, axis=1)
+        return flat.reshape(x.shape)
+    if kind == "uniform":
+        return (1.0 - eta) * x + eta * rng.random(x.shape, dtype=np.float32)
+    raise DriverError(f"unknown noise kind '{kind}' (one of {', '.join(NOISE_KINDS)})")
 
 
 # ---------------------------------------------------------------------------
@@ -203,6 +235,19 @@ class ReLU:
 
 
 @dataclass
+class BatchNorm:
+    """Batch normalisation over the channels of an NCHW tensor (or the
+    features of [B, F]): batch statistics in training, running statistics
+    (PyTorch's momentum update) at evaluation. ``affine=False`` as in
+    Numenta's sparse CNNs (nupic.torch ``BatchNorm2d(affine=False)`` after
+    each sparse conv and linear layer): gamma = 1 and beta = 0 are constants
+    of the IR; with ``affine`` they are trained."""
+    affine: bool = False
+    epsilon: float = 1e-5
+    momentum: float = 0.1
+
+
+@dataclass
 class KWinners:
     """Global k-winners with boosting (seed 000 eq. 1-4): ``k`` or
     ``density`` of the C*H*W (or F) values of a sample win."""
@@ -215,14 +260,17 @@ WEIGHT_LAYERS = (Conv, Linear)
 
 
 def seed000_cnn(variant, channels=(64, 64), hidden=1000, fan_in=(160, 102), hidden_k=100,
-                activation="relu", boost=1.5):
+                activation="relu", boost=1.5, batch_norm=False, bn_affine=False):
     """Seed 000's CNN in the variant's form (module docstring): conv ->
-    max-pool -> activation, twice, flatten, linear ``hidden`` -> activation
-    -> linear 10. The activation is ReLU in the dense variant, k-winners in
-    the sparse one and ``activation`` in the learned one. ``fan_in``: the
-    non-zeros per unit of conv2 and the hidden layer in the sparse variant
-    (90 % weight sparsity by default); the conv k-winners keep 10 % of
-    C*H*W, the hidden one ``hidden_k``."""
+    [batch norm] -> max-pool -> activation, twice, flatten, linear ``hidden``
+    -> [batch norm] -> activation -> linear 10. The activation is ReLU in the
+    dense variant, k-winners in the sparse one and ``activation`` in the
+    learned one. ``fan_in``: the non-zeros per unit of conv2 and the hidden
+    layer in the sparse variant (90 % weight sparsity by default); the conv
+    k-winners keep 10 % of C*H*W, the hidden one ``hidden_k``. ``batch_norm``:
+    a :class:`BatchNorm` after each conv and the hidden linear layer, where
+    Numenta's GSC sparse CNN has them (before the pooling, so that
+    finalisation folds it into the conv)."""
     learned, sparse = variant == "learned", variant == "sparse"
 
     def act(**k):
@@ -230,11 +278,14 @@ def seed000_cnn(variant, channels=(64, 64), hidden=1000, fan_in=(160, 102), hidd
             return KWinners(boost=boost, **k)
         return ReLU()
 
-    return [Conv(channels[0], prune=learned), MaxPool(), act(density=0.1),
-            Conv(channels[1], fan_in=fan_in[0] if sparse else None, prune=learned), MaxPool(),
-            act(density=0.1), Flatten(),
-            Linear(hidden, fan_in=fan_in[1] if sparse else None, prune=learned),
-            act(k=hidden_k), Linear(10, prune=learned)]
+    def bn():
+        return [BatchNorm(affine=bn_affine)] if batch_norm else []
+
+    return ([Conv(channels[0], prune=learned)] + bn() + [MaxPool(), act(density=0.1),
+            Conv(channels[1], fan_in=fan_in[0] if sparse else None, prune=learned)] + bn()
+            + [MaxPool(), act(density=0.1), Flatten(),
+               Linear(hidden, fan_in=fan_in[1] if sparse else None, prune=learned)] + bn()
+            + [act(k=hidden_k), Linear(10, prune=learned)])
 
 
 # table1: seed 000 Table 1 (python/tests/test_channel_pruning_equivalence.py
@@ -247,9 +298,11 @@ MODELS = {"table1": {},
 @dataclass
 class Arg:
     """An argument of the forward function. ``role``: ``input`` (the images),
-    ``weight``, ``bias``, ``sparsity`` (the raw s_j of a pruner) or ``duty``
-    (k-winners duty cycles); ``layer`` indexes the layer list; ``name`` is the
-    weight layer's name (conv1, linear2, ...) or the k-winners'."""
+    ``weight``, ``bias``, ``sparsity`` (the raw s_j of a pruner), ``duty``
+    (k-winners duty cycles), ``gamma`` / ``beta`` (an affine batch norm's) or
+    ``running_mean`` / ``running_var`` (a batch norm's running statistics);
+    ``layer`` indexes the layer list; ``name`` is the layer's name (conv1,
+    linear2, kwinners1, bn1, ...)."""
     ssa: str
     shape: tuple
     role: str
@@ -258,7 +311,11 @@ class Arg:
 
     @property
     def trainable(self):
-        return self.role in ("weight", "bias", "sparsity")
+        return self.role in ("weight", "bias", "sparsity", "gamma", "beta")
+
+    @property
+    def running_stat(self):
+        return self.role in ("running_mean", "running_var")
 
 
 def kwinners_k(layer, n, k_factor=1.0):
@@ -272,7 +329,8 @@ def layer_names(layers):
     """conv1, conv2, linear1, ... for the weight layers; kwinners1, ... for the k-winners."""
     names, counts = {}, {}
     for i, layer in enumerate(layers):
-        kind = {Conv: "conv", Linear: "linear", KWinners: "kwinners"}.get(type(layer))
+        kind = {Conv: "conv", Linear: "linear", KWinners: "kwinners",
+                BatchNorm: "bn"}.get(type(layer))
         if kind:
             counts[kind] = counts.get(kind, 0) + 1
             names[i] = f"{kind}{counts[kind]}"
@@ -289,12 +347,20 @@ class ForwardIR:
     shapes: list
 
 
-def forward_ir(layers, input_shape, batch, k_factor=1.0, func="forward"):
+def mlir_float(value):
+    """An MLIR float literal (it needs a decimal point: ``1e-05`` is not one)."""
+    return f"{float(value):.9e}"
+
+
+def forward_ir(layers, input_shape, batch, k_factor=1.0, func="forward", training=True):
     """``@func(x [batch, *input_shape], params...) -> logits`` with the
-    trainable arguments marked ``{sparsenn.trainable}`` and the duty cycles
-    ``{sparsenn.duty_cycle}``: the form ``--sparsenn-generate-train-step`` and
-    ``--sparsenn-finalize-training`` read. ``k_factor`` scales the k of the
-    k-winners (nupic.torch's k_inference_factor, for the evaluation forward)."""
+    trainable arguments marked ``{sparsenn.trainable}``, the duty cycles
+    ``{sparsenn.duty_cycle}`` and batch-norm running statistics
+    ``{sparsenn.running_stat}``: the form ``--sparsenn-generate-train-step``
+    and ``--sparsenn-finalize-training`` read. ``k_factor`` scales the k of
+    the k-winners (nupic.torch's k_inference_factor, for the evaluation
+    forward); ``training`` puts the batch norms in their training form (batch
+    statistics), else their inference form (running statistics)."""
     names = layer_names(layers)
     args = [Arg("%x", (batch,) + tuple(input_shape), "input", -1, "x")]
     lines = ["  %ninf = arith.constant -3.40282347E+38 : f32"]
@@ -360,8 +426,23 @@ def forward_ir(layers, input_shape, batch, k_factor=1.0, func="forward"):
             d = arg("duty", i, (shape[1],), "duty")
             k = kwinners_k(layer, math.prod(shape[1:]), k_factor)
             lines.append(f"  {v} = sparsenn.kwinners <global> {x} duty_cycle {d.ssa} k = {k} "
-                         f"boost = {float(layer.boost)!r} break_ties relu : {ttype(shape)}, "
+                         f"boost = {mlir_float(layer.boost)} break_ties relu : {ttype(shape)}, "
                          f"{ttype(d.shape)} -> {ttype(shape)}")
+        elif isinstance(layer, BatchNorm):
+            out, c = shape, (shape[1],) if len(shape) >= 2 else None
+            if c is None:
+                raise DriverError(f"layer {i}: batch norm needs a [B, C, ...] input, got {shape}")
+            if layer.affine:
+                gamma, beta = arg("gamma", i, c, "gamma").ssa, arg("beta", i, c, "beta").ssa
+            else:
+                gamma, beta = f"{v}_gamma", f"{v}_beta"
+                lines += [f"  {gamma} = arith.constant dense<1.0> : {ttype(c)}",
+                          f"  {beta} = arith.constant dense<0.0> : {ttype(c)}"]
+            mean, var = arg("running_mean", i, c, "mean"), arg("running_var", i, c, "var")
+            mode = ", training" if training else ""
+            lines.append(f"  {v} = sparsenn.batch_norm {x}, {gamma}, {beta}, {mean.ssa}, "
+                         f"{var.ssa} {{epsilon = {mlir_float(layer.epsilon)}, momentum = "
+                         f"{mlir_float(layer.momentum)}{mode}}} : {ttype(shape)}, {ttype(c)}")
         elif isinstance(layer, Flatten):
             out = (shape[0], math.prod(shape[1:]))
             groups = [[0], list(range(1, len(shape)))]
@@ -375,7 +456,10 @@ def forward_ir(layers, input_shape, batch, k_factor=1.0, func="forward"):
         raise DriverError(f"the network must end in [B, classes] logits, got {shape}")
 
     marks = {"weight": " {sparsenn.trainable}", "bias": " {sparsenn.trainable}",
-             "sparsity": " {sparsenn.trainable}", "duty": " {sparsenn.duty_cycle}"}
+             "sparsity": " {sparsenn.trainable}", "gamma": " {sparsenn.trainable}",
+             "beta": " {sparsenn.trainable}", "duty": " {sparsenn.duty_cycle}",
+             "running_mean": " {sparsenn.running_stat}",
+             "running_var": " {sparsenn.running_stat}"}
     decls = ",\n    ".join(f"{a.ssa}: {ttype(a.shape)}{marks.get(a.role, '')}" for a in args)
     text = (f"func.func @{func}({decls}) -> {ttype(shape)} {{\n" + "\n".join(lines)
             + f"\n  return {x} : {ttype(shape)}\n}}\n")
@@ -392,13 +476,16 @@ def init_params(layers, args, rng, init_sparsity=0.5):
     that the Gaussian pruner's threshold (seed 003 eq. 3) prunes the fraction
     s^phi at the start. Biases: uniform in +-1/sqrt(fan_in). Sparsity
     parameters: logit(init_sparsity), the sigmoid normalisation's inverse.
-    Duty cycles: zero (nupic.torch)."""
+    Duty cycles: zero (nupic.torch). Batch norms as PyTorch's: gamma 1,
+    beta 0, running mean 0, running variance 1."""
     p = min(max(float(init_sparsity), 1e-6), 1 - 1e-6)
     values = []
     for a in args[1:]:
         layer = layers[a.layer]
-        if a.role == "duty":
+        if a.role in ("duty", "beta", "running_mean"):
             values.append(np.zeros(a.shape, np.float32))
+        elif a.role in ("gamma", "running_var"):
+            values.append(np.ones(a.shape, np.float32))
         elif a.role == "sparsity":
             values.append(np.array(math.log(p / (1 - p)), np.float32))
         else:
@@ -440,7 +527,8 @@ class Trainer:
     layer list) on [C, H, W] inputs, and the training state.
 
     ``values[i]`` is the current value of forward argument ``i`` for i >= 1
-    (weights, biases, sparsity parameters, duty cycles; ``values[0]`` is
+    (weights, biases, sparsity parameters, duty cycles, batch-norm
+    parameters and running statistics; ``values[0]`` is
     unused: the images come with each call); ``momenta`` holds one array per
     trainable argument. :meth:`step` replaces both by the step's results."""
 
@@ -449,48 +537,94 @@ class Trainer:
                  temperature=0.1, k_inference_factor=1.5, init_sparsity=0.5, seed=0,
                  tools_dir=None):
         self.layers, self.workdir = layers, workdir
+        self.input_shape = tuple(input_shape)
         self.batch, self.eval_batch = batch, eval_batch
+        self.k_inference_factor = k_inference_factor
         self.sparse_opt, self.sparse_compile = find_tools(tools_dir)
         os.makedirs(workdir, exist_ok=True)
         keep_freed_memory()
 
-        train_ir = forward_ir(layers, input_shape, batch)
-        eval_ir = forward_ir(layers, input_shape, eval_batch, k_factor=k_inference_factor)
+        self.lr, self.momentum, self.duty_alpha = lr, momentum, duty_alpha
+        self.alpha, self.theta, self.temperature = alpha, theta, temperature
+        self.generation, self.compile_seconds = 0, 0.0
+        self._build()
+
+        shapes = [a.shape for a in self.args]
+        self.values = [None] + init_params(layers, self.args, np.random.default_rng(seed),
+                                           init_sparsity)
+        self.momenta = [np.zeros(shapes[i], np.float32) for i in self.trainable]
+        self.steps, self.step_seconds = 0, 0.0
+
+    @property
+    def boost(self):
+        """The boost strength of the k-winners layers (None without any)."""
+        return next((layer.boost for layer in self.layers if isinstance(layer, KWinners)), None)
+
+    def set_schedule(self, lr=None, boost=None):
+        """nupic.torch's per-epoch schedule: a new learning rate and/or boost
+        strength of every k-winners layer (``update_boost_strength``). Both
+        are constants of the compiled step (a pass option, an attribute), so
+        the step and the evaluation forward are generated and compiled again
+        (into new library files: a loaded library's path cannot be reused);
+        the training state is kept. Returns the seconds it took (0 when
+        nothing changed)."""
+        changed = False
+        if lr is not None and lr != self.lr:
+            self.lr, changed = lr, True
+        if boost is not None:
+            for layer in self.layers:
+                if isinstance(layer, KWinners) and layer.boost != boost:
+                    layer.boost, changed = boost, True
+        if not changed:
+            return 0.0
+        before = self.compile_seconds
+        self.generation += 1
+        self._build()
+        return self.compile_seconds - before
+
+    def _build(self):
+        """Writes the forward IR, generates the training step and compiles
+        both it and the evaluation forward (inference-form batch norms, k
+        times k_inference_factor)."""
+        train_ir = forward_ir(self.layers, self.input_shape, self.batch)
+        eval_ir = forward_ir(self.layers, self.input_shape, self.eval_batch,
+                             k_factor=self.k_inference_factor, training=False)
         self.args, self.classes, self.shapes = train_ir.args, train_ir.classes, train_ir.shapes
         self.trainable = [i for i, a in enumerate(self.args) if a.trainable]
         self.duty = [i for i, a in enumerate(self.args) if a.role == "duty"]
+        self.running = [i for i, a in enumerate(self.args) if a.running_stat]
         learned = any(a.role == "sparsity" for a in self.args)
-        opts = [f"lr={lr!r}", f"momentum={momentum!r}", f"duty-alpha={duty_alpha!r}"]
+        opts = [f"lr={self.lr!r}", f"momentum={self.momentum!r}",
+                f"duty-alpha={self.duty_alpha!r}"]
         if learned:
-            opts += [f"alpha={alpha!r}", f"theta={theta!r}", f"temperature={temperature!r}"]
+            opts += [f"alpha={self.alpha!r}", f"theta={self.theta!r}",
+                     f"temperature={self.temperature!r}"]
         self.step_options = " ".join(opts)
 
-        self.forward_path = os.path.join(workdir, "forward.mlir")
-        self.eval_path = os.path.join(workdir, "eval_forward.mlir")
-        step_path = os.path.join(workdir, "train_step.mlir")
+        suffix = f".{self.generation}" if self.generation else ""
+        self.forward_path = os.path.join(self.workdir, "forward.mlir")
+        self.eval_path = os.path.join(self.workdir, "eval_forward.mlir")
+        step_path = os.path.join(self.workdir, "train_step.mlir")
         for path, ir in ((self.forward_path, train_ir), (self.eval_path, eval_ir)):
             with open(path, "w") as f:
                 f.write(ir.text)
         t0 = time.perf_counter()
         run_tool([self.sparse_opt, self.forward_path,
                   f"--sparsenn-generate-train-step={self.step_options}", "-o", step_path])
-        step_lib = self.compile(step_path, "libtrain_step.so")
-        eval_lib = self.compile(self.eval_path, "libeval_forward.so")
-        self.compile_seconds = time.perf_counter() - t0
+        step_lib = self.compile(step_path, f"libtrain_step{suffix}.so")
+        eval_lib = self.compile(self.eval_path, f"libeval_forward{suffix}.so")
+        self.compile_seconds += time.perf_counter() - t0
 
+        # Results: loss, new trainables, new momenta, new duty cycles, new
+        # running statistics (sparsenn-generate-train-step's order).
         shapes = [a.shape for a in self.args]
         train_shapes = [shapes[i] for i in self.trainable]
         self._step = CompiledFunction(
             step_lib, "forward_train_step",
-            shapes + [(batch, self.classes)] + train_shapes,
-            [()] + train_shapes + train_shapes + [shapes[i] for i in self.duty])
+            shapes + [(self.batch, self.classes)] + train_shapes,
+            [()] + train_shapes + train_shapes + [shapes[i] for i in self.duty + self.running])
         self._eval = CompiledFunction(eval_lib, "forward", [a.shape for a in eval_ir.args],
-                                      [(eval_batch, self.classes)])
-
-        self.values = [None] + init_params(layers, self.args, np.random.default_rng(seed),
-                                           init_sparsity)
-        self.momenta = [np.zeros(shapes[i], np.float32) for i in self.trainable]
-        self.steps, self.step_seconds = 0, 0.0
+                                      [(self.eval_batch, self.classes)])
 
     def compile(self, mlir_path, library_name):
         """``sparse-compile`` ``mlir_path`` into ``workdir/library_name``."""
@@ -512,7 +646,7 @@ class Trainer:
         n = len(self.trainable)
         for j, i in enumerate(self.trainable):
             self.values[i], self.momenta[j] = outs[1 + j], outs[1 + n + j]
-        for j, i in enumerate(self.duty):
+        for j, i in enumerate(self.duty + self.running):
             self.values[i] = outs[1 + 2 * n + j]
         loss = float(outs[0])
         if not math.isfinite(loss):
@@ -613,16 +747,17 @@ def train_epoch(trainer, x, labels, rng, log_every=0, log=print):
     return total / max(steps, 1), time.perf_counter() - t0, steps
 
 
-def noise_robustness(images, labels, predict, levels=NOISE_LEVELS, seed=0):
-    """Accuracy under nupic.torch's additive noise at each level (module
-    docstring) and seed 000 Table 2's noise score ([0079]): correct
-    classifications summed over the noisy test sets (levels > 0), and the
-    noise accuracy, their mean accuracy."""
+def noise_robustness(images, labels, predict, levels=NOISE_LEVELS, seed=0, kind="gaussian"):
+    """Accuracy under ``kind`` noise (:func:`add_noise`) at each level, every
+    test image at every level, and seed 000 Table 2's noise score ([0079]):
+    correct classifications summed over the noisy test sets (levels > 0),
+    and the noise accuracy, their mean accuracy."""
     rng = np.random.default_rng(seed)
-    correct = [int(np.sum(predict(normalize(add_noise(images, eta, rng))) == labels))
+    correct = [int(np.sum(predict(normalize(add_noise(images, eta, rng, kind))) == labels))
                for eta in levels]
     noisy = [c for eta, c in zip(levels, correct) if eta > 0]
-    return {"levels": list(levels), "correct": correct, "test_inputs": len(labels),
+    return {"kind": kind, "levels": list(levels), "correct": correct,
+            "test_inputs": len(labels),
             "accuracy": [c / len(labels) for c in correct],
             "noise_score": sum(noisy),
             "noise_accuracy": sum(noisy) / (len(noisy) * len(labels)) if noisy else None}
@@ -668,8 +803,12 @@ def parse_args(argv=None):
                     help="training batch size, compiled into the step (default: %(default)s)")
     ap.add_argument("--eval-batch", type=int, default=1000,
                     help="batch size of the compiled evaluation forward (default: %(default)s)")
-    ap.add_argument("--lr", type=float, default=0.01, help="SGD learning rate (default: "
-                                                           "%(default)s)")
+    ap.add_argument("--lr", type=float, default=0.01, help="SGD learning rate of the first "
+                                                           "epoch (default: %(default)s)")
+    ap.add_argument("--lr-gamma", type=float, default=0.9,
+                    help="the learning rate is multiplied by this after each epoch (a StepLR "
+                         "schedule with step 1, as Numenta's sparse CNN experiments; 1: "
+                         "constant) (default: %(default)s)")
     ap.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (default: "
                                                                 "%(default)s)")
     ap.add_argument("--train-subset", type=int, metavar="N",
@@ -691,6 +830,10 @@ def parse_args(argv=None):
                               "seed 000 eq. 1-4)")
     k.add_argument("--boost", type=float, default=1.5,
                    help="boost strength beta (default: %(default)s)")
+    k.add_argument("--boost-strength-factor", type=float, default=0.9,
+                   help="the boost strength is multiplied by this after each epoch "
+                        "(nupic.torch's boost_strength_factor and update_boost_strength) "
+                        "(default: %(default)s)")
     k.add_argument("--duty-alpha", type=float,
                    help="alpha of the duty-cycle update, eq. 1 (default: batch/1000, the "
                         "steady state of nupic.torch's duty-cycle period 1000)")
@@ -711,6 +854,15 @@ def parse_args(argv=None):
                         "%(default)s)")
     s.add_argument("--init-sparsity", type=float, default=0.5,
                    help="initial s^phi of every pruned layer (default: %(default)s)")
+    ap.add_argument("--no-batch-norm", dest="batch_norm", action="store_false",
+                    help="leave out the batch norms after the convs and the hidden linear "
+                         "layer (by default each has one, as Numenta's sparse CNNs)")
+    ap.add_argument("--bn-affine", action="store_true",
+                    help="train a scale and shift in each batch norm (default: none, "
+                         "nupic.torch's affine=False)")
+    ap.add_argument("--noise", default="gaussian,salt", metavar="KINDS",
+                    help="comma-separated noise kinds of the robustness evaluation, of "
+                         f"{', '.join(NOISE_KINDS)} (default: %(default)s)")
     ap.add_argument("--no-noise", action="store_true",
                     help="skip the noise-robustness evaluation")
     ap.add_argument("--log-every", type=int, default=100, metavar="STEPS",
@@ -731,6 +883,13 @@ def parse_args(argv=None):
         ap.error("--duty-alpha must be in (0, 1]")
     if args.boost < 0 or args.k_inference_factor <= 0:
         ap.error("--boost must be >= 0 and --k-inference-factor > 0")
+    if not 0 < args.lr_gamma <= 1 or not 0 <= args.boost_strength_factor <= 1:
+        ap.error("--lr-gamma must be in (0, 1] and --boost-strength-factor in [0, 1]")
+    args.noise_kinds = [k for k in args.noise.split(",") if k]
+    bad = [k for k in args.noise_kinds if k not in NOISE_KINDS]
+    if bad or not args.noise_kinds:
+        ap.error(f"--noise: unknown kind {bad[0] if bad else '(none)'}; one or more of "
+                 f"{', '.join(NOISE_KINDS)}")
     if not 0 <= args.alpha <= 1 or not (args.theta == 0 or 0 < args.theta <= 1):
         ap.error("--alpha must be in [0, 1] and --theta 0 or in (0, 1]")
     if not 0 < args.init_sparsity < 1 or args.temperature <= 0:
@@ -767,6 +926,7 @@ def run(args, log=print):
     x, xt = normalize(train_x), normalize(test_x)
 
     layers = seed000_cnn(args.variant, activation=args.activation, boost=args.boost,
+                         batch_norm=args.batch_norm, bn_affine=args.bn_affine,
                          **MODELS[args.model])
     log(f"{args.variant} {args.model} CNN: {len(train_x)} training / {len(test_x)} test "
         f"images, batch {args.batch}; compiling into {args.out}")
@@ -781,6 +941,16 @@ def run(args, log=print):
 
     history = []
     for epoch in range(1, args.epochs + 1):
+        if epoch > 1:
+            # Numenta's schedule: after each epoch, lr *= gamma, boost *= factor.
+            boost = trainer.boost
+            seconds = trainer.set_schedule(
+                lr=trainer.lr * args.lr_gamma,
+                boost=None if boost is None else boost * args.boost_strength_factor)
+            if seconds:
+                log(f"epoch {epoch}: lr {trainer.lr:.6g}" + (
+                    "" if boost is None else f", boost strength {trainer.boost:.6g}")
+                    + f" (step recompiled in {seconds:.1f} s)")
         steps_before, seconds_before = trainer.steps, trainer.step_seconds
         loss, seconds, steps = train_epoch(trainer, x, train_y, rng, args.log_every, log)
         t0 = time.perf_counter()
@@ -791,7 +961,8 @@ def run(args, log=print):
         zeros = sum(e["zeros"] for e in layers_sparsity)
         entropy = trainer.duty_entropy()
         ms_step = 1e3 * (trainer.step_seconds - seconds_before) / (trainer.steps - steps_before)
-        history.append({"epoch": epoch, "train_loss": loss, "test_accuracy": accuracy,
+        history.append({"epoch": epoch, "lr": trainer.lr, "boost": trainer.boost,
+                        "train_loss": loss, "test_accuracy": accuracy,
                         "weight_sparsity": zeros / weights, "layers": layers_sparsity,
                         "duty_cycle_entropy": entropy, "epoch_seconds": seconds,
                         "steps": steps, "ms_per_step": ms_step,
@@ -816,15 +987,18 @@ def run(args, log=print):
     model_accuracy = float(np.mean(trainer.predict(xt, model) == test_y))
     log(f"finalised inference model {model_path} (compiled in "
         f"{time.perf_counter() - t0:.1f} s): test accuracy {100 * model_accuracy:.2f}%")
-    noise = None
+    noise = {}
     if not args.no_noise:
-        noise = noise_robustness(test_x, test_y, lambda xb: trainer.predict(xb, model),
-                                 seed=args.seed)
-        log("noise robustness (seed 000 Table 2): accuracy " + ", ".join(
-            f"{eta:.1f}: {100 * a:.2f}%" for eta, a in zip(noise["levels"], noise["accuracy"]))
-            + f"; noise score {noise['noise_score']} of "
-              f"{len(test_y) * (len(noise['levels']) - 1)}, noise accuracy "
-              f"{100 * noise['noise_accuracy']:.2f}%")
+        for kind in args.noise_kinds:
+            t0 = time.perf_counter()
+            r = noise_robustness(test_x, test_y, lambda xb: trainer.predict(xb, model),
+                                 seed=args.seed, kind=kind)
+            noise[kind] = r
+            log(f"noise robustness, {kind} (seed 000 Table 2): accuracy " + ", ".join(
+                f"{eta:.2f}: {100 * a:.2f}%" for eta, a in zip(r["levels"], r["accuracy"]))
+                + f"; noise score {r['noise_score']} of "
+                  f"{len(test_y) * (len(r['levels']) - 1)}, noise accuracy "
+                  f"{100 * r['noise_accuracy']:.2f}% ({time.perf_counter() - t0:.1f} s)")
 
     last = history[-1]
     summary = {
@@ -842,7 +1016,7 @@ def run(args, log=print):
                   "nonzero_weights": sum(e["weights"] - e["zeros"] for e in last["layers"]),
                   "weights": sum(e["weights"] for e in last["layers"]),
                   "ms_per_step": 1e3 * trainer.step_seconds / trainer.steps},
-        "noise": noise,
+        "noise": noise or None,
         "files": {"forward": trainer.forward_path, "eval_forward": trainer.eval_path,
                   "params": params_dir, "model": model_path},
     }

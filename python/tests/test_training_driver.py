@@ -119,3 +119,73 @@ def test_command_line_errors(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         T.main(["--batch", "0"])
     assert e.value.code == 2 and "--batch must be >= 1" in capsys.readouterr().err
+
+
+# Batch norm, the per-epoch schedule and the noise kinds (issue 17 item 1).
+BN_LAYERS = [T.Conv(4), T.BatchNorm(), T.MaxPool(), T.KWinners(density=0.1, boost=1.5),
+             T.Flatten(), T.Linear(32, fan_in=58), T.BatchNorm(affine=True), T.KWinners(k=4),
+             T.Linear(10)]
+
+
+def test_batch_norm_and_schedule(tmp_path, data):
+    """A k-winners CNN with a batch norm after the conv (no affine, as
+    nupic.torch's) and after the hidden layer (affine): the running
+    statistics leave their initial 0 / 1 and follow PyTorch's momentum rule
+    (the mean of a channel lies within the range of its batch means), the
+    affine parameters train, set_schedule recompiles with the new lr and
+    boost keeping the state, and the finalised model (batch norms folded
+    into the conv and linear) predicts what the evaluation forward does."""
+    x, y = data[0], data[1]
+    layers = [type(layer)(**vars(layer)) for layer in BN_LAYERS]
+    trainer = T.Trainer(layers, str(tmp_path / "bn"), batch=BATCH, eval_batch=500, lr=LR,
+                        momentum=0.9, duty_alpha=0.05, seed=2)
+    roles = [trainer.args[i].role for i in trainer.running]
+    assert roles == ["running_mean", "running_var"] * 2
+    assert [trainer.args[i].role for i in trainer.trainable].count("gamma") == 1
+    with open(trainer.forward_path) as f:
+        assert f.read().count("training}") == 2
+    with open(trainer.eval_path) as f:
+        assert "sparsenn.batch_norm" in f.read()
+    rng = np.random.default_rng(2)
+    losses = []
+    for idx in list(T.batches(len(x), BATCH, rng))[:60]:
+        losses.append(trainer.step(x[idx], T.one_hot(y[idx], trainer.classes)))
+    assert np.mean(losses[-15:]) < 0.8 * np.mean(losses[:15]), losses
+    mean = trainer.values[trainer.running[0]]
+    var = trainer.values[trainer.running[1]]
+    assert np.all(var > 0) and not np.allclose(var, 1.0) and not np.allclose(mean, 0.0)
+    gamma = trainer.values[trainer.index("gamma", "bn2")]
+    assert not np.allclose(gamma, 1.0)
+
+    before = [v.copy() for v in trainer.values[1:]]
+    seconds = trainer.set_schedule(lr=LR * 0.9, boost=1.5 * 0.9)
+    assert seconds > 0 and trainer.generation == 1 and trainer.boost == 1.5 * 0.9
+    assert trainer.set_schedule(lr=trainer.lr, boost=trainer.boost) == 0.0
+    with open(trainer.eval_path) as f:
+        assert "boost = 1.350000000e+00" in f.read()
+    for a, b in zip(before, trainer.values[1:]):
+        np.testing.assert_array_equal(a, b)
+    idx = next(T.batches(len(x), BATCH, rng))
+    assert np.isfinite(trainer.step(x[idx], T.one_hot(y[idx], trainer.classes)))
+
+    trainer.save_params(str(tmp_path / "params"))
+    model = trainer.finalize(str(tmp_path / "params"), str(tmp_path / "model.mlir"))
+    assert "sparsenn.batch_norm" not in (tmp_path / "model.mlir").read_text()
+    np.testing.assert_array_equal(trainer.predict(data[2], model), trainer.predict(data[2]))
+
+
+def test_noise_kinds():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (20, 28, 28)).astype(np.uint8)
+    clean = images / np.float32(255)
+    np.testing.assert_array_equal(T.add_noise(images, 0.0, rng, "salt"), clean)
+    salt = T.add_noise(images, 0.25, rng, "salt")
+    changed = (salt != clean).reshape(20, -1).sum(axis=1)
+    whites = (salt == 1.0).reshape(20, -1).sum(axis=1)
+    assert np.all(changed <= 196) and np.all(whites >= 196), (changed, whites)
+    gauss = T.add_noise(images, 0.3, rng, "gaussian")
+    assert gauss.min() >= 0 and gauss.max() <= 1
+    assert 0.2 < np.std(gauss - clean) < 0.3
+    with pytest.raises(T.DriverError, match="unknown noise kind"):
+        T.add_noise(images, 0.1, rng, "pepper")
+    assert T.NOISE_LEVELS[0] == 0.0 and T.NOISE_LEVELS[-1] == 0.5 and len(T.NOISE_LEVELS) == 11
