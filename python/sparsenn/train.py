@@ -204,19 +204,27 @@ def add_noise(images, eta, rng, kind="gaussian"):
 class Conv:
     """5x5 (``kernel``) valid convolution, stride 1, with bias. ``fan_in``:
     fixed number of non-zeros per filter (seed 000 [0072]); ``prune``: a
-    learnable Gaussian pruner (seed 003)."""
+    learnable pruner (seed 003), ``pruner`` its method (``gaussian``, FIG.
+    7c, per weight; ``gumbel``, FIG. 7d) and ``group_shape`` the groups it
+    prunes whole (padded with 1s to the weight's rank: ``(1, 16)`` is
+    SPGC8's 1x16 input-channel groups), None for single weights."""
     out: int
     kernel: int = 5
     fan_in: Optional[int] = None
     prune: bool = False
+    pruner: str = "gaussian"
+    group_shape: Optional[tuple] = None
 
 
 @dataclass
 class Linear:
-    """``y = x W^T + b``; ``fan_in`` and ``prune`` as for :class:`Conv`."""
+    """``y = x W^T + b``; ``fan_in``, ``prune``, ``pruner`` and
+    ``group_shape`` as for :class:`Conv`."""
     out: int
     fan_in: Optional[int] = None
     prune: bool = False
+    pruner: str = "gaussian"
+    group_shape: Optional[tuple] = None
 
 
 @dataclass
@@ -260,7 +268,8 @@ WEIGHT_LAYERS = (Conv, Linear)
 
 
 def seed000_cnn(variant, channels=(64, 64), hidden=1000, fan_in=(160, 102), hidden_k=100,
-                activation="relu", boost=1.5, batch_norm=False, bn_affine=False):
+                activation="relu", boost=1.5, batch_norm=False, bn_affine=False,
+                pruner="gaussian", group_shape=None):
     """Seed 000's CNN in the variant's form (module docstring): conv ->
     [batch norm] -> max-pool -> activation, twice, flatten, linear ``hidden``
     -> [batch norm] -> activation -> linear 10. The activation is ReLU in the
@@ -281,11 +290,13 @@ def seed000_cnn(variant, channels=(64, 64), hidden=1000, fan_in=(160, 102), hidd
     def bn():
         return [BatchNorm(affine=bn_affine)] if batch_norm else []
 
-    return ([Conv(channels[0], prune=learned)] + bn() + [MaxPool(), act(density=0.1),
-            Conv(channels[1], fan_in=fan_in[0] if sparse else None, prune=learned)] + bn()
+    pr = dict(prune=learned, pruner=pruner, group_shape=group_shape)
+
+    return ([Conv(channels[0], **pr)] + bn() + [MaxPool(), act(density=0.1),
+            Conv(channels[1], fan_in=fan_in[0] if sparse else None, **pr)] + bn()
             + [MaxPool(), act(density=0.1), Flatten(),
-               Linear(hidden, fan_in=fan_in[1] if sparse else None, prune=learned)] + bn()
-            + [act(k=hidden_k), Linear(10, prune=learned)])
+               Linear(hidden, fan_in=fan_in[1] if sparse else None, **pr)] + bn()
+            + [act(k=hidden_k), Linear(10, **pr)])
 
 
 # table1: seed 000 Table 1 (python/tests/test_channel_pruning_equivalence.py
@@ -347,6 +358,20 @@ class ForwardIR:
     shapes: list
 
 
+PRUNERS = ("gaussian", "gumbel")
+
+
+def pruner_group_shape(layer, wshape):
+    """The layer's pruning group padded with 1s to the weight's rank."""
+    g = tuple(layer.group_shape)
+    if layer.pruner == "gaussian":
+        raise DriverError("the Gaussian pruner prunes single weights; groups need "
+                          "--pruner gumbel")
+    if not g or len(g) > len(wshape) or min(g) < 1:
+        raise DriverError(f"group shape {g} does not fit a weight of shape {wshape}")
+    return g + (1,) * (len(wshape) - len(g))
+
+
 def mlir_float(value):
     """An MLIR float literal (it needs a decimal point: ``1e-05`` is not one)."""
     return f"{float(value):.9e}"
@@ -390,9 +415,14 @@ def forward_ir(layers, input_shape, batch, k_factor=1.0, func="forward", trainin
             if layer.prune:
                 s = arg("sparsity", i, (), "s")
                 weight = f"{v}_p"
-                lines.append(f"  {weight}, {v}_m = sparsenn.prune <gaussian> {w.ssa}, {s.ssa} : "
-                             f"{ttype(wshape)}, tensor<f32> -> {ttype(wshape)}, "
-                             f"{ttype(wshape, 'i1')}")
+                groups = ""
+                if layer.group_shape is not None:
+                    g = pruner_group_shape(layer, wshape)
+                    groups = (" {granularity = #sparsenn.granularity<group>, group_shape = "
+                              f"array<i64: {', '.join(map(str, g))}>}}")
+                lines.append(f"  {weight}, {v}_m = sparsenn.prune <{layer.pruner}> {w.ssa}, "
+                             f"{s.ssa}{groups} : {ttype(wshape)}, tensor<f32> -> "
+                             f"{ttype(wshape)}, {ttype(wshape, 'i1')}")
             attr = ""
             if layer.fan_in is not None:
                 per_unit = math.prod(wshape[1:])
@@ -682,7 +712,7 @@ class Trainer:
             if self.layers[a.layer].prune:
                 s = self.values[self.index("sparsity", a.name)]
                 entry["s_phi"] = sigmoid(s)
-                w = w * gaussian_keep_mask(w, s)
+                w = w * keep_mask(w, s, self.layers[a.layer])
             entry["zeros"] = int(w.size - np.count_nonzero(w))
             entry["sparsity"] = entry["zeros"] / w.size
             out.append(entry)
@@ -721,16 +751,47 @@ class Trainer:
         return CompiledFunction(library, "forward", [images], [(self.eval_batch, self.classes)])
 
 
-def gaussian_keep_mask(w, s):
-    """Keep-mask of ``sparsenn.prune <gaussian>`` with the raw sparsity ``s``
-    (sigmoid normalisation), from the pruner reference
+def spgc8_sizes(trainer, directory, tools_dir=None):
+    """The SPGC8 container size (``spgc8 encode``: 8-bit, symmetric
+    per-output-channel quantisation) of each weight layer's pruned weights,
+    and their sum against dense float32 and int8; None without the spgc8
+    tool."""
+    spgc8 = os.path.join(os.path.dirname(trainer.sparse_opt), "spgc8")
+    if not os.path.exists(spgc8):
+        return None
+    os.makedirs(directory, exist_ok=True)
+    layers, total, weights = [], 0, 0
+    for i, a in enumerate(trainer.args):
+        if a.role != "weight":
+            continue
+        w = trainer.values[i]
+        layer = trainer.layers[a.layer]
+        if layer.prune:
+            w = w * keep_mask(w, trainer.values[trainer.index("sparsity", a.name)], layer)
+        src, dst = os.path.join(directory, f"{a.name}.npy"), os.path.join(directory, a.name)
+        np.save(src, np.ascontiguousarray(w, np.float32))
+        run_tool([spgc8, "encode", src, dst])
+        size = os.path.getsize(dst)
+        layers.append({"layer": a.name, "weights": int(w.size), "bytes": size})
+        total, weights = total + size, weights + int(w.size)
+    return {"layers": layers, "bytes": total, "dense_f32_bytes": 4 * weights,
+            "dense_int8_bytes": weights}
+
+
+def keep_mask(w, s, layer):
+    """Keep-mask of the layer's ``sparsenn.prune`` with the raw sparsity
+    ``s`` (sigmoid normalisation), from the pruner reference
     (python/sparsenn/pruning.py, whose masks are the compiler's:
     python/tests/test_pruner_cross.py)."""
     import torch
 
     from sparsenn.pruning import prune_mask
+    if layer.group_shape is None:
+        return prune_mask(torch.from_numpy(w), torch.from_numpy(np.asarray(s)),
+                          method=layer.pruner).numpy()
     return prune_mask(torch.from_numpy(w), torch.from_numpy(np.asarray(s)),
-                      method="gaussian").numpy()
+                      method=layer.pruner, granularity="group",
+                      group_shape=pruner_group_shape(layer, w.shape)).numpy()
 
 
 def train_epoch(trainer, x, labels, rng, log_every=0, log=print):
@@ -844,6 +905,13 @@ def parse_args(argv=None):
     s.add_argument("--activation", choices=("relu", "kwinners"), default="relu",
                    help="activation of the learned variant: ReLU as in the dense CNN, or "
                         "k-winners as in the sparse one (default: %(default)s)")
+    s.add_argument("--pruner", choices=PRUNERS, default="gaussian",
+                   help="gaussian: FIG. 7c, single weights; gumbel: FIG. 7d, single weights "
+                        "or --group-shape groups (default: %(default)s)")
+    s.add_argument("--group-shape", metavar="D0,D1,...",
+                   help="prune whole groups of this shape (padded with 1s to each weight's "
+                        "rank; 1,16: SPGC8's 1x16 input-channel groups; needs --pruner "
+                        "gumbel); the summary then reports the SPGC8 size of the weights")
     s.add_argument("--alpha", type=float, default=0.3,
                    help="sparsity-loss weighting alpha of eq. 13 (default: %(default)s)")
     s.add_argument("--theta", type=float, default=0.0,
@@ -885,6 +953,15 @@ def parse_args(argv=None):
         ap.error("--boost must be >= 0 and --k-inference-factor > 0")
     if not 0 < args.lr_gamma <= 1 or not 0 <= args.boost_strength_factor <= 1:
         ap.error("--lr-gamma must be in (0, 1] and --boost-strength-factor in [0, 1]")
+    if args.group_shape is not None:
+        try:
+            args.group_shape = tuple(int(d) for d in args.group_shape.split(","))
+        except ValueError:
+            ap.error(f"--group-shape {args.group_shape}: expected integers like 1,16")
+        if not args.group_shape or min(args.group_shape) < 1:
+            ap.error("--group-shape entries must be >= 1")
+        if args.pruner != "gumbel":
+            ap.error("--group-shape needs --pruner gumbel (the Gaussian rule is per weight)")
     args.noise_kinds = [k for k in args.noise.split(",") if k]
     bad = [k for k in args.noise_kinds if k not in NOISE_KINDS]
     if bad or not args.noise_kinds:
@@ -927,6 +1004,7 @@ def run(args, log=print):
 
     layers = seed000_cnn(args.variant, activation=args.activation, boost=args.boost,
                          batch_norm=args.batch_norm, bn_affine=args.bn_affine,
+                         pruner=args.pruner, group_shape=args.group_shape,
                          **MODELS[args.model])
     log(f"{args.variant} {args.model} CNN: {len(train_x)} training / {len(test_x)} test "
         f"images, batch {args.batch}; compiling into {args.out}")
@@ -1000,6 +1078,13 @@ def run(args, log=print):
                   f"{len(test_y) * (len(r['levels']) - 1)}, noise accuracy "
                   f"{100 * r['noise_accuracy']:.2f}% ({time.perf_counter() - t0:.1f} s)")
 
+    spgc8 = spgc8_sizes(trainer, os.path.join(args.out, "spgc8"), args.tools)
+    if spgc8:
+        log(f"SPGC8 (8-bit, per-output-channel scales) of the pruned weights: "
+            f"{spgc8['bytes']} bytes against {spgc8['dense_f32_bytes']} dense float32 "
+            f"({spgc8['dense_f32_bytes'] / spgc8['bytes']:.1f}x), "
+            f"{spgc8['dense_int8_bytes'] / spgc8['bytes']:.2f}x dense int8")
+
     last = history[-1]
     summary = {
         "variant": args.variant, "model": args.model,
@@ -1017,6 +1102,7 @@ def run(args, log=print):
                   "weights": sum(e["weights"] for e in last["layers"]),
                   "ms_per_step": 1e3 * trainer.step_seconds / trainer.steps},
         "noise": noise or None,
+        "spgc8": spgc8,
         "files": {"forward": trainer.forward_path, "eval_forward": trainer.eval_path,
                   "params": params_dir, "model": model_path},
     }

@@ -189,3 +189,41 @@ def test_noise_kinds():
     with pytest.raises(T.DriverError, match="unknown noise kind"):
         T.add_noise(images, 0.1, rng, "pepper")
     assert T.NOISE_LEVELS[0] == 0.0 and T.NOISE_LEVELS[-1] == 0.5 and len(T.NOISE_LEVELS) == 11
+
+
+def test_learned_group_pruning_and_spgc8_size(tmp_path, data):
+    """The Gumbel pruner over SPGC8's 1x16 input-channel groups (issue 17
+    item 4): the IR prunes groups (padded to the conv weight's rank), the
+    pruned linear weights are zero in whole 16-wide groups, and the SPGC8
+    size of the pruned weights is reported."""
+    x, y = data[0], data[1]
+    layers = [T.Conv(4, prune=True, pruner="gumbel", group_shape=(1, 16)), T.MaxPool(),
+              T.ReLU(), T.Flatten(),
+              T.Linear(10, prune=True, pruner="gumbel", group_shape=(1, 16))]
+    trainer = T.Trainer(layers, str(tmp_path / "g"), batch=BATCH, eval_batch=500, lr=LR,
+                        init_sparsity=0.6, seed=3)
+    text = open(trainer.forward_path).read()
+    assert "group_shape = array<i64: 1, 16, 1, 1>" in text
+    assert "group_shape = array<i64: 1, 16>" in text
+    rng = np.random.default_rng(3)
+    for idx in list(T.batches(len(x), BATCH, rng))[:10]:
+        trainer.step(x[idx], T.one_hot(y[idx], trainer.classes))
+    i = trainer.index("weight", "linear1")
+    w = trainer.values[i] * T.keep_mask(trainer.values[i],
+                                        trainer.values[trainer.index("sparsity", "linear1")],
+                                        layers[-1])
+    groups = w.reshape(10, -1, 16)
+    zero_groups = np.all(groups == 0, axis=2)
+    assert zero_groups.mean() > 0.3
+    assert np.array_equal(zero_groups, np.any(groups == 0, axis=2))
+    sizes = T.spgc8_sizes(trainer, str(tmp_path / "spgc8"))
+    assert sizes is not None and [e["layer"] for e in sizes["layers"]] == ["conv1", "linear1"]
+    assert 0 < sizes["bytes"] < sizes["dense_int8_bytes"]
+
+
+def test_gaussian_groups_refused(tmp_path):
+    with pytest.raises(T.DriverError, match="--pruner gumbel"):
+        T.forward_ir([T.Flatten(), T.Linear(10, prune=True, group_shape=(1, 16))],
+                     (1, 28, 28), 4)
+    with pytest.raises(SystemExit):
+        T.parse_args(["--variant", "learned", "--group-shape", "1,16"])
