@@ -171,6 +171,20 @@ def report(args, results):
     plots(args, per_variant, kinds, sweep)
 
 
+def label_axes(ax, xlabel, title):
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+
+
+def save(fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    print(f"wrote {path}")
+
+
 def plots(args, per_variant, kinds, sweep):
     try:
         import matplotlib
@@ -190,15 +204,8 @@ def plots(args, per_variant, kinds, sweep):
                 err = acc.std(axis=0, ddof=1) if len(acc) > 1 else None
                 ax.errorbar(levels, acc.mean(axis=0), yerr=err, capsize=3, marker="o",
                             markersize=3, label=f"{v} (n={len(acc)})")
-            ax.set_xlabel(f"noise level ({k})")
-            ax.set_ylabel("test accuracy (%)")
-            ax.set_title(f"Fashion-MNIST, {k} noise")
-            ax.grid(alpha=0.3)
-            ax.legend()
-        fig.tight_layout()
-        path = os.path.join(where, "claims_noise.png")
-        fig.savefig(path, dpi=110)
-        print(f"wrote {path}")
+            label_axes(ax, f"noise level ({k})", f"Fashion-MNIST, {k} noise")
+        save(fig, os.path.join(where, "claims_noise.png"))
     if sweep:
         fig, ax = plt.subplots(figsize=(5.5, 4))
         xs = [100 * r["final"]["weight_sparsity"] for _, r in sweep]
@@ -212,15 +219,8 @@ def plots(args, per_variant, kinds, sweep):
         if dense:
             m = np.mean([r["final"]["model_test_accuracy"] for r in dense]) * 100
             ax.axhline(m, color="gray", linestyle="--", label=f"dense mean {m:.2f} %")
-        ax.set_xlabel("weight sparsity (%)")
-        ax.set_ylabel("test accuracy (%)")
-        ax.set_title("learned sparsity: accuracy against sparsity")
-        ax.grid(alpha=0.3)
-        ax.legend()
-        fig.tight_layout()
-        path = os.path.join(where, "claims_learned_sparsity.png")
-        fig.savefig(path, dpi=110)
-        print(f"wrote {path}")
+        label_axes(ax, "weight sparsity (%)", "learned sparsity: accuracy against sparsity")
+        save(fig, os.path.join(where, "claims_learned_sparsity.png"))
 
 
 def main():
