@@ -14,7 +14,7 @@ time, each on one thread (SPARSENN_NUM_THREADS=1).
 
 usage: /usr/bin/python3 benchmarks/training/claims.py --out runs/claims
          [--epochs 15] [--seeds 0,1,2] [--jobs 2] [--train-subset N]
-         [--test-subset N] [--sweep "alpha=0.15;alpha=0.5;theta=0.95"]
+         [--test-subset N] [--sweep "alpha=0.15;alpha=0.5;pruner=gumbel,group_shape=1:16"]
          [--report-only] [--plots-dir docs]
 """
 import argparse
@@ -43,7 +43,8 @@ def parse_args():
     ap.add_argument("--sweep", default="alpha=0.15;alpha=0.5",
                     help="extra learned runs (first seed), ';'-separated, each a "
                          "','-separated list of sparsenn.train options name=value, for "
-                         "the accuracy-against-sparsity plot")
+                         "the accuracy-against-sparsity plot; ':' for ',' inside a value, "
+                         "e.g. 'pruner=gumbel,group_shape=1:16'")
     ap.add_argument("--train-args", default="",
                     help="more options for every run, e.g. '--lr 0.02'")
     ap.add_argument("--tools", help="directory of sparse-opt and sparse-compile")
@@ -66,8 +67,9 @@ def run_matrix(args):
         opts, name = [], []
         for item in point.split(","):
             key, _, value = item.partition("=")
-            opts += [f"--{key.strip().replace('_', '-')}", value.strip()]
-            name.append(f"{key.strip()}{value.strip()}")
+            # ':' stands for ',' inside a value (group_shape=1:16).
+            opts += [f"--{key.strip().replace('_', '-')}", value.strip().replace(":", ",")]
+            name.append(f"{key.strip()}{value.strip().replace(':', 'x')}")
         runs.append((f"learned-{'-'.join(name)}-s{args.seeds[0]}",
                      ["--variant", "learned", "--seed", str(args.seeds[0])] + opts))
     return runs
@@ -158,12 +160,18 @@ def report(args, results):
     lines.append("")
     sweep = [(n, r) for n, r in results.items() if n.startswith("learned")]
     if sweep:
-        lines += ["| learned run | alpha | theta | test accuracy (%) | weight sparsity (%) |",
-                  "|---|---|---|---|---|"]
+        lines += ["| learned run | alpha | theta | pruner (groups) | test accuracy (%) | "
+                  "weight sparsity (%) | SPGC8 bytes (vs dense f32) |",
+                  "|---|---|---|---|---|---|---|"]
         for n, r in sweep:
-            lines.append(f"| {n} | {r['options']['alpha']} | {r['options']['theta']} | "
+            o, sp = r["options"], r.get("spgc8")
+            groups = "x".join(map(str, o["group_shape"])) if o.get("group_shape") else "-"
+            size = (f"{sp['bytes']} ({sp['dense_f32_bytes'] / sp['bytes']:.1f}x)" if sp
+                    else "-")
+            lines.append(f"| {n} | {o['alpha']} | {o['theta']} | "
+                         f"{o.get('pruner', 'gaussian')} ({groups}) | "
                          f"{100 * r['final']['model_test_accuracy']:.2f} | "
-                         f"{100 * r['final']['weight_sparsity']:.2f} |")
+                         f"{100 * r['final']['weight_sparsity']:.2f} | {size} |")
     text = "\n".join(lines)
     print(text)
     with open(os.path.join(args.out, "claims.md"), "w") as f:

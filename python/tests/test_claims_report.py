@@ -35,6 +35,9 @@ def summary(accuracy, sparsity, noise_acc, alpha=0.3):
 def test_report(tmp_path, capsys):
     args = SimpleNamespace(out=str(tmp_path), seeds=[0, 1], variants=["dense", "learned"],
                            sweep="alpha=0.5", plots_dir=None)
+    grouped = SimpleNamespace(seeds=[0], variants=[], sweep="pruner=gumbel,group_shape=1:16")
+    assert claims.run_matrix(grouped) == [("learned-prunergumbel-group_shape1x16-s0", [
+        "--variant", "learned", "--seed", "0", "--pruner", "gumbel", "--group-shape", "1,16"])]
     fake = {"dense-s0": summary(0.90, 0.0, 0.60), "dense-s1": summary(0.92, 0.0, 0.64),
             "learned-s0": summary(0.89, 0.88, 0.62),
             "learned-alpha0.5-s0": summary(0.88, 0.80, 0.61, alpha=0.5)}
@@ -52,7 +55,7 @@ def test_report(tmp_path, capsys):
     # dense: accuracies 90 and 92 -> 91.00 +- 1.41 (sample std), n = 2.
     assert "| dense | 91.00 ± 1.41 (n=2) | 0.00 ± 0.00 (n=2) |" in text
     assert "| learned | 89.00 ± 0.00 (n=1) | 88.00 ± 0.00 (n=1) |" in text
-    assert "| learned-alpha0.5-s0 | 0.5 | 0.0 | 88.00 | 80.00 |" in text
+    assert "| learned-alpha0.5-s0 | 0.5 | 0.0 | gaussian (-) | 88.00 | 80.00 | - |" in text
     pytest.importorskip("matplotlib")
     for png in ("claims_noise.png", "claims_learned_sparsity.png"):
         assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
