@@ -220,8 +220,11 @@ def plots(args, per_variant, kinds, sweep):
         ys = [100 * r["final"]["model_test_accuracy"] for _, r in sweep]
         ax.scatter(xs, ys, label="learned (seed 003)")
         for (n, r), x, y in zip(sweep, xs, ys):
-            ax.annotate(f"α={r['options']['alpha']}" + (f" θ={r['options']['theta']}"
-                                                        if r['options']['theta'] else ""),
+            o = r["options"]
+            label = f"α={o['alpha']}" + (f" θ={o['theta']}" if o["theta"] else "")
+            if o.get("group_shape"):
+                label += f" {o.get('pruner')} {'x'.join(map(str, o['group_shape']))} groups"
+            ax.annotate(label,
                         (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
         dense = per_variant.get("dense")
         if dense:
