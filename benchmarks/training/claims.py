@@ -85,9 +85,9 @@ def launch(args, name, opts):
             cmd += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
     env = dict(os.environ, SPARSENN_NUM_THREADS="1", OMP_NUM_THREADS="1",
                PYTHONPATH=os.path.join(ROOT, "python"))
-    log = open(os.path.join(out, "log.txt"), "w")
     print(f"start {name}: {' '.join(cmd[1:])}", flush=True)
-    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    with open(os.path.join(out, "log.txt"), "w") as log:  # the child keeps its own copy
+        return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
 
 
 def run_all(args):

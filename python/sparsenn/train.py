@@ -76,6 +76,7 @@ usage: python3 -m sparsenn.train --variant learned --epochs 1 --train-subset 640
 """
 
 import argparse
+import dataclasses
 import gzip
 import json
 import math
@@ -459,9 +460,9 @@ def forward_ir(layers, input_shape, batch, k_factor=1.0, func="forward", trainin
                          f"boost = {mlir_float(layer.boost)} break_ties relu : {ttype(shape)}, "
                          f"{ttype(d.shape)} -> {ttype(shape)}")
         elif isinstance(layer, BatchNorm):
-            out, c = shape, (shape[1],) if len(shape) >= 2 else None
-            if c is None:
+            if len(shape) < 2:
                 raise DriverError(f"layer {i}: batch norm needs a [B, C, ...] input, got {shape}")
+            out, c = shape, (shape[1],)
             if layer.affine:
                 gamma, beta = arg("gamma", i, c, "gamma").ssa, arg("beta", i, c, "beta").ssa
             else:
@@ -566,7 +567,9 @@ class Trainer:
                  lr=0.01, momentum=0.9, duty_alpha=0.064, alpha=0.3, theta=0.0,
                  temperature=0.1, k_inference_factor=1.5, init_sparsity=0.5, seed=0,
                  tools_dir=None):
-        self.layers, self.workdir = layers, workdir
+        # Own copies: set_schedule changes the k-winners' boost strength.
+        self.layers = [dataclasses.replace(layer) for layer in layers]
+        self.workdir = workdir
         self.input_shape = tuple(input_shape)
         self.batch, self.eval_batch = batch, eval_batch
         self.k_inference_factor = k_inference_factor
@@ -580,7 +583,7 @@ class Trainer:
         self._build()
 
         shapes = [a.shape for a in self.args]
-        self.values = [None] + init_params(layers, self.args, np.random.default_rng(seed),
+        self.values = [None] + init_params(self.layers, self.args, np.random.default_rng(seed),
                                            init_sparsity)
         self.momenta = [np.zeros(shapes[i], np.float32) for i in self.trainable]
         self.steps, self.step_seconds = 0, 0.0
@@ -594,31 +597,32 @@ class Trainer:
         """nupic.torch's per-epoch schedule: a new learning rate and/or boost
         strength of every k-winners layer (``update_boost_strength``). Both
         are constants of the compiled step (a pass option, an attribute), so
-        the step and the evaluation forward are generated and compiled again
-        (into new library files: a loaded library's path cannot be reused);
+        the step (and, for a new boost, the evaluation forward) is generated
+        and compiled again (into new library files: a loaded library's path
+        cannot be reused);
         the training state is kept. Returns the seconds it took (0 when
         nothing changed)."""
-        changed = False
-        if lr is not None and lr != self.lr:
-            self.lr, changed = lr, True
+        lr_changed = lr is not None and lr != self.lr
+        boost_changed = False
+        if lr_changed:
+            self.lr = lr
         if boost is not None:
             for layer in self.layers:
                 if isinstance(layer, KWinners) and layer.boost != boost:
-                    layer.boost, changed = boost, True
-        if not changed:
+                    layer.boost, boost_changed = boost, True
+        if not (lr_changed or boost_changed):
             return 0.0
         before = self.compile_seconds
         self.generation += 1
-        self._build()
+        # The evaluation forward has the boost but not the learning rate.
+        self._build(evaluation=boost_changed)
         return self.compile_seconds - before
 
-    def _build(self):
+    def _build(self, evaluation=True):
         """Writes the forward IR, generates the training step and compiles
-        both it and the evaluation forward (inference-form batch norms, k
-        times k_inference_factor)."""
+        it, and with ``evaluation`` the evaluation forward (inference-form
+        batch norms, k times k_inference_factor)."""
         train_ir = forward_ir(self.layers, self.input_shape, self.batch)
-        eval_ir = forward_ir(self.layers, self.input_shape, self.eval_batch,
-                             k_factor=self.k_inference_factor, training=False)
         self.args, self.classes, self.shapes = train_ir.args, train_ir.classes, train_ir.shapes
         self.trainable = [i for i, a in enumerate(self.args) if a.trainable]
         self.duty = [i for i, a in enumerate(self.args) if a.role == "duty"]
@@ -635,14 +639,20 @@ class Trainer:
         self.forward_path = os.path.join(self.workdir, "forward.mlir")
         self.eval_path = os.path.join(self.workdir, "eval_forward.mlir")
         step_path = os.path.join(self.workdir, "train_step.mlir")
-        for path, ir in ((self.forward_path, train_ir), (self.eval_path, eval_ir)):
-            with open(path, "w") as f:
-                f.write(ir.text)
+        with open(self.forward_path, "w") as f:
+            f.write(train_ir.text)
         t0 = time.perf_counter()
         run_tool([self.sparse_opt, self.forward_path,
                   f"--sparsenn-generate-train-step={self.step_options}", "-o", step_path])
         step_lib = self.compile(step_path, f"libtrain_step{suffix}.so")
-        eval_lib = self.compile(self.eval_path, f"libeval_forward{suffix}.so")
+        if evaluation:
+            eval_ir = forward_ir(self.layers, self.input_shape, self.eval_batch,
+                                 k_factor=self.k_inference_factor, training=False)
+            with open(self.eval_path, "w") as f:
+                f.write(eval_ir.text)
+            eval_lib = self.compile(self.eval_path, f"libeval_forward{suffix}.so")
+            self._eval = CompiledFunction(eval_lib, "forward", [a.shape for a in eval_ir.args],
+                                          [(self.eval_batch, self.classes)])
         self.compile_seconds += time.perf_counter() - t0
 
         # Results: loss, new trainables, new momenta, new duty cycles, new
@@ -653,8 +663,6 @@ class Trainer:
             step_lib, "forward_train_step",
             shapes + [(self.batch, self.classes)] + train_shapes,
             [()] + train_shapes + train_shapes + [shapes[i] for i in self.duty + self.running])
-        self._eval = CompiledFunction(eval_lib, "forward", [a.shape for a in eval_ir.args],
-                                      [(self.eval_batch, self.classes)])
 
     def compile(self, mlir_path, library_name):
         """``sparse-compile`` ``mlir_path`` into ``workdir/library_name``."""
@@ -699,6 +707,15 @@ class Trainer:
             preds.append(np.argmax(logits, axis=1))
         return np.concatenate(preds)[:len(x)]
 
+    def pruned_weight(self, i):
+        """The weight of argument ``i`` as the forward uses it: times its
+        pruner's keep-mask for a learned layer."""
+        w, a = self.values[i], self.args[i]
+        if not self.layers[a.layer].prune:
+            return w
+        return w * keep_mask(w, self.values[self.index("sparsity", a.name)],
+                             self.layers[a.layer])
+
     def weight_sparsity(self):
         """Per weight layer: coefficients, zeros of the weight the forward uses
         (after pruning, for a learned layer) and their fraction, and for a
@@ -707,12 +724,10 @@ class Trainer:
         for i, a in enumerate(self.args):
             if a.role != "weight":
                 continue
-            w = self.values[i]
+            w = self.pruned_weight(i)
             entry = {"layer": a.name, "weights": int(w.size)}
             if self.layers[a.layer].prune:
-                s = self.values[self.index("sparsity", a.name)]
-                entry["s_phi"] = sigmoid(s)
-                w = w * keep_mask(w, s, self.layers[a.layer])
+                entry["s_phi"] = sigmoid(self.values[self.index("sparsity", a.name)])
             entry["zeros"] = int(w.size - np.count_nonzero(w))
             entry["sparsity"] = entry["zeros"] / w.size
             out.append(entry)
@@ -751,7 +766,7 @@ class Trainer:
         return CompiledFunction(library, "forward", [images], [(self.eval_batch, self.classes)])
 
 
-def spgc8_sizes(trainer, directory, tools_dir=None):
+def spgc8_sizes(trainer, directory):
     """The SPGC8 container size (``spgc8 encode``: 8-bit, symmetric
     per-output-channel quantisation) of each weight layer's pruned weights,
     and their sum against dense float32 and int8; None without the spgc8
@@ -764,10 +779,7 @@ def spgc8_sizes(trainer, directory, tools_dir=None):
     for i, a in enumerate(trainer.args):
         if a.role != "weight":
             continue
-        w = trainer.values[i]
-        layer = trainer.layers[a.layer]
-        if layer.prune:
-            w = w * keep_mask(w, trainer.values[trainer.index("sparsity", a.name)], layer)
+        w = trainer.pruned_weight(i)
         src, dst = os.path.join(directory, f"{a.name}.npy"), os.path.join(directory, a.name)
         np.save(src, np.ascontiguousarray(w, np.float32))
         run_tool([spgc8, "encode", src, dst])
@@ -786,12 +798,10 @@ def keep_mask(w, s, layer):
     import torch
 
     from sparsenn.pruning import prune_mask
-    if layer.group_shape is None:
-        return prune_mask(torch.from_numpy(w), torch.from_numpy(np.asarray(s)),
-                          method=layer.pruner).numpy()
+    groups = ({} if layer.group_shape is None else
+              {"granularity": "group", "group_shape": pruner_group_shape(layer, w.shape)})
     return prune_mask(torch.from_numpy(w), torch.from_numpy(np.asarray(s)),
-                      method=layer.pruner, granularity="group",
-                      group_shape=pruner_group_shape(layer, w.shape)).numpy()
+                      method=layer.pruner, **groups).numpy()
 
 
 def train_epoch(trainer, x, labels, rng, log_every=0, log=print):
@@ -911,7 +921,7 @@ def parse_args(argv=None):
     s.add_argument("--group-shape", metavar="D0,D1,...",
                    help="prune whole groups of this shape (padded with 1s to each weight's "
                         "rank; 1,16: SPGC8's 1x16 input-channel groups; needs --pruner "
-                        "gumbel); the summary then reports the SPGC8 size of the weights")
+                        "gumbel)")
     s.add_argument("--alpha", type=float, default=0.3,
                    help="sparsity-loss weighting alpha of eq. 13 (default: %(default)s)")
     s.add_argument("--theta", type=float, default=0.0,
@@ -1078,7 +1088,7 @@ def run(args, log=print):
                   f"{len(test_y) * (len(r['levels']) - 1)}, noise accuracy "
                   f"{100 * r['noise_accuracy']:.2f}% ({time.perf_counter() - t0:.1f} s)")
 
-    spgc8 = spgc8_sizes(trainer, os.path.join(args.out, "spgc8"), args.tools)
+    spgc8 = spgc8_sizes(trainer, os.path.join(args.out, "spgc8"))
     if spgc8:
         log(f"SPGC8 (8-bit, per-output-channel scales) of the pruned weights: "
             f"{spgc8['bytes']} bytes against {spgc8['dense_f32_bytes']} dense float32 "
